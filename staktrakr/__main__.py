@@ -1,0 +1,3 @@
+from staktrakr.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The `staktrakr` command: one thin command per job (DESIGN.md section 2).
+
+Each module under `staktrakr/cli/` owns one command or group and exposes `register(app)`;
+commands parse options, call a job function, and render its result (rich or `--json`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from staktrakr import __version__
+from staktrakr.cli import db, goldback, merge, providers, publish, retry, scrape, serve, spot, status
+
+app = typer.Typer(
+    name="staktrakr",
+    help="Scrape bullion dealers, fetch spot and Goldback rates, publish the static JSON API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"staktrakr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    """staktrakr: the precious-metals price poller. Exit codes: 0 ok, 1 job failed, 2 usage/config error."""
+
+
+app.add_typer(providers.app, name="providers")
+app.add_typer(db.app, name="db")
+for module in (scrape, retry, spot, goldback, publish, merge, serve, status):
+    module.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,56 @@
+"""Shared CLI pieces: options declared once, settings + logging set-up, error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Annotated, Any, Callable, Optional, TypeVar
+
+import typer
+from rich.console import Console
+
+from staktrakr.errors import StaktrakrError
+from staktrakr.log import RedactSecrets, configure_logging
+from staktrakr.settings import Settings, load_settings
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except write or push.")]
+CoinOpt = Annotated[Optional[list[str]], typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
+VendorOpt = Annotated[Optional[list[str]], typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setup(verbose: bool = False) -> Settings:
+    """Load settings once and configure logging with their secrets redacted."""
+    settings = load_settings()
+    configure_logging(settings.staktrakr_log_format, settings.secret_values(), verbose)
+    return settings
+
+
+def emit_json(data: Any, settings: Settings | None = None) -> None:
+    """JSON on stdout, secrets redacted (belt and braces: results never hold them on purpose)."""
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    if settings is not None:
+        text = RedactSecrets(settings.secret_values()).redact(text)
+    sys.stdout.write(text + "\n")
+
+
+def handle_errors(command: F) -> F:
+    """Operator-fixable errors become one line on stderr and their exit code (1 job, 2 config)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except StaktrakrError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("error: interrupted", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,89 @@
+"""Rows the jobs write, as pydantic models shared by jobs, store and outbox.
+
+Each model is exactly what one table row holds (plus the columns our migrations add), so the
+outbox can keep them as JSON and replay them through the same idempotent statements.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SpotMetal = Literal["gold", "silver", "platinum", "palladium"]
+RunStatus = Literal["running", "ok", "error"]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PriceObservation(_Row):
+    """One price_snapshots row: a price (is_failed 0) or a failed target (price NULL, is_failed 1)."""
+
+    scraped_at: str
+    window_start: str
+    coin_slug: str
+    vendor: str
+    price: float | None
+    source: str
+    confidence: int | None = None
+    is_failed: bool = False
+    in_stock: bool = True
+    poller_id: str
+    run_id: str | None = None
+    evidence: str | None = None
+
+    @field_validator("price")
+    @classmethod
+    def _price_positive(cls, value: float | None) -> float | None:
+        if value is not None and not (value > 0 and value < 1e9):
+            raise ValueError(f"price must be a positive finite number (got {value!r})")
+        return value
+
+
+class ProviderFailure(_Row):
+    coin_slug: str
+    vendor_id: str
+    url: str | None
+    error: str
+    failed_at: str
+    run_id: str | None = None
+    poller_id: str | None = None
+
+
+class PollerRun(_Row):
+    """A poller_runs row; written once at start (running) and upserted at the end."""
+
+    run_id: str
+    poller_id: str
+    job: str
+    started_at: str
+    finished_at: str | None = None
+    status: RunStatus = "running"
+    total: int | None = None
+    captured: int | None = None
+    failures: int | None = None
+    fbp_filled: int | None = None
+    error: str | None = None
+
+
+class SpotPrice(_Row):
+    """A spot_prices row: `timestamp_floor` is the 15-minute slot, `scraped_at` the real fetch time."""
+
+    metal: SpotMetal
+    spot: float = Field(gt=0)
+    source: str = "metalprice-api"
+    poller_id: str
+    timestamp: str
+    timestamp_floor: str
+    scraped_at: str
+    provider_timestamp: str | None = None
+
+
+class GoldbackRate(_Row):
+    date: str
+    g1_usd: float = Field(gt=0)
+    source: str = "goldback.com"
+    scraped_at: str
+    poller_id: str | None = None

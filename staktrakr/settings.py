@@ -1,0 +1,184 @@
+"""All configuration, read once from the environment (and an optional `.env`), validated at start.
+
+Names follow DESIGN.md section 3. A bad value raises `ConfigError` with one line naming the
+variable; secrets are `SecretStr`, so repr, logs and `--json` never show them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from staktrakr.errors import ConfigError
+
+POLLER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+class Settings(BaseSettings):
+    """The process configuration. Field names are the environment variables, lower-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("STAKTRAKR_ENV_FILE", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+        populate_by_name=True,
+    )
+
+    # identity and paths
+    poller_id: str = "local"
+    var_dir: Path = Field(default=Path("var"), validation_alias="STAKTRAKR_VAR_DIR")
+    providers_file: Path = Path("providers.json")
+    catalog_source: Literal["file", "db"] = Field(default="file", validation_alias="STAKTRAKR_CATALOG_SOURCE")
+
+    # database
+    turso_database_url: str | None = None
+    turso_auth_token: SecretStr | None = None
+
+    # publish / git
+    api_export_dir: Path | None = None
+    api_data_repo: str | None = None
+    api_branch: str | None = None
+    github_token: SecretStr | None = None
+    git_author_name: str = "StakTrakr Poller"
+    git_author_email: str = "poller@staktrakr.local"
+    publish_spot_hours: int = Field(default=6, ge=1, le=168)
+    merge_branches: str = "api,home"
+    merge_into: str = "main"
+
+    # fetchers
+    firecrawl_base_url: str | None = None
+    firecrawl_api_key: SecretStr | None = None
+    home_proxy_url: SecretStr | None = None
+    fetch_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    scrape_gap_min_s: float = Field(default=2.0, ge=0)
+    scrape_gap_max_s: float = Field(default=8.0, ge=0)
+    scrape_attempts: int = Field(default=3, ge=1, le=10)
+    browser_pages: int = Field(default=2, ge=1, le=16)
+    chromium_path: Path = Path("/usr/bin/chromium")
+
+    # spot and goldback
+    metal_price_api_key: SecretStr | None = None
+    metal_price_api_base_url: str = "https://api.metalpriceapi.com/v1"
+    spot_max_jump: float = Field(default=0.10, gt=0, le=1)
+    goldback_url: str = "https://www.goldback.com/exchange-rates/"
+
+    # vision (optional)
+    gemini_api_key: SecretStr | None = None
+
+    # serve / ops
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(default=8080, ge=1, le=65535)
+    ops_trigger_token: SecretStr | None = None
+
+    # logging
+    staktrakr_log_format: Literal["text", "json"] | None = None
+
+    @field_validator("poller_id")
+    @classmethod
+    def _poller_id_shape(cls, value: str) -> str:
+        if not POLLER_ID_PATTERN.match(value):
+            raise ValueError("expected lowercase letters, digits, '-' or '_' (1-40 chars), e.g. 'api' or 'home'")
+        return value
+
+    @field_validator("turso_database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^(libsql|https?|wss?|file):", value):
+            raise ValueError("expected a libsql://, https://, http://, ws(s):// or file: URL")
+        return value
+
+    @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http(s):// URL")
+        return value.rstrip("/") if not value.endswith("/exchange-rates/") else value
+
+    @model_validator(mode="after")
+    def _gap_order(self) -> "Settings":
+        if self.scrape_gap_max_s < self.scrape_gap_min_s:
+            raise ValueError("SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S")
+        return self
+
+    # derived values -------------------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        """The libSQL URL to open: TURSO_DATABASE_URL, or a local file under var/ (embedded default)."""
+        if self.turso_database_url:
+            return self.turso_database_url
+        return "file:" + str((self.var_dir / "staktrakr.db").resolve())
+
+    @property
+    def export_dir(self) -> Path:
+        return self.api_export_dir or self.var_dir / "api-export"
+
+    @property
+    def branch(self) -> str:
+        return self.api_branch or self.poller_id
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.var_dir / "outbox.jsonl"
+
+    @property
+    def lock_dir(self) -> Path:
+        return self.var_dir / "locks"
+
+    @property
+    def merge_branch_list(self) -> list[str]:
+        return [name.strip() for name in self.merge_branches.split(",") if name.strip()]
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for redaction filters (never for printing)."""
+        values = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values.append(value.get_secret_value())
+        return values
+
+    def public_dict(self) -> dict[str, object]:
+        """The settings as plain JSON-able data with secrets masked (for `--json` and logs)."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = "**********" if value.get_secret_value() else None
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        return shown
+
+
+def _variable_name(loc: tuple[object, ...]) -> str:
+    field = str(loc[0]) if loc else "settings"
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return field.upper()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings once; a bad value raises ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first.get("loc", ()))
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if not loc:
+            raise ConfigError(message) from None
+        raise ConfigError(f"{_variable_name(loc)}: {message}") from None

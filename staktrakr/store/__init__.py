@@ -1,0 +1,7 @@
+"""All database access: libsql-client, schema + additive migrations, idempotent writes, outbox."""
+
+from staktrakr.store.database import Database, display_url
+from staktrakr.store.outbox import Outbox
+from staktrakr.store.store import PrepareResult, ReplayResult, Store, WriteResult
+
+__all__ = ["Database", "Outbox", "PrepareResult", "ReplayResult", "Store", "WriteResult", "display_url"]
