@@ -1,0 +1,61 @@
+"""The fetcher contract: every fetcher returns one immutable FetchResult, never raises for page trouble.
+
+Failure kinds are typed (`FailureKind`) and shown verbatim in the scrape table and in
+`provider_failures.error`. Transient kinds are retried with backoff; blocked/not_found are not.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FailureKind(str, Enum):
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"          # refused, reset, DNS
+    SERVER_ERROR = "server_error"      # 5xx
+    BLOCKED = "blocked"                # 401/403/429 or a bot-check page
+    NOT_FOUND = "not_found"            # 404/410
+    HTTP_ERROR = "http_error"          # any other non-2xx
+    EMPTY_PAGE = "empty_page"
+    TOO_LARGE = "too_large"
+    DISABLED = "disabled"              # fetcher not configured (e.g. no FIRECRAWL_BASE_URL)
+    FETCHER_ERROR = "fetcher_error"    # the fetcher itself failed (browser crash, bad API answer)
+
+    @property
+    def transient(self) -> bool:
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECTION, FailureKind.SERVER_ERROR)
+
+
+class FetchResult(BaseModel):
+    """What one fetch of one URL produced: content (html and/or markdown) or a failure kind."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fetcher: str                      # "http" | "browser" | "firecrawl"
+    url: str                          # requested URL
+    final_url: str | None = None      # after redirects
+    status: int | None = None         # HTTP status when known
+    html: str | None = None
+    markdown: str | None = None
+    elapsed_ms: int = 0
+    via_proxy: bool = False
+    failure: FailureKind | None = None
+    detail: str | None = None         # one line: why (no secrets)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+class Fetcher(Protocol):
+    """A page fetcher. Implementations live one per module (http.py, browser.py, firecrawl.py)."""
+
+    name: str
+
+    async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
+                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult: ...
+
+    async def aclose(self) -> None: ...
