@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     metal_price_api_key: SecretStr | None = None
     metal_price_api_base_url: str = "https://api.metalpriceapi.com/v1"
     spot_max_jump: float = Field(default=0.10, gt=0, le=1)
+    spot_bands: str | None = None  # per-metal overrides "gold=1000:20000,silver=10:500" (staktrakr/spot_bands.py)
     goldback_url: str = "https://www.goldback.com/exchange-rates/"
 
     # vision (optional)
