@@ -1,0 +1,60 @@
+"""Settings: embedded defaults, one-line errors naming the variable, secrets never shown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from staktrakr.errors import ConfigError
+from tests.cli_helpers import run_cli
+
+
+def test_embedded_defaults(make_settings, tmp_path):
+    settings = make_settings()
+    assert settings.poller_id == "local"
+    assert settings.database_url == "file:" + str((tmp_path / "var" / "staktrakr.db").resolve())
+    assert settings.export_dir == tmp_path / "var" / "api-export"
+    assert settings.branch == "local"
+
+
+def test_branch_defaults_to_poller_id_and_can_be_set(make_settings):
+    assert make_settings(poller_id="home").branch == "home"
+    assert make_settings(poller_id="home", api_branch="api").branch == "api"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"poller_id": "Fly Poller"}, "POLLER_ID: expected lowercase letters"),
+        ({"turso_database_url": "postgres://x"}, "TURSO_DATABASE_URL: expected a libsql://"),
+        ({"fetch_timeout_s": "soon"}, "FETCH_TIMEOUT_S: Input should be a valid number"),
+        ({"browser_pages": 0}, "BROWSER_PAGES: Input should be greater than or equal to 1"),
+        ({"firecrawl_base_url": "localhost:3002"}, "FIRECRAWL_BASE_URL: expected an http(s):// URL"),
+        ({"scrape_gap_min_s": 5, "scrape_gap_max_s": 1}, "SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S"),
+        ({"staktrakr_log_format": "xml"}, "STAKTRAKR_LOG_FORMAT: Input should be 'text' or 'json'"),
+    ],
+)
+def test_bad_values_fail_with_one_line_naming_the_variable(make_settings, overrides, expected):
+    with pytest.raises(ConfigError) as raised:
+        make_settings(**overrides)
+    message = str(raised.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_bad_environment_value_exits_2_with_one_line(tmp_path):
+    result = run_cli(["db", "status"], env={"POLLER_ID": "Not Valid"}, var_dir=tmp_path)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: POLLER_ID: expected lowercase letters, digits, '-' or '_' (1-40 chars), e.g. 'api' or 'home'"
+    ]
+
+
+def test_secrets_never_print(make_settings):
+    settings = make_settings(turso_auth_token="tok-SECRET-123456", github_token="ghp_SECRET_abcdef",
+                             metal_price_api_key="mpa-SECRET-999")
+    for shown in (repr(settings), str(settings), json.dumps(settings.public_dict())):
+        assert "SECRET" not in shown
+    assert settings.public_dict()["github_token"] == "**********"
+    assert set(settings.secret_values()) == {"tok-SECRET-123456", "ghp_SECRET_abcdef", "mpa-SECRET-999"}
