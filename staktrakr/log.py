@@ -45,6 +45,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, separators=(",", ":"))
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at emit time (test runners swap and close streams)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: D102
+        pass
+
+
 def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbose: bool = False) -> None:
     """Install one handler on the root logger (idempotent: replaces earlier ones)."""
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
@@ -52,12 +64,13 @@ def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbo
     for handler in list(root.handlers):
         root.removeHandler(handler)
     if fmt == "json":
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler: logging.Handler = StderrHandler()
         handler.setFormatter(JsonFormatter())
     else:
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+        handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False, rich_tracebacks=False)
     handler.addFilter(RedactSecrets(secrets))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -145,8 +145,8 @@ def test_missing_catalog_file(tmp_path):
 def test_validate_and_list_ok(tmp_path):
     result = run_cli(["providers", "validate", "--json"], env={"PROVIDERS_FILE": str(REPO / "providers.json")}, var_dir=tmp_path)
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"coins": 23, "file": str(REPO / "providers.json"), "targets": 166, "vendors": 9}
+    assert json.loads(result.stdout) == {"coins": 23, "file": str(REPO / "providers.json"), "targets": 166, "vendors": 9}
     listed = run_cli(["providers", "list", "--coin", "ase", "--json"],
                      env={"PROVIDERS_FILE": str(REPO / "providers.json")}, var_dir=tmp_path)
-    rows = json.loads(listed.output)
+    rows = json.loads(listed.stdout)
     assert [row["vendor"] for row in rows] == [p["id"] for p in REAL["coins"]["ase"]["providers"] if p["enabled"]]

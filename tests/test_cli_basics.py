@@ -1,0 +1,62 @@
+"""The command line: help on every command, version, providers sync between file and tables."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli_helpers import run_cli
+
+REPO = Path(__file__).resolve().parent.parent
+GROUPS = ["scrape", "demo", "retry", "spot", "goldback", "publish", "merge", "serve", "status", "providers", "db"]
+
+
+def test_help_lists_every_command_group(tmp_path):
+    result = run_cli(["--help"], var_dir=tmp_path)
+    assert result.exit_code == 0
+    for name in GROUPS:
+        assert f" {name} " in result.stdout
+
+
+def test_every_command_has_help(tmp_path):
+    for args in [[name, "--help"] for name in GROUPS] + [["providers", "sync", "--help"], ["db", "flush", "--help"]]:
+        result = run_cli(args, var_dir=tmp_path)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage:" in result.stdout
+
+
+def test_version_and_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "staktrakr", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0 and out.stdout.strip() == "staktrakr 0.1.0"
+
+
+def test_usage_error_exits_2(tmp_path):
+    assert run_cli(["db", "status", "--no-such-flag"], var_dir=tmp_path).exit_code == 2
+    assert run_cli(["providers", "sync"], var_dir=tmp_path).exit_code == 2
+
+
+def test_providers_sync_to_db_and_back(any_db_url, tmp_path):
+    catalog_copy = tmp_path / "providers.json"
+    catalog_copy.write_text((REPO / "providers.json").read_text())
+    env = {"TURSO_DATABASE_URL": any_db_url, "PROVIDERS_FILE": str(catalog_copy)}
+
+    pushed = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
+    assert pushed.exit_code == 0, pushed.output
+    assert json.loads(pushed.stdout) == {"direction": "to-db", "coins": 23, "vendors": 168}
+    again = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
+    assert json.loads(again.stdout)["vendors"] == 168
+
+    catalog_copy.write_text(json.dumps({"coins": {"ase": json.loads((REPO / "providers.json").read_text())["coins"]["ase"]},
+                                        "vendors": json.loads((REPO / "providers.json").read_text())["vendors"]}))
+    pulled = run_cli(["providers", "sync", "--from-db", "--json"], env=env, var_dir=tmp_path)
+    assert pulled.exit_code == 0, pulled.output
+    rebuilt = json.loads(catalog_copy.read_text())
+    original = json.loads((REPO / "providers.json").read_text())
+    assert set(rebuilt["coins"]) == set(original["coins"])
+    for slug, coin in original["coins"].items():
+        assert rebuilt["coins"][slug]["providers"] == coin["providers"]
+        assert rebuilt["coins"][slug]["metal"] == coin["metal"]
+    assert rebuilt["vendors"]["jmbullion"]["wait_ms"] == 12000
+    assert run_cli(["providers", "validate"], env=env, var_dir=tmp_path).exit_code == 0
