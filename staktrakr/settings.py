@@ -60,12 +60,14 @@ class Settings(BaseSettings):
     scrape_gap_min_s: float = Field(default=2.0, ge=0)
     scrape_gap_max_s: float = Field(default=8.0, ge=0)
     scrape_attempts: int = Field(default=3, ge=1, le=10)
+    scrape_backoff_s: float = Field(default=2.0, ge=0, le=60)  # first retry wait; doubles per attempt
     browser_pages: int = Field(default=2, ge=1, le=16)
     chromium_path: Path = Path("/usr/bin/chromium")
 
     # spot and goldback
     metal_price_api_key: SecretStr | None = None
     metal_price_api_base_url: str = "https://api.metalpriceapi.com/v1"
+    metal_price_api_auth: Literal["query", "header"] = "query"  # key as api_key=... (documented) or X-API-KEY header
     spot_max_jump: float = Field(default=0.10, gt=0, le=1)
     spot_bands: str | None = None  # per-metal overrides "gold=1000:20000,silver=10:500" (staktrakr/spot_bands.py)
     goldback_url: str = "https://www.goldback.com/exchange-rates/"
