@@ -1,18 +1,107 @@
-"""`staktrakr scrape` (placeholder until its issue lands)."""
+"""`staktrakr scrape` and `staktrakr demo`: run the retail scrape job and render its result."""
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
+from contextlib import contextmanager
 
-from staktrakr.errors import ConfigError
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console, handle_errors, setup
+from staktrakr.errors import ConfigError, JobFailed
+
+if TYPE_CHECKING:
+    from staktrakr.jobs.scrape import ScrapeResult
+    from staktrakr.jobs.scrape_target import TargetOutcome
+
+FETCHER_NAMES = ("http", "browser", "firecrawl")
+FetcherOpt = Annotated[Optional[str], typer.Option("--fetcher", help="Use only this fetcher: http, browser or firecrawl.",
+                                                   show_default=False)]
+
+
+@contextmanager
+def progress_display(total: int | None, label: str, enabled: bool) -> Iterator[Any]:
+    """A live bar on stderr while targets finish (only on a terminal); yields the per-target callback."""
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=total, last="")
+
+        def advance(outcome: "TargetOutcome") -> None:
+            shown = f"${outcome.price:,.2f}" if outcome.ok else (outcome.reason or "failed")
+            bar.update(task, advance=1, last=f"{outcome.coin_slug}/{outcome.vendor_id} {shown}"[:60])
+
+        yield advance
+
+
+def render_result(result: "ScrapeResult") -> None:
+    """The per-target table and one summary line."""
+    table = Table("coin", "vendor", "price", "stock", "source", "conf", "time", "reason", title=None)
+    for outcome in result.outcomes:
+        stock = "-" if not outcome.ok and outcome.in_stock is None else ("in" if outcome.in_stock is not False else "out")
+        table.add_row(
+            outcome.coin_slug, outcome.vendor_id,
+            f"${outcome.price:,.2f}" if outcome.ok else "-",
+            stock, outcome.source or "-", "-" if outcome.confidence is None else str(outcome.confidence),
+            f"{outcome.elapsed_ms / 1000:.1f}s", outcome.reason or "",
+        )
+    console.print(table)
+    console.print(summary_line(result), markup=False, highlight=False)
+    if result.queued_rows:
+        console.print(f"database unreachable ({result.store_error}); {result.queued_rows} rows kept in the outbox, "
+                      "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
+
+
+def summary_line(result: "ScrapeResult") -> str:
+    where = "dry run: nothing written" if result.dry_run else (
+        f"{result.stored_rows} rows stored" if not result.queued_rows else f"{result.queued_rows} rows queued")
+    return (f"{result.job}: captured {result.captured}/{result.total} in {result.duration_s:.1f} s, "
+            f"window {result.window_start}, run {result.run_id} ({where})")
+
+
+def finish(result: "ScrapeResult", json_output: bool) -> None:
+    if json_output:
+        emit_json(result.to_json())
+    else:
+        render_result(result)
+    if result.total and not result.captured:
+        raise JobFailed(f"{result.job}: every target failed ({result.total})")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("scrape", help="Not built yet.")
-    def _scrape() -> None:
-        raise ConfigError("scrape: not built yet")
+    @app.command("scrape")
+    @handle_errors
+    def scrape_command(coin: CoinOpt = None, vendor: VendorOpt = None, fetcher: FetcherOpt = None,
+                       dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+        """Scrape every enabled (coin, vendor) target once and store the cycle (one batch)."""
+        from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
+        from staktrakr.jobs.targets import select_targets
+        from staktrakr.store import Store
 
-    @app.command("demo", help="Not built yet.")
-    def _demo() -> None:
-        raise ConfigError("demo: not built yet")
+        if fetcher is not None and fetcher not in FETCHER_NAMES:
+            raise ConfigError(f"--fetcher {fetcher}: expected one of {', '.join(FETCHER_NAMES)}")
+        settings = setup()
+        with Store.open(settings) as store:
+            targets = select_targets(settings, store, coin, vendor)
+            if not targets:
+                raise ConfigError("scrape: no enabled targets match the --coin/--vendor filters")
+            with progress_display(len(targets), "scrape", not json_output) as progress:
+                result = run_scrape(settings, store, targets,
+                                    ScrapeOptions(fetcher=fetcher, dry_run=dry_run, progress=progress))
+        finish(result, json_output)
 
+    @app.command("demo")
+    @handle_errors
+    def demo_command(json_output: JsonOpt = False) -> None:
+        """Serve bundled sample dealer pages on 127.0.0.1 and run the real scrape job against them
+        into the configured database (no network needed)."""
+        from staktrakr.demo import run_demo
+
+        settings = setup()
+        with progress_display(None, "demo", not json_output) as progress:
+            result = run_demo(settings, progress=progress)
+        finish(result, json_output)

@@ -59,3 +59,50 @@ class Fetcher(Protocol):
                     timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult: ...
 
     async def aclose(self) -> None: ...
+
+
+# Shared classification, so every fetcher names the same trouble the same way. ---------------
+
+BLOCKED_STATUSES = frozenset({401, 403, 429})
+NOT_FOUND_STATUSES = frozenset({404, 410})
+BOT_CHECK_MARKERS = (
+    "just a moment...",
+    "attention required! | cloudflare",
+    "cf-browser-verification",
+    "verify you are human",
+    "are you a robot",
+    "px-captcha",
+    "access to this page has been denied",
+)
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+
+
+def failure_for_status(status: int | None) -> FailureKind | None:
+    """The failure kind an HTTP status means for a product page (None for 2xx/3xx or unknown)."""
+    if status is None or status < 400:
+        return None
+    if status in BLOCKED_STATUSES:
+        return FailureKind.BLOCKED
+    if status in NOT_FOUND_STATUSES:
+        return FailureKind.NOT_FOUND
+    if status >= 500:
+        return FailureKind.SERVER_ERROR
+    return FailureKind.HTTP_ERROR
+
+
+def failure_for_content(text: str | None) -> tuple[FailureKind, str] | None:
+    """An empty body or a bot-check interstitial is a failure even with HTTP 200."""
+    if text is None or not text.strip():
+        return FailureKind.EMPTY_PAGE, "empty page"
+    if len(text) > 64_000:          # interstitials are small; a real product page is not one
+        return None
+    head = text[:20_000].lower()
+    for marker in BOT_CHECK_MARKERS:
+        if marker in head:
+            return FailureKind.BLOCKED, f"bot check page ({marker!r})"
+    return None
+
+
+def failed(fetcher: str, url: str, kind: FailureKind, detail: str, **fields: object) -> FetchResult:
+    """A FetchResult for a failure (one line of detail, no secrets)."""
+    return FetchResult(fetcher=fetcher, url=url, failure=kind, detail=detail, **fields)  # type: ignore[arg-type]

@@ -1,0 +1,207 @@
+"""The browser fetcher: Playwright driving the system Chromium, for pages whose price needs JavaScript.
+
+One browser per run (launched on first use, so runs that never need it never start it), a
+bounded pool of pages (BROWSER_PAGES, default 2), images/fonts/media blocked, and a per-vendor
+wait (selector or fixed milliseconds) for the price to render. Never downloads a browser:
+Chromium comes from CHROMIUM_PATH (Debian's /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from staktrakr.fetch.base import FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.fetch.http import BROWSER_HEADERS
+from staktrakr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
+
+
+class BrowserFetcher:
+    """Render a page in Chromium and return its HTML after the vendor's wait."""
+
+    name = "browser"
+
+    def __init__(self, settings: Settings) -> None:
+        self._chromium_path = settings.chromium_path
+        self._timeout_s = settings.fetch_timeout_s
+        self._proxy_url = settings.home_proxy_url.get_secret_value() if settings.home_proxy_url else None
+        self._pages = asyncio.Semaphore(settings.browser_pages)
+        self._start_lock = asyncio.Lock()
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._contexts: dict[bool, Any] = {}
+        self._launch_error: str | None = None
+
+    async def _context(self, use_proxy: bool) -> Any:
+        """The shared browser (launched once) and one context per egress."""
+        async with self._start_lock:
+            if self._launch_error:
+                raise _LaunchFailed(self._launch_error)
+            if self._browser is None:
+                await self._launch()
+            context = self._contexts.get(use_proxy)
+            if context is None:
+                options: dict[str, Any] = {
+                    "user_agent": BROWSER_HEADERS["User-Agent"],
+                    "locale": "en-US",
+                    "viewport": {"width": 1366, "height": 900},
+                    "java_script_enabled": True,
+                }
+                if use_proxy and self._proxy_url:
+                    options["proxy"] = _playwright_proxy(self._proxy_url)
+                context = await self._browser.new_context(**options)
+                await context.route("**/*", _block_heavy_resources)
+                self._contexts[use_proxy] = context
+            return context
+
+    async def _launch(self) -> None:
+        if not self._chromium_path.exists():
+            self._launch_error = f"chromium not found at {self._chromium_path} (install chromium or set CHROMIUM_PATH)"
+            raise _LaunchFailed(self._launch_error)
+        try:
+            from playwright.async_api import async_playwright
+
+            self._playwright = await async_playwright().start()
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=str(self._chromium_path), headless=True, args=LAUNCH_ARGS,
+            )
+        except Exception as exc:  # Playwright raises its own Error and OS errors alike
+            self._launch_error = f"chromium failed to start: {' '.join(str(exc).split())[:200]}"
+            await self._stop_playwright()
+            raise _LaunchFailed(self._launch_error) from exc
+
+    async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
+                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
+        """Open the URL in a pooled page, wait for the price to render, return the page's HTML."""
+        use_proxy = use_proxy and self._proxy_url is not None
+        limit_s = timeout_s or self._timeout_s
+        started = time.monotonic()
+        try:
+            context = await self._context(use_proxy)
+        except _LaunchFailed as exc:
+            return failed(self.name, url, FailureKind.FETCHER_ERROR, str(exc), via_proxy=use_proxy)
+        async with self._pages:
+            page = await context.new_page()
+            try:
+                return await asyncio.wait_for(
+                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started),
+                    timeout=limit_s + wait_ms / 1000 + 5,
+                )
+            except asyncio.TimeoutError:
+                return failed(self.name, url, FailureKind.TIMEOUT, f"no page within {limit_s:g} s",
+                              elapsed_ms=_ms_since(started), via_proxy=use_proxy)
+            except Exception as exc:
+                return _failure_from_error(self.name, url, exc, limit_s, started, use_proxy)
+            finally:
+                try:
+                    await page.close()
+                except Exception:
+                    pass
+
+    async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
+                      use_proxy: bool, started: float) -> FetchResult:
+        response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
+        status = response.status if response is not None else None
+        common = {"final_url": page.url, "status": status, "via_proxy": use_proxy}
+        kind = failure_for_status(status)
+        if kind is not None:
+            return failed(self.name, url, kind, f"HTTP {status}", elapsed_ms=_ms_since(started), **common)
+        if wait_selector:
+            try:
+                await page.wait_for_selector(wait_selector, state="attached", timeout=wait_ms or limit_s * 1000)
+            except Exception:
+                log.info("browser: %s did not show %r in time; reading the page as it is", url, wait_selector)
+        elif wait_ms:
+            await page.wait_for_timeout(wait_ms)
+        html = await page.content()
+        trouble = failure_for_content(_visible_text_hint(html))
+        if trouble is not None:
+            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), **common)
+        return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), **common)
+
+    async def aclose(self) -> None:
+        for context in list(self._contexts.values()):
+            try:
+                await context.close()
+            except Exception:
+                pass
+        self._contexts = {}
+        if self._browser is not None:
+            try:
+                await self._browser.close()
+            except Exception:
+                pass
+            self._browser = None
+        await self._stop_playwright()
+
+    async def _stop_playwright(self) -> None:
+        if self._playwright is not None:
+            try:
+                await self._playwright.stop()
+            except Exception:
+                pass
+            self._playwright = None
+
+
+class _LaunchFailed(Exception):
+    pass
+
+
+async def _block_heavy_resources(route: Any) -> None:
+    if route.request.resource_type in BLOCKED_RESOURCES:
+        await route.abort()
+    else:
+        await route.continue_()
+
+
+def _playwright_proxy(proxy_url: str) -> dict[str, str]:
+    """Playwright wants credentials apart from the server address."""
+    parts = urlsplit(proxy_url)
+    server = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    proxy = {"server": server}
+    if parts.username:
+        proxy["username"] = parts.username
+        proxy["password"] = parts.password or ""
+    return proxy
+
+
+def _visible_text_hint(html: str) -> str | None:
+    """An empty document renders as `<html><head></head><body></body></html>`: treat it as empty."""
+    stripped = html.replace("<html>", "").replace("</html>", "").replace("<head></head>", "")
+    stripped = stripped.replace("<body>", "").replace("</body>", "").strip()
+    return html if stripped else None
+
+
+def _failure_from_error(fetcher: str, url: str, exc: Exception, limit_s: float, started: float,
+                        use_proxy: bool) -> FetchResult:
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    if name == "TimeoutError" or "Timeout" in text[:80]:
+        kind, detail = FailureKind.TIMEOUT, f"no page within {limit_s:g} s"
+    elif "net::ERR_" in text:
+        code = text[text.index("net::ERR_"):].split()[0]
+        kind = FailureKind.TIMEOUT if "TIMED_OUT" in code else FailureKind.CONNECTION
+        detail = code
+    else:
+        kind, detail = FailureKind.FETCHER_ERROR, f"{name}: {text[:200]}"
+    return failed(fetcher, url, kind, detail, elapsed_ms=_ms_since(started), via_proxy=use_proxy)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,105 @@
+"""Politeness for a scrape cycle: vendors in parallel, one request in flight per vendor, gaps, retries.
+
+A cycle is bounded by the slowest vendor's own queue (its targets x (gap + page time)), not by
+the number of targets: every vendor runs its own lane concurrently. Transient failures
+(timeouts, 5xx, connection resets) are retried with exponential backoff by tenacity; blocked,
+not-found and every other kind are final at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Sequence, TypeVar
+
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential, wait_none
+
+from staktrakr.catalog import Target
+from staktrakr.fetch.base import FetchResult
+from staktrakr.settings import Settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """How hard a cycle may press one vendor (from settings: SCRAPE_GAP_*_S, SCRAPE_ATTEMPTS, SCRAPE_BACKOFF_S)."""
+
+    gap_min_s: float
+    gap_max_s: float
+    attempts: int
+    backoff_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Politeness":
+        return cls(settings.scrape_gap_min_s, settings.scrape_gap_max_s, settings.scrape_attempts,
+                   settings.scrape_backoff_s)
+
+
+class VendorLane:
+    """Serializes one vendor's requests and spaces them by a random gap (never two in flight)."""
+
+    def __init__(self, politeness: Politeness, rng: random.Random) -> None:
+        self._politeness = politeness
+        self._rng = rng
+        self._lock = asyncio.Lock()
+        self._next_start = 0.0
+        self.requests = 0
+
+    async def run(self, request: Callable[[], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            delay = self._next_start - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.requests += 1
+            try:
+                return await request()
+            finally:
+                gap = self._rng.uniform(self._politeness.gap_min_s, self._politeness.gap_max_s)
+                self._next_start = loop.time() + gap
+
+
+def _is_transient(result: FetchResult) -> bool:
+    return result.failure is not None and result.failure.transient
+
+
+async def fetch_with_retries(lane: VendorLane, politeness: Politeness,
+                             fetch_once: Callable[[], Awaitable[FetchResult]]) -> FetchResult:
+    """One fetch through the vendor's lane, retried with backoff while the failure is transient."""
+    wait = (wait_exponential(multiplier=politeness.backoff_s, min=politeness.backoff_s, max=politeness.backoff_s * 8)
+            if politeness.backoff_s > 0 else wait_none())
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(politeness.attempts),
+        wait=wait,
+        retry=retry_if_result(_is_transient),
+        retry_error_callback=lambda state: state.outcome.result(),  # give back the last failure
+    )
+    return await retrying(lane.run, fetch_once)
+
+
+def by_vendor(targets: Sequence[Target]) -> "OrderedDict[str, list[int]]":
+    """Target indexes grouped per vendor, in catalog order."""
+    groups: OrderedDict[str, list[int]] = OrderedDict()
+    for index, target in enumerate(targets):
+        groups.setdefault(target.vendor_id, []).append(index)
+    return groups
+
+
+async def run_per_vendor(targets: Sequence[Target], work: Callable[[Target, VendorLane], Awaitable[R]],
+                         politeness: Politeness, rng: random.Random | None = None) -> list[R]:
+    """Run `work` for every target: vendors concurrently, each vendor's targets one after another
+    through its lane. Results come back in target order."""
+    rng = rng or random.Random()
+    results: list[R | None] = [None] * len(targets)
+
+    async def vendor_worker(indexes: list[int]) -> None:
+        lane = VendorLane(politeness, rng)
+        for index in indexes:
+            results[index] = await work(targets[index], lane)
+
+    await asyncio.gather(*(vendor_worker(indexes) for indexes in by_vendor(targets).values()))
+    return results  # type: ignore[return-value]
