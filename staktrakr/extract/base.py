@@ -29,6 +29,7 @@ class Finding(BaseModel):
     failure:   None on success; otherwise a short reason kind: "no_price", "out_of_band",
                "wrong_product", "preorder", "out_of_stock" (OOS with no price) ...
     detail:    one human line explaining the failure
+    stock_evidence: what decided `in_stock` (e.g. "jsonld OutOfStock", "button: add to cart")
     """
 
     model_config = ConfigDict(frozen=True)
@@ -39,6 +40,7 @@ class Finding(BaseModel):
     evidence: str | None = None
     failure: str | None = None
     detail: str | None = None
+    stock_evidence: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,142 @@
+"""Stock status: structured availability first, then the purchase button, then stock phrases.
+
+Order of trust:
+1. schema.org availability (JSON-LD, microdata, product meta) of the product read.
+2. The page's first purchase button after the title (HTML): a button reading "Sold Out" /
+   "Notify Me" / "Pre-Order", or a disabled "Add to Cart", says not buyable; an enabled
+   "Add to Cart" says buyable and outweighs out-of-stock phrases elsewhere (themes keep
+   hidden-by-CSS "Sold out" badges on in-stock pages), but not pre-order/back-order phrases
+   (those items are bought through the same button).
+3. Phrases on short lines of the product region (after the title, cut regions removed):
+   out of stock, sold out, currently unavailable, back order, pre-order, and wait-list
+   phrases ("notify me when available", "email when in stock"). Wait-list phrases count only
+   without an add-to-cart on the page: a back-in-stock form can sit on an in-stock page.
+   Long lines are skipped: a shipping policy saying "if an item is out of stock..." is not
+   this product's status.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.html
+
+from staktrakr.catalog import VendorRules
+from staktrakr.extract.money import evidence
+
+OUT_OF_STOCK_PHRASES = (
+    "out of stock", "sold out", "currently unavailable", "temporarily unavailable",
+    "temporarily out of stock", "no longer available", "not available for purchase",
+)
+WAIT_LIST_PHRASES = (
+    "notify me when available", "notify me when in stock", "notify me when back in stock",
+    "email when in stock", "email me when in stock", "email me when available", "email when available",
+    "notify when available", "join the waitlist", "join waitlist",
+)
+BACKORDER_PHRASES = ("back order", "backorder", "back-order")
+PREORDER_PHRASES = ("pre-order", "preorder", "pre order", "presale", "pre-sale")
+CART_PHRASES = ("add to cart", "add to bag", "add to basket", "buy now")
+NOTIFY_BUTTON_WORDS = ("notify me", "sold out", "out of stock", "unavailable", "email me", "waitlist")
+STOCK_LINE_MAX_CHARS = 80
+BUTTON_XPATH = (
+    "//button | //input[@type='submit' or @type='button'] "
+    "| //a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')]"
+)
+
+
+@dataclass(frozen=True)
+class StockReading:
+    """state: "in_stock" | "out_of_stock" | "preorder" | "backorder" | None (unknown)."""
+
+    state: str | None
+    evidence: str | None = None
+
+
+def in_stock_for(state: str | None, rules: VendorRules) -> bool | None:
+    """A stock state as the in_stock flag: pre-order is in stock only where the vendor tolerates it."""
+    if state is None:
+        return None
+    if state == "preorder":
+        return rules.preorder_ok
+    return state == "in_stock"
+
+
+def button_reading(tree: lxml.html.HtmlElement) -> StockReading | None:
+    """What the first purchase button after the title says, or None when there is none."""
+    title = next((h for h in tree.iter("h1") if h.text_content().strip()), None)
+    order = {element: index for index, element in enumerate(tree.iter())} if title is not None else {}
+    title_position = order.get(title, -1)
+    for button in tree.xpath(BUTTON_XPATH):
+        if order and order.get(button, -1) < title_position:
+            continue
+        label = " ".join((button.text_content() or button.get("value") or "").split()).lower()
+        if not label:
+            label = " ".join((button.get("value") or button.get("aria-label") or "").split()).lower()
+        if any(phrase in label for phrase in PREORDER_PHRASES):
+            return StockReading("preorder", evidence(f"button: {label}"))
+        if any(word in label for word in NOTIFY_BUTTON_WORDS):
+            return StockReading("out_of_stock", evidence(f"button: {label}"))
+        if any(phrase in label for phrase in CART_PHRASES):
+            if _disabled(button):
+                return StockReading("out_of_stock", evidence(f"disabled button: {label}"))
+            return StockReading("in_stock", evidence(f"button: {label}"))
+    return None
+
+
+def _disabled(button: lxml.html.HtmlElement) -> bool:
+    classes = (button.get("class") or "").lower().split()
+    return (
+        button.get("disabled") is not None
+        or (button.get("aria-disabled") or "").lower() == "true"
+        or "disabled" in classes
+    )
+
+
+def phrase_reading(lines: list[str], button: StockReading | None) -> StockReading | None:
+    """Stock phrases on the short lines of the product region; None when none is found."""
+    cart_on_page = (button is not None and button.state == "in_stock") or any(
+        phrase in line.lower() for line in lines for phrase in CART_PHRASES if len(line) <= STOCK_LINE_MAX_CHARS
+    )
+    for line in lines:
+        if len(line) > STOCK_LINE_MAX_CHARS:
+            continue
+        lowered = line.lower()
+        if _has_phrase(lowered, OUT_OF_STOCK_PHRASES):
+            return StockReading("out_of_stock", evidence(line))
+        if _has_phrase(lowered, BACKORDER_PHRASES):
+            return StockReading("backorder", evidence(line))
+        if _has_phrase(lowered, PREORDER_PHRASES):
+            return StockReading("preorder", evidence(line))
+        if not cart_on_page and _has_phrase(lowered, WAIT_LIST_PHRASES):
+            return StockReading("out_of_stock", evidence(line))
+    return None
+
+
+def _has_phrase(lowered_line: str, phrases: tuple[str, ...]) -> bool:
+    return any(
+        phrase in lowered_line and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered_line)
+        for phrase in phrases
+    )
+
+
+def read_stock(
+    structured_state: str | None,
+    structured_evidence: str | None,
+    tree: lxml.html.HtmlElement | None,
+    lines: list[str],
+) -> StockReading:
+    """The page's stock state by the order of trust in the module docstring."""
+    if structured_state is not None:
+        return StockReading(structured_state, structured_evidence)
+    button = button_reading(tree) if tree is not None else None
+    if button is not None and button.state != "in_stock":
+        return button
+    phrases = phrase_reading(lines, button)
+    if button is not None and button.state == "in_stock":
+        if phrases is not None and phrases.state in ("preorder", "backorder"):
+            return phrases
+        return button
+    if phrases is not None:
+        return phrases
+    return StockReading(None)
