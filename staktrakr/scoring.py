@@ -1,0 +1,106 @@
+"""Confidence and consensus rules in one place (DESIGN section 7), as named constants.
+
+Single source (existing rule, kept so published confidences do not jump when we take over):
+start at 50; +30 when the price is within 3% of the window's median of in-stock vendors;
+-15 when it is more than 8% away from it; -20 when it is more than 10% away from the
+previous day's median; clamped to 0-100. Between 3% and 8% from the window median there is
+neither bonus nor penalty. "Within" is inclusive, "more than" strict.
+
+Vision cross-check: agreement is decided here, numerically (within 3% of the primary price),
+never by a model's own agreement flag. Agree -> the primary price, confidence 99, source
+"firecrawl+vision". Disagree -> whichever price is nearer the window median (the primary on
+a tie or without a median), confidence at most 70.
+
+The median is the upper median: element floor(n/2) of the sorted values (the existing
+system's definition, shared with publish so the series stays continuous).
+"""
+
+from __future__ import annotations
+
+import math
+
+SINGLE_SOURCE_BASE = 50
+NEAR_MEDIAN_PCT = 3.0  # within this of the window median: bonus
+NEAR_MEDIAN_BONUS = 30
+FAR_FROM_MEDIAN_PCT = 8.0  # more than this from the window median: penalty
+FAR_FROM_MEDIAN_PENALTY = 15
+DAY_JUMP_PCT = 10.0  # more than this from the previous day's median: penalty
+DAY_JUMP_PENALTY = 20
+CONFIDENCE_MIN = 0
+CONFIDENCE_MAX = 100
+
+VISION_AGREE_PCT = 3.0  # primary and vision prices within this of each other agree
+VISION_AGREED_CONFIDENCE = 99
+VISION_DISAGREE_CAP = 70
+SOURCE_AGREED = "firecrawl+vision"
+SOURCE_VISION = "gemini-vision"
+
+# Percentages are compared after rounding to this many decimals, so 103 vs 100 is exactly 3%.
+PCT_DECIMALS = 9
+
+
+def percent_off(value: float, reference: float) -> float:
+    """|value - reference| as a percentage of reference (reference > 0), rounded against float noise."""
+    return round(abs(value - reference) / reference * 100.0, PCT_DECIMALS)
+
+
+def _usable(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def clamp_confidence(score: float) -> int:
+    return int(max(CONFIDENCE_MIN, min(CONFIDENCE_MAX, round(score))))
+
+
+def single_source_confidence(
+    price: float, window_median: float | None, previous_day_median: float | None
+) -> int:
+    """Confidence of one vendor's price from its distance to the window and previous-day medians."""
+    score = SINGLE_SOURCE_BASE
+    if _usable(window_median):
+        off = percent_off(price, window_median)
+        if off <= NEAR_MEDIAN_PCT:
+            score += NEAR_MEDIAN_BONUS
+        elif off > FAR_FROM_MEDIAN_PCT:
+            score -= FAR_FROM_MEDIAN_PENALTY
+    if _usable(previous_day_median) and percent_off(price, previous_day_median) > DAY_JUMP_PCT:
+        score -= DAY_JUMP_PENALTY
+    return clamp_confidence(score)
+
+
+def prices_agree(primary_price: float, vision_price: float) -> bool:
+    """True when the vision price is within VISION_AGREE_PCT of the primary price."""
+    return _usable(primary_price) and percent_off(vision_price, primary_price) <= VISION_AGREE_PCT
+
+
+def vision_cross_check(
+    primary_price: float | None,
+    vision_price: float | None,
+    window_median: float | None,
+    single_score: int,
+    primary_source: str = "firecrawl",
+) -> tuple[float | None, int, str]:
+    """(price, confidence, source) after checking the primary price against a vision reading.
+
+    `single_score` is the single-source confidence of the primary price (of the vision price
+    when there is no primary). Only one side present: that price, its score, capped at 70 when
+    it is the vision side alone (a model reading nothing confirms).
+    """
+    if not _usable(vision_price):
+        return primary_price, clamp_confidence(single_score) if _usable(primary_price) else 0, primary_source
+    if not _usable(primary_price):
+        return vision_price, min(clamp_confidence(single_score), VISION_DISAGREE_CAP), SOURCE_VISION
+    if prices_agree(primary_price, vision_price):
+        return primary_price, VISION_AGREED_CONFIDENCE, SOURCE_AGREED
+    capped = min(clamp_confidence(single_score), VISION_DISAGREE_CAP)
+    if _usable(window_median) and abs(vision_price - window_median) < abs(primary_price - window_median):
+        return vision_price, capped, SOURCE_VISION
+    return primary_price, capped, primary_source
+
+
+def upper_median(values: list[float]) -> float | None:
+    """Element floor(n/2) of the sorted values (the upper median for even n); None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
