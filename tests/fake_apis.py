@@ -36,6 +36,8 @@ class Recorded:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    method: str = "GET"
+    body: str = ""
 
 
 @dataclass
@@ -53,7 +55,10 @@ class ScriptedServer:
                 parts = urlsplit(self.path)
                 query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                server_ref.requests.append(Recorded(parts.path, query, headers))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                recorded = Recorded(parts.path, query, headers, self.command, body)
+                server_ref.requests.append(recorded)
                 reply = server_ref.handle(parts.path, query, headers)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
@@ -67,6 +72,8 @@ class ScriptedServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            do_POST = do_GET  # noqa: N815
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -165,6 +172,10 @@ class FakeSite:
         self.pages: dict[str, Reply | str] = {}
         self.server = ScriptedServer(self._handle)
 
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.server.requests
+
     def __enter__(self) -> "FakeSite":
         self.server.start()
         return self
@@ -182,3 +193,32 @@ class FakeSite:
         if isinstance(page, str):
             return Reply(body=page, content_type="text/html; charset=utf-8")
         return page
+
+
+class FakeFirecrawl:
+    """Firecrawl `/v1/scrape`: `{"success": true, "data": {"markdown", "metadata"}}` for known URLs."""
+
+    def __init__(self) -> None:
+        self.markdown_by_url: dict[str, str] = {}
+        self.server = ScriptedServer(self._handle)
+
+    def __enter__(self) -> "FakeFirecrawl":
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    def _handle(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+        if path != "/v1/scrape":
+            return Reply(status=404, body={"success": False, "error": "Not found"})
+        url = json.loads(self.server.requests[-1].body or "{}").get("url", "")
+        markdown = self.markdown_by_url.get(url)
+        if markdown is None:
+            return Reply(status=500, body={"success": False, "error": "scrape failed"})
+        return Reply(body={"success": True, "data": {"markdown": markdown,
+                                                     "metadata": {"sourceURL": url, "statusCode": 200}}})

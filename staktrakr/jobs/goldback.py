@@ -1,0 +1,161 @@
+"""The goldback job: read the G1 rate from goldback.com and store it under the publisher's effective date.
+
+Fetchers in order http -> browser (the rate may be rendered by script) -> firecrawl (when
+configured); the first page that yields a rate inside the band wins. A page without a rate is
+a one-line failure naming what each fetcher saw, and nothing is stored. One row per effective
+date (ON CONFLICT(date) DO NOTHING), written in one batch with the `goldback` run row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from staktrakr.errors import JobFailed, StoreUnavailable
+from staktrakr.fetch.base import Fetcher
+from staktrakr.goldback_parse import RateCandidate, parse_goldback_rate
+from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace, previous_business_day
+from staktrakr.jobs.spot import make_run_id
+from staktrakr.models import GoldbackRate, PollerRun
+from staktrakr.settings import Settings
+from staktrakr.spot_bands import spot_bands, spot_in_band
+from staktrakr.store import Store
+from staktrakr.timeutil import iso_z, utcnow
+
+log = logging.getLogger(__name__)
+
+JOB = "goldback"
+SOURCE = "goldback.com"
+FETCHER_ORDER = ("http", "browser", "firecrawl")
+# The browser waits until the phrase is on the page (Playwright text selector), at most this long.
+BROWSER_WAIT_MS = 8000
+BROWSER_WAIT_SELECTOR = r"text=/(1|one)\s*goldback\s*(=|:|is|equals)\s*\$\s*\d/i"
+FIRECRAWL_WAIT_MS = 5000
+
+FetcherFactory = Callable[[str, Settings], Fetcher]
+
+
+def default_fetcher(name: str, settings: Settings) -> Fetcher:
+    from staktrakr.fetch.browser import BrowserFetcher
+    from staktrakr.fetch.firecrawl import FirecrawlFetcher
+    from staktrakr.fetch.http import HttpFetcher
+
+    return {"http": HttpFetcher, "browser": BrowserFetcher, "firecrawl": FirecrawlFetcher}[name](settings)
+
+
+@dataclass
+class GoldbackResult:
+    """What one goldback run did; `to_dict()` is the `--json` output."""
+
+    run_id: str
+    url: str
+    date: str                               # the publisher's effective date
+    status: str = "dry_run"                 # stored | queued | already_stored | not_updated_yet | dry_run
+    g1_usd: float | None = None
+    method: str | None = None               # json | labelled | table | phrase
+    evidence: str | None = None
+    fetcher: str | None = None
+    band: list[float] = field(default_factory=list)
+    band_basis: str | None = None
+    attempts: list[str] = field(default_factory=list)     # what each fetcher saw
+    scraped_at: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def pick_rate(candidates: list[RateCandidate], low: float, high: float) -> RateCandidate | None:
+    return next((c for c in candidates if low <= c.g1_usd <= high), None)
+
+
+async def read_rate(settings: Settings, result: GoldbackResult, low: float, high: float,
+                    fetcher_factory: FetcherFactory) -> RateCandidate | None:
+    """Try each fetcher until one page yields an in-band rate; record what each one saw."""
+    fetchers: list[Fetcher] = []
+    try:
+        for name in FETCHER_ORDER:
+            if name == "firecrawl" and not settings.firecrawl_base_url:
+                continue
+            fetcher = fetcher_factory(name, settings)
+            fetchers.append(fetcher)
+            wait = {"browser": {"wait_ms": BROWSER_WAIT_MS, "wait_selector": BROWSER_WAIT_SELECTOR},
+                    "firecrawl": {"wait_ms": FIRECRAWL_WAIT_MS}}.get(name, {})
+            page = await fetcher.fetch(result.url, **wait)
+            if not page.ok:
+                result.attempts.append(f"{name}: {page.failure.value if page.failure else 'failed'}"
+                                       f" ({page.detail or 'no detail'})")
+                continue
+            candidates = parse_goldback_rate(html=page.html, markdown=page.markdown)
+            chosen = pick_rate(candidates, low, high)
+            if chosen is not None:
+                result.fetcher = name
+                return chosen
+            if candidates:
+                shown = ", ".join(f"${c.g1_usd:g} ({c.method})" for c in candidates[:3])
+                result.attempts.append(f"{name}: rate {shown} outside the band ${low:g}-${high:g}")
+            else:
+                result.attempts.append(f"{name}: no '1 Goldback = $X' on the page")
+        return None
+    finally:
+        for fetcher in fetchers:
+            await fetcher.aclose()
+
+
+def stored_rates(store: Store, *dates: str) -> dict[str, float]:
+    try:
+        marks = ", ".join("?" for _ in dates)
+        rows = store.db.query(f"SELECT date, g1_usd FROM goldback_rates WHERE date IN ({marks})", list(dates))
+    except StoreUnavailable:
+        return {}
+    return {row["date"]: float(row["g1_usd"]) for row in rows}
+
+
+def gold_spot(store: Store, settings: Settings) -> float | None:
+    gold = store.latest_spot().get("gold")
+    return gold if gold is not None and spot_in_band("gold", gold, spot_bands(settings.spot_bands)) else None
+
+
+def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now: datetime | None = None,
+                 fetcher_factory: FetcherFactory = default_fetcher) -> GoldbackResult:
+    """Fetch, parse, check and store today's effective G1 rate (nothing stored on any doubt)."""
+    started = now or utcnow()
+    day = effective_date(started)
+    result = GoldbackResult(run_id=make_run_id(settings.poller_id, JOB, started), url=settings.goldback_url,
+                            date=day.isoformat())
+    store.prepare()
+    previous_day = previous_business_day(day).isoformat()
+    known = stored_rates(store, result.date, previous_day)
+    if result.date in known:
+        result.status, result.g1_usd = "already_stored", known[result.date]
+        return result
+    low, high, result.band_basis = goldback_band(gold_spot(store, settings))
+    result.band = [low, high]
+    chosen = asyncio.run(read_rate(settings, result, low, high, fetcher_factory))
+    result.scraped_at = iso_z(utcnow())
+    if chosen is None:
+        reason = f"goldback: no usable rate at {result.url}: {'; '.join(result.attempts)}; nothing stored"
+        if not dry_run:
+            store.write([_run_row(settings, result, started, "error", reason)])
+        raise JobFailed(reason)
+    result.g1_usd, result.method, result.evidence = chosen.g1_usd, chosen.method, chosen.evidence
+    if in_update_grace(started) and known.get(previous_day) == chosen.g1_usd:
+        result.status = "not_updated_yet"       # probably yesterday's rate still showing; a later run stores it
+        return result
+    if dry_run:
+        return result
+    row = GoldbackRate(date=result.date, g1_usd=chosen.g1_usd, source=SOURCE, scraped_at=result.scraped_at,
+                       poller_id=settings.poller_id)
+    written = store.write([row, _run_row(settings, result, started, "ok", None)])
+    result.status = "queued" if written.queued else "stored"
+    return result
+
+
+def _run_row(settings: Settings, result: GoldbackResult, started: datetime, status: str,
+             error: str | None) -> PollerRun:
+    captured = 1 if status == "ok" else 0
+    return PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=JOB, started_at=iso_z(started),
+                     finished_at=iso_z(utcnow()), status=status, total=1, captured=captured,
+                     failures=1 - captured, error=error)
