@@ -12,7 +12,8 @@ Order of trust:
    phrases ("notify me when available", "email when in stock"). Wait-list phrases count only
    without an add-to-cart on the page: a back-in-stock form can sit on an in-stock page.
    Long lines are skipped: a shipping policy saying "if an item is out of stock..." is not
-   this product's status.
+   this product's status. Without any of these, "In Stock" or a bare "Add to Cart" line
+   (markdown) is the evidence for in stock.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
 
 OUT_OF_STOCK_PHRASES = (
-    "out of stock", "sold out", "currently unavailable", "temporarily unavailable",
+    "out of stock", "sold out", "currently unavailable", "temporarily unavailable", "not in stock",
     "temporarily out of stock", "no longer available", "not available for purchase",
 )
 WAIT_LIST_PHRASES = (
@@ -36,6 +37,7 @@ WAIT_LIST_PHRASES = (
 )
 BACKORDER_PHRASES = ("back order", "backorder", "back-order")
 PREORDER_PHRASES = ("pre-order", "preorder", "pre order", "presale", "pre-sale")
+IN_STOCK_PHRASES = ("in stock", "available now", "ready to ship", "ships today")
 CART_PHRASES = ("add to cart", "add to bag", "add to basket", "buy now")
 NOTIFY_BUTTON_WORDS = ("notify me", "sold out", "out of stock", "unavailable", "email me", "waitlist")
 STOCK_LINE_MAX_CHARS = 80
@@ -110,6 +112,10 @@ def phrase_reading(lines: list[str], button: StockReading | None) -> StockReadin
             return StockReading("preorder", evidence(line))
         if not cart_on_page and _has_phrase(lowered, WAIT_LIST_PHRASES):
             return StockReading("out_of_stock", evidence(line))
+    for line in lines:
+        lowered = line.lower()
+        if len(line) <= STOCK_LINE_MAX_CHARS and (_has_phrase(lowered, IN_STOCK_PHRASES) or lowered in CART_PHRASES):
+            return StockReading("in_stock", evidence(line))
     return None
 
 
