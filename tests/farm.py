@@ -35,6 +35,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     delay_s: float = 0.0
     block_direct: bool = False      # 403 unless the request came through the farm's proxy (Via header)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -59,7 +60,7 @@ class Host:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"farm-{name}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"farm-{name}", daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
@@ -100,6 +101,8 @@ class Host:
             handler.send_response(status)
             handler.send_header("Content-Type", page.content_type)
             handler.send_header("Content-Length", str(len(body)))
+            for name, value in page.headers.items():
+                handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -136,6 +139,7 @@ class FakeFirecrawl(Host):
         self.scrapes: dict[str, tuple[str, int]] = {}
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str | None] = []
+        self.forced_answer: tuple[int, Any] | None = None   # (HTTP status, JSON body) for every request
         super().__init__(name)
 
     def scrape_page(self, dealer_url: str, markdown: str, status_code: int = 200) -> None:
@@ -148,7 +152,9 @@ class FakeFirecrawl(Host):
             request = json.loads(handler.rfile.read(length) or b"{}")
             self.requests.append(request)
             self.auth_headers.append(handler.headers.get("Authorization"))
-            if handler.path != "/v1/scrape" or handler.command != "POST":
+            if self.forced_answer is not None:
+                status, answer = self.forced_answer
+            elif handler.path != "/v1/scrape" or handler.command != "POST":
                 status, answer = 404, {"success": False, "error": "Not Found"}
             else:
                 markdown, site_status = self.scrapes.get(request.get("url"), ("", 404))

@@ -89,7 +89,8 @@ def test_fractional_product_for_a_one_ounce_url_is_the_wrong_product(farm, farm_
     settings = farm_settings()
     outcome = one(scrape(settings, [make_target("age", "apmex", url)]))
     assert outcome.price is None
-    assert outcome.reason.startswith("wrong_product")
+    assert outcome.reason == ("wrong_product: page title names 1/10 oz but age is 1 oz: "
+                              "2026 1/10 oz American Gold Eagle Coin BU")
     stored = rows(settings, "SELECT price, is_failed FROM price_snapshots")
     assert stored == [{"price": None, "is_failed": 1}]
     failures = rows(settings, "SELECT coin_slug, vendor_id, url, error FROM provider_failures")
@@ -179,3 +180,27 @@ def test_dry_run_writes_nothing(farm, farm_settings):
     assert result.stored_rows == 0 and result.queued_rows == 0
     assert not (settings.var_dir / "staktrakr.db").exists() or rows(
         settings, "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'price_snapshots'") == [{"n": 0}]
+
+
+def test_sanity_band_comes_from_the_stored_spot_price(farm, farm_settings):
+    from staktrakr.models import SpotPrice
+    from staktrakr.store import Store
+
+    settings = farm_settings()
+    with Store.open(settings) as store:
+        store.migrate()
+        store.write([SpotPrice(metal="silver", spot=20.0, poller_id="local", timestamp="2026-03-15 17:30:00",
+                               timestamp_floor="2026-03-15 17:30:00", scraped_at="2026-03-15T17:30:02.913Z")])
+    url = farm.host("d").add("/ase", page_text("jsonld_instock.html"))
+    outcome = one(scrape(settings, [make_target("ase", "d", url)]))
+    # 79.10 is plausible under the fixed silver band (40-200) but not at 3x a $20 spot (18-60)
+    assert outcome.price is None
+    assert outcome.reason == "out_of_band: price 79.10 (jsonld) outside band 18.00-60.00 (spot) for ase"
+
+
+def test_out_of_stock_without_a_price(farm, farm_settings):
+    url = farm.host("d").add("/ase", "<html><body><main><h1>2026 1 oz American Silver Eagle Coin</h1>"
+                                     "<p>Currently Unavailable</p></main></body></html>")
+    outcome = one(scrape(farm_settings(), [make_target("ase", "d", url)]))
+    assert (outcome.price, outcome.in_stock) == (None, False)
+    assert outcome.reason.startswith("out_of_stock: out of stock, no price shown")

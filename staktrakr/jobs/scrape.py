@@ -152,7 +152,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
     async def work(target: Target, lane: VendorLane) -> TargetOutcome:
         order = options.orders.get(target.key) or fetcher_order(target, options.fetcher)
         outcome = await scrape_target(target, lane, fetchers=fetchers, politeness=politeness,
-                                      spot_usd_per_oz=spot.get(target.coin.metal), order=order,
+                                      spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order,
                                       proxy_configured=proxy_configured)
         if options.progress is not None:
             options.progress(outcome)
@@ -163,6 +163,11 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
         return await run_per_vendor(targets, work, politeness, rng)
     finally:
         await fetchers.aclose()
+
+
+def spot_for(spot: dict[str, float], metal: str) -> float | None:
+    """The spot the sanity band needs: the coin's metal, or gold for Goldbacks (1/1000 oz gold per unit)."""
+    return spot.get("gold" if metal == "goldback" else metal)
 
 
 def previous_day_medians(store: Store, window: str, coin_slugs: set[str]) -> dict[str, float]:
