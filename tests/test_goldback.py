@@ -181,7 +181,8 @@ def test_unchanged_rate_right_after_the_update_waits(gb_settings, site):
 def test_firecrawl_is_the_last_resort(gb_settings, site):
     site.pages[PATH] = Reply(status=403, body="<html>Forbidden</html>", content_type="text/html")
     with FakeFirecrawl() as firecrawl:
-        firecrawl.markdown_by_url[site.url(PATH)] = "# Exchange Rates\n\n| Goldbacks | USD |\n|---|---|\n| 1 Goldback | $10.06 |\n"
+        firecrawl.markdown_by_url[site.url(PATH)] = (
+            "# Exchange Rates\n\n| Goldbacks | USD |\n|---|---|\n| 1 Goldback | $10.06 |\n")
         settings = gb_settings(firecrawl_base_url=firecrawl.base_url)
         with Store.open(settings) as store:
             result = run_goldback(settings, store, now=MONDAY_NOON_MT)

@@ -73,7 +73,8 @@ def test_fills_exactly_the_missing_days_and_is_idempotent(settings, api):
     assert ("2026-03-11T12:00:00Z", "gold", 5004.0) in filled
     # one /timeframe call for the gap span; the rerun found nothing and called nothing
     calls = api.calls("timeframe")
-    assert len(calls) == 1 and (calls[0].query["start_date"], calls[0].query["end_date"]) == ("2026-03-11", "2026-03-14")
+    assert len(calls) == 1
+    assert (calls[0].query["start_date"], calls[0].query["end_date"]) == ("2026-03-11", "2026-03-14")
     assert run_rows == [{"status": "ok", "total": 11, "captured": 11}]
     # 5 days x 96 slots, of which 03-10 and 03-13 have two complete live slots each, 03-12 none
     assert result.missing_slots == 5 * 96 - 4

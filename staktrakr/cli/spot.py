@@ -35,10 +35,11 @@ def register(app: typer.Typer) -> None:
     def spot(
         backfill: Annotated[bool, typer.Option("--backfill", help=BACKFILL_HELP)] = False,
         since: Annotated[Optional[str], typer.Option(
-            "--since", help=f"Backfill from this UTC date (YYYY-MM-DD; default: {DEFAULT_BACKFILL_DAYS} days back).",
-            show_default=False)] = None,
+            "--since", show_default=False,
+            help=f"Backfill from this UTC date (YYYY-MM-DD; default: {DEFAULT_BACKFILL_DAYS} days back).")] = None,
         until: Annotated[Optional[str], typer.Option(
-            "--until", help="Backfill up to this UTC date, inclusive (default: yesterday).", show_default=False)] = None,
+            "--until", show_default=False,
+            help="Backfill up to this UTC date, inclusive (default: yesterday).")] = None,
         json_output: JsonOpt = False,
         dry_run: DryRunOpt = False,
     ) -> None:
