@@ -38,6 +38,8 @@ NOT_A_PRICE_WORDS = (
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
 LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit")
 LABEL_CONTEXT_CHARS = 25
+# A price label sits on a short line; long lines are descriptions (and cost time on huge pages).
+LABEL_LINE_MAX_CHARS = 300
 PROSE_TITLE_WINDOW_LINES = 20
 PROSE_CART_WINDOW_LINES = 6
 CART_WORDS = ("add to cart", "add to bag", "buy now")
@@ -52,8 +54,12 @@ class BulkPrice:
 def label_candidates(lines: list[str], rules: VendorRules) -> list[Candidate]:
     """Labelled prices, most preferred first; each label contributes its first occurrence."""
     found = []
+    labelled = [
+        index for index, line in enumerate(lines) if len(line) <= LABEL_LINE_MAX_CHARS and "price" in line.lower()
+    ]
     for kind, pattern in PRICE_LABELS:
-        for index, line in enumerate(lines):
+        for index in labelled:
+            line = lines[index]
             match = pattern.search(line)
             if match is None or _is_unit_of_measure(line, match):
                 continue
@@ -126,6 +132,8 @@ def prose_candidate(
                 continue
             seen.add(index)
             line = lines[index]
+            if len(line) > LABEL_LINE_MAX_CHARS:
+                continue
             lowered = line.lower()
             if _is_bulk(lowered, rules) or any(word in lowered for word in NOT_A_PRICE_WORDS):
                 continue

@@ -35,8 +35,6 @@ BLOCK_TAGS = frozenset(
 # A cut_after marker must be a heading-like text, not a sentence that happens to mention it.
 MARKER_MAX_EXTRA_CHARS = 40
 TITLE_MARK = "\ue000"  # private-use character: never in real page text
-_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass
@@ -146,35 +144,32 @@ def _first_h1(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
 
 
 def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> list[str]:
-    """Remove the first marker element after the title and everything after it in document order."""
+    """Remove the first marker element after the title and everything after it in document order.
+
+    One pass over the text nodes; nodes longer than any marker allows are skipped unread, so a
+    5 MB page costs one walk, not one lowercase copy per marker.
+    """
     if not markers:
         return []
-    order = {element: index for index, element in enumerate(root.iter())}
+    lowered = [(marker.lower(), marker) for marker in markers]
+    longest = max(len(marker) for marker in markers) + MARKER_MAX_EXTRA_CHARS
     title = _first_h1(root)
-    title_order = order.get(title, -1) if title is not None else -1
-    best: tuple[int, lxml.html.HtmlElement, str] | None = None
-    for marker in markers:
-        needle = marker.lower().replace("'", "")
-        xpath = f"//text()[contains(translate(., '{_ASCII_UPPER}', '{_ASCII_LOWER}'), '{needle}')]"
-        for text_node in root.xpath(xpath):
-            owner = text_node.getparent()
-            if owner is None:
+    after_title = title is None
+    for element in root.iter():
+        if element is title:
+            after_title = True
+            continue
+        if not after_title or not isinstance(element.tag, str):
+            continue
+        for text, owner in ((element.text, element), (element.tail, element.getparent())):
+            if not text or owner is None or len(text) > longest:
                 continue
-            if text_node.is_tail:  # text after a child element belongs to the parent's flow
-                owner = owner.getparent() if owner.getparent() is not None else owner
-            if len(_collapse(owner.text_content())) > len(marker) + MARKER_MAX_EXTRA_CHARS:
-                continue
-            position = order.get(owner, -1)
-            if position <= title_order:
-                continue
-            if best is None or position < best[0]:
-                best = (position, owner, marker)
-            break
-    if best is None:
-        return []
-    _, element, marker = best
-    _remove_from(element)
-    return [marker]
+            lowered_text = text.lower()
+            for needle, marker in lowered:
+                if needle in lowered_text and len(_collapse(owner.text_content())) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
+                    _remove_from(owner)
+                    return [marker]
+    return []
 
 
 def _remove_from(element: lxml.html.HtmlElement) -> None:
