@@ -166,10 +166,11 @@ class FakeMetalPriceApi:
 
 
 class FakeSite:
-    """Static pages by path; unknown paths are 404. `pages[path] = Reply(...)` or an HTML string."""
+    """Pages by path; unknown paths are 404. `pages[path]` = Reply, an HTML string, or a function of the
+    request headers returning either (e.g. to block requests that did not come through a proxy)."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, Reply | str] = {}
+        self.pages: dict[str, Reply | str | Callable[[dict[str, str]], Reply | str]] = {}
         self.server = ScriptedServer(self._handle)
 
     @property
@@ -188,6 +189,8 @@ class FakeSite:
 
     def _handle(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
         page = self.pages.get(path)
+        if callable(page):
+            page = page(headers)
         if page is None:
             return Reply(status=404, body="<html><body>Not found</body></html>", content_type="text/html")
         if isinstance(page, str):

@@ -217,3 +217,24 @@ def test_cli_json_and_exit_codes(make_settings, site, monkeypatch, tmp_path):
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no '1 Goldback = $X'" in errors[0]
+
+
+def test_blocked_direct_fetch_goes_through_the_home_proxy(gb_settings, site):
+    from farm import ForwardProxy
+
+    def only_via_proxy(headers: dict[str, str]) -> Reply | str:
+        if "farm-proxy" not in headers.get("via", ""):
+            return Reply(status=403, body="<html>Access denied</html>", content_type="text/html")
+        return page("<h2>1 Goldback = $10.06</h2>")
+
+    site.pages[PATH] = only_via_proxy
+    proxy = ForwardProxy("proxy")
+    try:
+        settings = gb_settings(home_proxy_url=proxy.url(""))
+        with Store.open(settings) as store:
+            result = run_goldback(settings, store, now=MONDAY_NOON_MT)
+            assert [r["g1_usd"] for r in rates(store)] == [10.06]
+    finally:
+        proxy.stop()
+    assert result.fetcher == "http via proxy" and proxy.total_hits == 1
+    assert result.attempts == ["http: blocked (HTTP 403), trying HOME_PROXY_URL"]

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Callable
 
 from staktrakr.errors import JobFailed, StoreUnavailable
-from staktrakr.fetch.base import Fetcher
+from staktrakr.fetch.base import FailureKind, Fetcher
 from staktrakr.goldback_parse import RateCandidate, parse_goldback_rate
 from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace, previous_business_day
 from staktrakr.jobs.spot import make_run_id
@@ -34,6 +34,8 @@ FETCHER_ORDER = ("http", "browser", "firecrawl")
 BROWSER_WAIT_MS = 8000
 BROWSER_WAIT_SELECTOR = r"text=/(1|one)\s*goldback\s*(=|:|is|equals)\s*\$\s*\d/i"
 FIRECRAWL_WAIT_MS = 5000
+# Direct failures worth one more try through the residential proxy (when HOME_PROXY_URL is set).
+PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION, FailureKind.TIMEOUT})
 
 FetcherFactory = Callable[[str, Settings], Fetcher]
 
@@ -84,6 +86,11 @@ async def read_rate(settings: Settings, result: GoldbackResult, low: float, high
             wait = {"browser": {"wait_ms": BROWSER_WAIT_MS, "wait_selector": BROWSER_WAIT_SELECTOR},
                     "firecrawl": {"wait_ms": FIRECRAWL_WAIT_MS}}.get(name, {})
             page = await fetcher.fetch(result.url, **wait)
+            if page.failure in PROXY_WORTHY and name != "firecrawl" and settings.home_proxy_url is not None:
+                result.attempts.append(f"{name}: {page.failure.value} ({page.detail or 'no detail'}), "
+                                       "trying HOME_PROXY_URL")
+                page = await fetcher.fetch(result.url, use_proxy=True, **wait)
+                name = f"{name} via proxy"
             if not page.ok:
                 result.attempts.append(f"{name}: {page.failure.value if page.failure else 'failed'}"
                                        f" ({page.detail or 'no detail'})")
