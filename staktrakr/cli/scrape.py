@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
 from rich.table import Table
 
 from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console, handle_errors, setup
@@ -40,7 +41,10 @@ def progress_display(total: int | None, label: str, enabled: bool) -> Iterator[A
 
 def render_result(result: "ScrapeResult") -> None:
     """The per-target table and one summary line."""
-    table = Table("coin", "vendor", "price", "stock", "source", "conf", "time", "reason", title=None)
+    table = Table()
+    for name in ("coin", "vendor", "price", "stock", "source", "conf", "time"):
+        table.add_column(name, no_wrap=True, justify="right" if name in ("price", "conf", "time") else "left")
+    table.add_column("reason", overflow="fold", min_width=20)
     for outcome in result.outcomes:
         stock = "-" if not outcome.ok and outcome.in_stock is None else ("in" if outcome.in_stock is not False else "out")
         table.add_row(
@@ -49,8 +53,9 @@ def render_result(result: "ScrapeResult") -> None:
             stock, outcome.source or "-", "-" if outcome.confidence is None else str(outcome.confidence),
             f"{outcome.elapsed_ms / 1000:.1f}s", outcome.reason or "",
         )
-    console.print(table)
-    console.print(summary_line(result), markup=False, highlight=False)
+    # Piped output (cron logs, CI) has no terminal width: do not squeeze the table into 80 columns.
+    (console if console.is_terminal else Console(width=220)).print(table)
+    console.print(summary_line(result), markup=False, highlight=False, soft_wrap=True)
     if result.queued_rows:
         console.print(f"database unreachable ({result.store_error}); {result.queued_rows} rows kept in the outbox, "
                       "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
