@@ -3,7 +3,7 @@
 A page often carries JSON-LD for OTHER products too (related items, "customers also bought").
 The product read is chosen by, in order: its script was not inside a cut region, its URL is
 the page's URL, its name does not name a fractional weight when a full ounce is expected, its
-name shares the most words with the coin's name, and it comes first.
+name is the most similar to the coin's name (shared words over all words), and it comes first.
 
 AggregateOffer: `lowPrice` is used only when it is the single price (no `highPrice` or the
 same). A real range is a bulk/variant spread ("as low as"), not the unit price, so it gives
@@ -155,7 +155,7 @@ def _same_page(url: str, page_url: str) -> bool:
 def _name_overlap(name: str, coin_name: str) -> float:
     words = set(re.findall(r"[a-z0-9/]+", name.lower())) - NAME_STOPWORDS
     wanted = set(re.findall(r"[a-z0-9/]+", coin_name.lower())) - NAME_STOPWORDS
-    return len(words & wanted) / len(wanted) if wanted else 0.0
+    return len(words & wanted) / len(words | wanted) if wanted else 0.0  # Jaccard: extra words ("Proof") cost
 
 
 def _offers(node: Any) -> Iterator[dict[str, Any]]:

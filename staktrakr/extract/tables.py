@@ -181,9 +181,13 @@ def flat_tier_candidate(lines: list[str], rules: VendorRules) -> Candidate | Non
         headers: list[str] = []
         cursor = start
         while cursor < len(lines) and cursor < index + FLAT_LOOKAHEAD_LINES and _line_tier(lines[cursor]) is None:
-            if _is_header_cell(lines[cursor], rules) and is_payment_header(lines[cursor], rules):
-                headers.append(lines[cursor])
-            elif not _is_header_cell(lines[cursor], rules):
+            label = lines[cursor]
+            if len(label) > 40 or find_amounts(label):
+                break
+            # Before the preferred column only known headers count; after it, any short label is a column.
+            if is_payment_header(label, rules) or (cursor > index and not QUANTITY_HEADER.search(label)):
+                headers.append(label)
+            elif cursor > index or not _is_header_cell(label, rules):
                 break
             cursor += 1
         if cursor >= len(lines) or _line_tier(lines[cursor]) is None or not headers:
