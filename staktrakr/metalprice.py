@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from staktrakr.errors import ConfigError
 from staktrakr.log import RedactSecrets
 from staktrakr.settings import Settings
 from staktrakr.timeutil import iso_z
@@ -85,8 +86,6 @@ class MetalPriceClient:
 
     def __init__(self, settings: Settings, *, retry_wait_s: float = API_RETRY_WAIT_S) -> None:
         if settings.metal_price_api_key is None or not settings.metal_price_api_key.get_secret_value():
-            from staktrakr.errors import ConfigError
-
             raise ConfigError("METAL_PRICE_API_KEY is not set: put the MetalPriceAPI key in the environment or .env")
         self._key = settings.metal_price_api_key.get_secret_value()
         self._in_header = settings.metal_price_api_auth == "header"
