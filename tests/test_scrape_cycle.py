@@ -93,3 +93,13 @@ def test_database_down_rows_go_to_the_outbox_and_the_next_run_replays_them(farm,
     assert stored == [{"vendor": "alpha", "price": 79.10}, {"vendor": "beta", "price": 76.25}]
     runs = rows(settings, "SELECT status FROM poller_runs ORDER BY started_at")
     assert [r["status"] for r in runs] == ["ok", "ok"]
+
+
+def test_scrape_command_rejects_bad_options(tmp_path):
+    from tests.cli_helpers import run_cli
+
+    unknown = run_cli(["scrape", "--coin", "no-such-coin", "--dry-run"], var_dir=tmp_path / "var",
+                      env={"PROVIDERS_FILE": "providers.json"})
+    assert unknown.exit_code == 2 and "--coin no-such-coin: not in the catalog" in unknown.output
+    bad_fetcher = run_cli(["scrape", "--fetcher", "curl"], var_dir=tmp_path / "var")
+    assert bad_fetcher.exit_code == 2 and "--fetcher curl: expected one of http, browser, firecrawl" in bad_fetcher.output

@@ -1,14 +1,40 @@
-"""`staktrakr retry` (placeholder until its issue lands)."""
+"""`staktrakr retry`: re-scrape this poller's failed targets of a window and render the result."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
-from staktrakr.errors import ConfigError
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.scrape import finish, progress_display
+
+WindowOpt = Annotated[Optional[str], typer.Option(
+    "--window", help="Window to retry, e.g. 2026-03-15T17:30:00Z (default: the current window).", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("retry", help="Not built yet.")
-    def _retry() -> None:
-        raise ConfigError("retry: not built yet")
+    @app.command("retry")
+    @handle_errors
+    def retry_command(window: WindowOpt = None, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+        """Re-scrape the targets whose latest row in the window failed (fallback fetchers first)."""
+        from staktrakr.jobs.retry import check_window, run_retry
+        from staktrakr.jobs.targets import load_run_catalog
+        from staktrakr.store import Store
 
+        if window:
+            check_window(window)
+        settings = setup()
+        with Store.open(settings) as store:
+            targets = load_run_catalog(settings, store).targets()
+            with progress_display(None, "retry", not json_output) as progress:
+                result = run_retry(settings, store, targets, window=window, dry_run=dry_run, progress=progress)
+        if result.scrape is None:
+            if json_output:
+                emit_json(result.to_json())
+            else:
+                console.print(f"retry: nothing to retry in window {result.window_start}"
+                              + (f" ({len(result.not_in_catalog)} failed targets no longer in the catalog)"
+                                 if result.not_in_catalog else ""), markup=False, highlight=False)
+            return
+        finish(result.scrape, json_output, json_payload=result.to_json())

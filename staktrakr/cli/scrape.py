@@ -68,9 +68,10 @@ def summary_line(result: "ScrapeResult") -> str:
             f"window {result.window_start}, run {result.run_id} ({where})")
 
 
-def finish(result: "ScrapeResult", json_output: bool) -> None:
+def finish(result: "ScrapeResult", json_output: bool, json_payload: dict[str, Any] | None = None) -> None:
+    """Render (table or JSON) and map "every target failed" to exit 1."""
     if json_output:
-        emit_json(result.to_json())
+        emit_json(json_payload if json_payload is not None else result.to_json())
     else:
         render_result(result)
     if result.total and not result.captured:
