@@ -137,6 +137,8 @@ def prose_candidate(
             lowered = line.lower()
             if _is_bulk(lowered, rules) or any(word in lowered for word in NOT_A_PRICE_WORDS):
                 continue
+            if index > 0 and _is_bulk(lines[index - 1].lower(), rules) and not find_amounts(lines[index - 1]):
+                continue  # "As Low As" on one line, its amount on the next
             for amount in find_amounts(line):
                 if band.contains(amount.value):
                     plausible.setdefault(round(amount.value, 2), line)
