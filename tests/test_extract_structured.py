@@ -169,3 +169,10 @@ def test_out_of_band_jsonld_falls_through_to_the_table():
     body = "<table><tr><th>Qty</th><th>Check/Wire</th></tr><tr><td>1-9</td><td>$95.49</td></tr></table>"
     finding = read(jsonld_page(product("2026 1 oz American Silver Eagle", offer("0.01")), body=body))
     assert (finding.price, finding.rule) == (95.49, "table")
+
+
+def test_pricing_table_beats_product_meta_tags():
+    html = """<html><head><meta property="product:price:amount" content="91.00"></head><body>
+      <h1>2026 1 oz American Silver Eagle</h1>
+      <table><tr><th>Qty</th><th>Check/Wire</th></tr><tr><td>1-9</td><td>$95.49</td></tr></table></body></html>"""
+    assert (read(html).price, read(html).rule) == (95.49, "table")

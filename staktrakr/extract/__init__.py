@@ -3,8 +3,9 @@
 Order of work:
 1. Cut the vendor's site-wide regions (regions.py) from the HTML and/or the markdown.
 2. A title naming a fractional weight for a full-ounce coin -> failure "wrong_product".
-3. Price rules, most reliable first: JSON-LD offer, microdata, product meta tags, pricing
-   table (HTML, then markdown), tier grid flattened to text, labelled prices, then the
+3. Price rules, most reliable first: JSON-LD offer, microdata, pricing table (HTML, then
+   markdown), tier grid flattened to text, product meta tags (og product:price:amount, after
+   the tables: some themes put the card or lowest price there), labelled prices, then the
    guarded prose fallback. HTML is read before markdown for each rule.
 4. Sanity band (sanity.py): the first in-band candidate wins. A rule's alternatives are
    readings of the same unit price (sale vs regular label, HTML vs markdown rendering of the
@@ -114,10 +115,10 @@ def _rule_groups(
     rules: VendorRules,
 ) -> list[list[Candidate]]:
     """Candidates per rule in trust order; within a group, alternative readings of one price."""
-    groups: list[list[Candidate]] = []
-    for reading in structured:
-        if reading.price is not None:
-            groups.append([Candidate(reading.price, reading.rule, reading.evidence)])
+    def priced(rule: str) -> list[Candidate]:
+        return [Candidate(r.price, r.rule, r.evidence) for r in structured if r.rule == rule and r.price is not None]
+
+    groups: list[list[Candidate]] = [priced("jsonld"), priced("microdata")]
     tables = []
     if html_page is not None:
         tables.append(html_table_candidate(html_page.tree, rules))
@@ -125,6 +126,7 @@ def _rule_groups(
         tables.append(markdown_table_candidate(md_view.main_lines, rules))
     groups.append([found for found in tables if found is not None])
     groups.append([found for view in views if (found := flat_tier_candidate(view.main_lines, rules)) is not None])
+    groups.append(priced("meta"))
     groups.append([found for view in views for found in label_candidates(view.main_lines, rules)])
     return [group for group in groups if group]
 
