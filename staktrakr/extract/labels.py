@@ -26,7 +26,7 @@ PRICE_LABELS = (
     ("sale price", re.compile(r"\bsale\s+price\b\s*:?", re.IGNORECASE)),
     ("regular price", re.compile(r"\bregular\s+price\b\s*:?", re.IGNORECASE)),
     ("our price", re.compile(r"\b(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
-    ("price", re.compile(r"(?:^|\bunit\s+)?\bprice\s*:|^price$", re.IGNORECASE)),
+    ("price", re.compile(r"\bprice\s*:|^price$", re.IGNORECASE)),
 )
 # Amounts in these contexts are not the product's unit price.
 NOT_A_PRICE_WORDS = (
@@ -75,7 +75,8 @@ def label_candidates(lines: list[str], rules: VendorRules) -> list[Candidate]:
 
 def _is_unit_of_measure(line: str, match: re.Match[str]) -> bool:
     """Shopify 'Unit price ... per' is a per-measure price, not the item price."""
-    return "unit" in match.group(0).lower() or " per " in line[match.end() : match.end() + 40].lower()
+    before = line[max(0, match.start() - 6) : match.start()].lower()
+    return "unit" in before or " per " in line[match.end() : match.end() + 40].lower()
 
 
 def _amount_after(lines: list[str], index: int, offset: int, rules: VendorRules) -> tuple[float | None, str]:

@@ -42,7 +42,6 @@ AVAILABILITY_STATES = {
     "preorder": "preorder",
     "presale": "preorder",
     "backorder": "backorder",
-    "availablefororder": "backorder",
 }
 NAME_STOPWORDS = frozenset({"oz", "coin", "coins", "the", "of", "random", "year", "bu", "troy", "a", "and"})
 

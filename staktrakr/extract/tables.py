@@ -90,24 +90,21 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str) -> Cand
     if not tier_rows:
         return None
     tier, row = min(tier_rows, key=lambda item: item[0].lowest_quantity)
-    price_cells = list(range(1, len(row)))
-    chosen = None
+    price_cells = [index for index in range(1, len(row)) if find_amounts(row[index])]
+    labelled: dict[int, str] = {}
     if header is not None:
         offset = len(row) - len(header)  # a header without the quantity cell is shifted by one
         labelled = {index: header[index - offset] for index in price_cells if 0 <= index - offset < len(header)}
-        ranked = [(column_rank(text, rules), index) for index, text in labelled.items()]
-        ranked = [(rank, index) for rank, index in ranked if rank is not None and find_amounts(row[index])]
-        if ranked:
-            chosen = min(ranked)[1]
-        else:
-            avoided = {index for index, text in labelled.items() if is_payment_header(text, rules)}
-            chosen = next((i for i in price_cells if i not in avoided and find_amounts(row[i])), None)
-            if chosen is None:
-                return None
-    if chosen is None:
-        chosen = next(index for index in price_cells if find_amounts(row[index]))
+    ranked = [(rank, index) for index, text in labelled.items() if (rank := column_rank(text, rules)) is not None]
+    if ranked:
+        chosen = min(ranked)[1]
+    else:
+        avoided = {index for index, text in labelled.items() if is_payment_header(text, rules)}
+        chosen = next((index for index in price_cells if index not in avoided), None)
+        if chosen is None:
+            return None
     price = find_amounts(row[chosen])[0].value
-    column = header[chosen - (len(row) - len(header))] if header and 0 <= chosen - (len(row) - len(header)) < len(header) else "first price column"
+    column = labelled.get(chosen, "first price column")
     return Candidate(price, rule, evidence(f"{row[0]} | {column}: {row[chosen]}"))
 
 
