@@ -107,6 +107,7 @@ def test_out_of_stock_without_a_price_is_an_out_of_stock_failure():
     finding = read("<p>Sold Out</p>")
     assert (finding.price, finding.in_stock, finding.failure) == (None, False, "out_of_stock")
     assert finding.detail == "out of stock, no price shown (Sold Out)"
+    assert (finding.rule, finding.evidence) == ("stock", "Sold Out")
 
 
 def test_preorder_without_a_price():

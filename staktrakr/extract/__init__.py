@@ -173,9 +173,11 @@ def _failure(
             **common,
         )
     if stock.state in ("out_of_stock", "backorder"):
-        return Finding(failure="out_of_stock", detail=f"out of stock, no price shown ({stock.evidence})", **common)
+        return Finding(failure="out_of_stock", rule="stock", evidence=stock.evidence,
+                       detail=f"out of stock, no price shown ({stock.evidence})", **common)
     if stock.state == "preorder" and not rules.preorder_ok:
-        return Finding(failure="preorder", detail=f"pre-order, no price shown ({stock.evidence})", **common)
+        return Finding(failure="preorder", rule="stock", evidence=stock.evidence,
+                       detail=f"pre-order, no price shown ({stock.evidence})", **common)
     bulk = next((found for view in views for found in bulk_prices(view.main_lines, rules)), None)
     if bulk is not None:
         return Finding(
