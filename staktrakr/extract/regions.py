@@ -166,7 +166,9 @@ def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> list[str
                 continue
             lowered_text = text.lower()
             for needle, marker in lowered:
-                if needle in lowered_text and len(_collapse(owner.text_content())) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
+                if needle not in lowered_text:
+                    continue
+                if len(_collapse(owner.text_content())) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
                     _remove_from(owner)
                     return [marker]
     return []

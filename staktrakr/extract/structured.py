@@ -211,12 +211,16 @@ def _choose_offer(offers: list[dict[str, Any]], rules: VendorRules) -> tuple[flo
     priced = [(offer, _offer_price(offer)) for offer in offers]
     priced = [(offer, price) for offer, price in priced if price is not None]
     availability = next(
-        (availability_state(offer.get("availability")) for offer, _ in priced if offer.get("availability")), None
-    ) or next((availability_state(o.get("availability")) for o in offers if o.get("availability")), None)
+        (state for offer in offers if (state := availability_state(offer.get("availability"))) is not None), None
+    )
     if not priced:
         return None, availability, f"availability {availability or 'unknown'}, no single price"
-    best_key = min((_min_quantity(offer), _payment_rank(offer, rules)) for offer, _ in priced)
-    best = [(offer, price) for offer, price in priced if (_min_quantity(offer), _payment_rank(offer, rules)) == best_key]
+
+    def preference(offer: dict[str, Any]) -> tuple[float, int]:
+        return (_min_quantity(offer), _payment_rank(offer, rules))
+
+    best_key = min(preference(offer) for offer, _ in priced)
+    best = [(offer, price) for offer, price in priced if preference(offer) == best_key]
     if len({round(price, 2) for _, price in best}) > 1:
         return None, availability, f"{len(best)} offers with different prices"
     offer, price = best[0]
