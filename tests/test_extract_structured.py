@@ -176,3 +176,18 @@ def test_pricing_table_beats_product_meta_tags():
       <h1>2026 1 oz American Silver Eagle</h1>
       <table><tr><th>Qty</th><th>Check/Wire</th></tr><tr><td>1-9</td><td>$95.49</td></tr></table></body></html>"""
     assert (read(html).price, read(html).rule) == (95.49, "table")
+
+
+def test_js_shell_with_jsonld_and_no_visible_text_is_read():
+    html = ('<html><head><script type="application/ld+json">'
+            + json.dumps(product("2026 1 oz American Silver Eagle", offer("95.49")))
+            + '</script></head><body><div id="app"></div><script src="/app.js"></script></body></html>')
+    finding = read(html)
+    assert (finding.price, finding.in_stock, finding.rule) == (95.49, True, "jsonld")
+
+
+def test_js_shell_with_fractional_jsonld_product_is_the_wrong_product():
+    html = ('<html><head><script type="application/ld+json">'
+            + json.dumps(product("2026 1/10 oz American Silver Eagle", offer("14.99")))
+            + '</script></head><body><div id="app"></div></body></html>')
+    assert read(html).failure == "wrong_product"

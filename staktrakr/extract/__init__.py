@@ -44,10 +44,9 @@ def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_pe
     html_page = prepare_html(page.html, rules) if page.html else None
     md_view = markdown_view(page.markdown, rules) if page.markdown else None
     views = [view for view in (html_page.view if html_page else None, md_view) if view is not None and view.lines]
-    if not views:
-        return Finding(failure="no_price", detail="page is empty (no visible text)")
-
     structured = _structured(html_page, coin, page.url, rules)
+    if not views and not structured:  # a JS shell with JSON-LD but no visible text is still read
+        return Finding(failure="no_price", detail="page is empty (no visible text)")
     wrong = _wrong_product(coin, views, structured, html_page)
     if wrong is not None:
         return wrong
@@ -144,7 +143,7 @@ def _first_in_band(groups: list[list[Candidate]], band: Band) -> tuple[Candidate
 
 def _stock(structured: list[StructuredOffer], html_page: HtmlPage | None, views: list[TextView]) -> StockReading:
     with_state = next((reading for reading in structured if reading.availability), None)
-    lines = views[0].main_lines
+    lines = views[0].main_lines if views else []
     return read_stock(
         with_state.availability if with_state else None,
         f"{with_state.rule} {with_state.availability}" if with_state else None,
