@@ -48,6 +48,18 @@ class VendorRules(BaseModel):
             raise ValueError(f"fetcher listed twice in {fetchers}")
         return fetchers
 
+    @field_validator("cut_selectors")
+    @classmethod
+    def _selectors_parse(cls, selectors: list[str]) -> list[str]:
+        from cssselect import GenericTranslator, SelectorError
+
+        for selector in selectors:
+            try:
+                GenericTranslator().css_to_xpath(selector)
+            except SelectorError as exc:
+                raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+        return selectors
+
     @field_validator("cut_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:

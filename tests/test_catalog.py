@@ -103,6 +103,8 @@ BROKEN = [
      "vendors.jmbullion.wait_ms: Input should be greater than or equal to 0"),
     ("bad cut pattern", _set(["vendors", "jmbullion", "cut_patterns"], ["(unclosed"]),
      "vendors.jmbullion.cut_patterns: bad regular expression '(unclosed'"),
+    ("bad cut selector", _set(["vendors", "summitmetals", "cut_selectors"], ["div[[x"]),
+     "vendors.summitmetals.cut_selectors: bad CSS selector 'div[[x'"),
     ("unknown vendor rule", _set(["vendors", "sdbullion", "wait_secs"], 3), "vendors.sdbullion.wait_secs: unknown key"),
     ("unknown top-level key", _set(["coin"], {}), "coin: unknown top-level key (expected coins, vendors)"),
 ]
