@@ -43,8 +43,9 @@ def render_result(result: "ScrapeResult") -> None:
     """The per-target table and one summary line."""
     table = Table()
     for name in ("coin", "vendor", "price", "stock", "source", "conf", "time"):
-        table.add_column(name, no_wrap=True, justify="right" if name in ("price", "conf", "time") else "left")
-    table.add_column("reason", overflow="fold", min_width=20)
+        table.add_column(name, no_wrap=name in ("price", "conf", "time", "stock"),
+                         justify="right" if name in ("price", "conf", "time") else "left")
+    table.add_column("reason", overflow="fold", ratio=3)
     for outcome in result.outcomes:
         stock = "-" if not outcome.ok and outcome.in_stock is None else ("in" if outcome.in_stock is not False else "out")
         table.add_row(
