@@ -1,14 +1,27 @@
-"""`staktrakr serve` (placeholder until its issue lands)."""
+"""`staktrakr serve`: the published files, /healthz, /metrics and the job trigger (uvicorn)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
-from staktrakr.errors import ConfigError
+from staktrakr.cli.common import handle_errors, setup
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("serve", help="Not built yet.")
-    def _serve() -> None:
-        raise ConfigError("serve: not built yet")
+    @app.command("serve")
+    @handle_errors
+    def serve(
+        host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default SERVE_HOST).")] = None,
+        port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535,
+                                                    help="Port (default SERVE_PORT).")] = None,
+    ) -> None:
+        """Serve API_EXPORT_DIR/data/, GET /healthz, GET /metrics, POST /api/ops/trigger/{job}."""
+        import uvicorn
 
+        from staktrakr.server import create_app
+
+        settings = setup()
+        uvicorn.run(create_app(settings), host=host or settings.serve_host, port=port or settings.serve_port,
+                    log_config=None, server_header=False, proxy_headers=True, forwarded_allow_ips="*")

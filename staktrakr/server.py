@@ -1,0 +1,161 @@
+"""`staktrakr serve`: the published files, health, metrics and the authorized job trigger.
+
+Replaces serve.js, which served the whole checkout (`.git/`, `prices.db`) and could be crashed
+by a malformed URL. Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
+database files, traversal and symlinks out of the tree are 404. The database is read through
+one Store behind a lock; a database that is down shows in /healthz and /metrics, never as a
+crashed server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from staktrakr.ops.health import read_freshness
+from staktrakr.ops.metrics import build_registry, snapshot_reader
+from staktrakr.ops.trigger import AlreadyRunning, JobTrigger, UnknownJob
+from staktrakr.settings import Settings
+from staktrakr.store import Store
+from staktrakr.timeutil import utcnow
+
+DATA_CACHE_CONTROL = "public, max-age=300"  # publish runs every 15 min; 5 min keeps clients close
+NO_STORE = "no-store"
+DENIED_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db-wal", ".db-shm", ".db-journal", ".lock", ".tmp")
+DATA_METHODS = "GET, HEAD, OPTIONS"
+
+
+def resolve_data_file(root: Path, url_path: str) -> Path | None:
+    """The file under `root` that `url_path` names, or None when it is missing or not servable.
+
+    Refuses empty, `.` and `..` segments, dot-files (`.git`), database and temp files,
+    backslashes and NULs, and anything that resolves (through symlinks) outside `root`.
+    """
+    parts = url_path.split("/")
+    if any(_bad_segment(part) for part in parts):
+        return None
+    try:
+        real_root = root.resolve(strict=True)
+        resolved = real_root.joinpath(*parts).resolve(strict=True)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(real_root) or not resolved.is_file():
+        return None
+    if any(_bad_segment(part) for part in resolved.relative_to(real_root).parts):
+        return None
+    return resolved
+
+
+def _bad_segment(part: str) -> bool:
+    return (
+        part in ("", ".", "..")
+        or part.startswith(".")
+        or "\\" in part
+        or "\x00" in part
+        or part.lower().endswith(DENIED_SUFFIXES)
+    )
+
+
+class OpsServer:
+    """The routes' state: settings, the shared Store (behind a lock), the trigger, the registry."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store.open(settings)
+        self.db_lock = threading.Lock()
+        self.trigger = JobTrigger(settings.lock_dir, settings.poller_id)
+        self.registry = build_registry(snapshot_reader(self.store, settings, self.db_lock))
+        self.data_root = settings.export_dir / "data"
+
+    async def data_file(self, request: Request) -> Response:
+        headers = {"Access-Control-Allow-Origin": "*"}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={**headers, "Allow": DATA_METHODS,
+                                                      "Access-Control-Allow-Methods": DATA_METHODS})
+        path = resolve_data_file(self.data_root, request.path_params["path"])
+        if path is None:
+            return PlainTextResponse("not found\n", status_code=404, headers=headers)
+        return FileResponse(path, headers={**headers, "Cache-Control": DATA_CACHE_CONTROL})
+
+    async def healthz(self, request: Request) -> Response:
+        def _read() -> dict:
+            with self.db_lock:
+                return read_freshness(self.store, self.settings, utcnow()).as_dict()
+
+        report = await run_in_threadpool(_read)
+        report["poller"] = self.settings.poller_id
+        status_code = 200 if report["status"] == "ok" else 503
+        return JSONResponse(report, status_code=status_code, headers={"Cache-Control": NO_STORE})
+
+    async def metrics(self, request: Request) -> Response:
+        body = await run_in_threadpool(generate_latest, self.registry)
+        return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4, headers={"Cache-Control": NO_STORE})
+
+    async def trigger_job(self, request: Request) -> Response:
+        refusal = self._check_token(request.headers.get("authorization"))
+        if refusal is not None:
+            return refusal
+        job = request.path_params["job"]
+        try:
+            started = self.trigger.start(job)
+        except UnknownJob:
+            return _error(404, f"unknown job {job!r}")
+        except AlreadyRunning:
+            return _error(409, f"{job} is already running on {self.settings.poller_id}")
+        return JSONResponse({"job": started.job, "status": "started", "started_at": started.started_at,
+                             "poller": self.settings.poller_id}, status_code=202)
+
+    def _check_token(self, header: str | None) -> Response | None:
+        """401 without a bearer token, 403 with a wrong one (or when no token is configured)."""
+        if not header or not header.lower().startswith("bearer "):
+            return _error(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        expected = self.settings.ops_trigger_token
+        if expected is None or not expected.get_secret_value():
+            return _error(403, "trigger disabled: OPS_TRIGGER_TOKEN is not set on this host")
+        given = header[len("bearer "):].strip()
+        if not hmac.compare_digest(given.encode("utf-8"), expected.get_secret_value().encode("utf-8")):
+            return _error(403, "wrong token")
+        return None
+
+    async def index(self, request: Request) -> Response:
+        return JSONResponse({"service": "staktrakr", "poller": self.settings.poller_id,
+                             "data": "/data/", "health": "/healthz", "metrics": "/metrics"})
+
+
+def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status_code, headers=headers)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """The ASGI app; `store` defaults to `Store.open(settings)` (connects lazily, never at start)."""
+    server = OpsServer(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        server.store.close()
+
+    routes = [
+        Route("/", server.index, methods=["GET"]),
+        Route("/data/{path:path}", server.data_file, methods=["GET", "HEAD", "OPTIONS"]),
+        Route("/healthz", server.healthz, methods=["GET"]),
+        Route("/metrics", server.metrics, methods=["GET"]),
+        Route("/api/ops/trigger/{job}", server.trigger_job, methods=["POST"]),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.ops = server
+    return app
