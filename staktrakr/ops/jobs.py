@@ -28,13 +28,14 @@ TIMEOUT_OVERRIDE_VAR = "STAKTRAKR_CRON_TIMEOUT_S"
 # Jobs `POST /api/ops/trigger/{job}` may start (never db/providers: those change schema or catalog).
 TRIGGER_JOBS: tuple[str, ...] = ("scrape", "retry", "spot", "goldback", "publish", "merge")
 
-# Test-only: with STAKTRAKR_CRON_TEST_JOBS=1 the job `sleep SECONDS [EXIT_CODE]` exists, so the
-# runner's lock, timeout and exit-code handling can be tested without a real job's side effects.
+# Test-only: with STAKTRAKR_CRON_TEST_JOBS=1 the job `sleep [SECONDS [EXIT_CODE]]` exists (SECONDS
+# defaults to STAKTRAKR_TEST_SLEEP_S, for the trigger, which passes no arguments), so the lock,
+# timeout and exit-code handling can be tested without a real job's side effects.
 TEST_JOBS_VAR = "STAKTRAKR_CRON_TEST_JOBS"
 TEST_SLEEP_JOB = "sleep"
 _SLEEP_PROGRAM = (
-    "import sys, time\n"
-    "time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0)\n"
+    "import os, sys, time\n"
+    "time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else float(os.environ.get('STAKTRAKR_TEST_SLEEP_S', '0')))\n"
     "sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)\n"
 )
 
