@@ -56,25 +56,32 @@ def newest_goldback_date(store: Store) -> str | None:
 
 
 def latest_finished_runs(store: Store, now: datetime, lookback: timedelta = timedelta(days=7)) -> Rows:
-    """The newest finished poller_runs row per (job, poller); rows from before `job` existed
-    are reported as job `unknown`."""
+    """The newest finished poller_runs row per (job, poller), by start time (ids follow insert
+    order, which an outbox replay can shuffle); rows from before `job` existed are job `unknown`."""
     clause, args = since("started_at", now - lookback)
     return store.db.query(
-        "SELECT COALESCE(job, 'unknown') AS job, poller_id, started_at, finished_at, status, total, "
-        "captured, failures, error FROM poller_runs WHERE id IN ("
-        f"  SELECT MAX(id) FROM poller_runs WHERE status != 'running' AND {clause} "
-        "  GROUP BY COALESCE(job, 'unknown'), poller_id)",
+        "SELECT job, poller_id, started_at, finished_at, status, total, captured, failures, error FROM ("
+        "  SELECT COALESCE(job, 'unknown') AS job, poller_id, started_at, finished_at, status, total, captured, "
+        "  failures, error, ROW_NUMBER() OVER (PARTITION BY COALESCE(job, 'unknown'), poller_id "
+        "    ORDER BY julianday(started_at) DESC, id DESC) AS newest "
+        f"  FROM poller_runs WHERE status != 'running' AND {clause}"
+        ") WHERE newest = 1",
         args,
     )
 
 
-def recent_runs(store: Store, now: datetime, limit: int = 300, lookback: timedelta = timedelta(days=7)) -> Rows:
-    """Recent runs of every poller, newest first (the caller groups and trims per poller)."""
+def recent_runs(store: Store, now: datetime, per_poller: int = 5, lookback: timedelta = timedelta(days=7)) -> Rows:
+    """Each poller's newest runs (by start time), newest first: a poller that stopped hours ago
+    still shows, however busy the others are."""
     clause, args = since("started_at", now - lookback)
     return store.db.query(
-        "SELECT run_id, COALESCE(job, 'unknown') AS job, poller_id, started_at, finished_at, status, "
-        f"total, captured, failures, error FROM poller_runs WHERE {clause} ORDER BY id DESC LIMIT ?",
-        (*args, limit),
+        "SELECT run_id, job, poller_id, started_at, finished_at, status, total, captured, failures, error FROM ("
+        "  SELECT run_id, COALESCE(job, 'unknown') AS job, poller_id, started_at, finished_at, status, total, "
+        "  captured, failures, error, julianday(started_at) AS started_jd, id, ROW_NUMBER() OVER ("
+        "    PARTITION BY poller_id ORDER BY julianday(started_at) DESC, id DESC) AS newest "
+        f"  FROM poller_runs WHERE {clause}"
+        ") WHERE newest <= ? ORDER BY poller_id, started_jd DESC, id DESC",
+        (*args, per_poller),
     )
 
 

@@ -1,0 +1,150 @@
+"""`staktrakr status`: runs per poller, this hour's coverage, chronic failures, freshness, outbox;
+read-only; both timestamp shapes compared as times, not text."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from staktrakr.jobs.status import collect_status
+from staktrakr.models import PollerRun, PriceObservation, ProviderFailure
+from staktrakr.store import Store
+from staktrakr.timeutil import iso_z, window_start
+from tests.cli_helpers import run_cli
+from tests.ops_fixtures import now_utc, seed_feeds
+
+CATALOG = {
+    "coins": {
+        "ase": {"name": "American Silver Eagle", "metal": "silver", "weight_oz": 1, "providers": [
+            {"id": "apmex", "name": "APMEX", "url": "https://www.apmex.com/ase"},
+            {"id": "sdbullion", "name": "SD Bullion", "url": "https://sdbullion.com/ase"},
+            {"id": "jmbullion", "name": "JM Bullion", "enabled": False},
+        ]},
+        "age": {"name": "American Gold Eagle", "metal": "gold", "weight_oz": 1, "providers": [
+            {"id": "apmex", "name": "APMEX", "url": "https://www.apmex.com/age"},
+        ]},
+    },
+    "vendors": {"default": {}},
+}
+
+
+@pytest.fixture
+def catalog_file(tmp_path):
+    path = tmp_path / "providers.json"
+    path.write_text(json.dumps(CATALOG), encoding="utf-8")
+    return path
+
+
+def _price(coin, vendor, at, failed=False, poller="api"):
+    return PriceObservation(scraped_at=iso_z(at), window_start=window_start(at), coin_slug=coin, vendor=vendor,
+                            price=None if failed else 40.0, source="http", is_failed=failed, poller_id=poller,
+                            run_id=f"run-{at.isoformat()}")
+
+
+def _failure(coin, vendor, at_text, error, run_id):
+    return ProviderFailure(coin_slug=coin, vendor_id=vendor, url="https://x.test", error=error, failed_at=at_text,
+                           run_id=run_id)
+
+
+def _sqlite_time(moment):
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_status_report(any_db_url, store_for, make_settings, catalog_file, tmp_path):
+    settings = make_settings(turso_database_url=any_db_url, providers_file=catalog_file,
+                             api_export_dir=tmp_path / "export", poller_id="api")
+    now = now_utc().replace(minute=40, second=0, microsecond=0)
+    hour = now.replace(minute=0)
+    store = store_for(any_db_url, providers_file=catalog_file)
+    seed_feeds(store, tmp_path / "export", now)  # ase/apmex priced now
+    runs = []
+    for index in range(7):
+        started = now - timedelta(minutes=15 * index)
+        runs.append(PollerRun(run_id=f"api-scrape-{index}", poller_id="api", job="scrape", started_at=iso_z(started),
+                              finished_at=iso_z(started + timedelta(seconds=60 + index)), status="ok", total=3,
+                              captured=3 - index % 2, failures=index % 2))
+    runs.append(PollerRun(run_id="home-spot-1", poller_id="home", job="spot", started_at=iso_z(now),
+                          finished_at=iso_z(now + timedelta(seconds=2)), status="error", total=4, captured=0,
+                          failures=4, error="MetalPriceAPI: HTTP 500"))
+    store.write([
+        *runs,
+        _price("age", "apmex", hour, failed=True),                # a failure row is not coverage
+        _price("ase", "sdbullion", hour - timedelta(minutes=1)),  # last hour: not this hour's coverage
+        _price("ase", "jmbullion", hour),                         # disabled target: not counted
+        # ase/sdbullion: 3 failures in 7 days, the oldest in SQLite's format on the boundary day
+        _failure("ase", "sdbullion", _sqlite_time(now - timedelta(days=6, hours=23)), "timeout", "f1"),
+        _failure("ase", "sdbullion", iso_z(now - timedelta(days=2)), "blocked 403", "f2"),
+        _failure("ase", "sdbullion", _sqlite_time(now - timedelta(hours=3)), "no price found", "f3"),
+        # age/apmex: 2 inside, 1 just outside 7 days (same date prefix as the cutoff): not chronic
+        _failure("age", "apmex", _sqlite_time(now - timedelta(days=7, hours=1)), "old", "f4"),
+        _failure("age", "apmex", iso_z(now - timedelta(days=1)), "timeout", "f5"),
+        _failure("age", "apmex", iso_z(now - timedelta(hours=1)), "timeout", "f6"),
+    ])
+
+    report = collect_status(settings, store, now)
+
+    assert report.database_error is None
+    assert list(report.runs) == ["api", "home"]
+    assert [run.started_at for run in report.runs["api"]] == [iso_z(now - timedelta(minutes=15 * i)) for i in range(5)]
+    assert report.runs["api"][1].captured == 2 and report.runs["api"][1].total == 3
+    assert report.runs["api"][1].duration_s == 61
+    assert report.runs["home"][0].status == "error" and report.runs["home"][0].error == "MetalPriceAPI: HTTP 500"
+
+    assert report.coverage is not None
+    assert (report.coverage.covered, report.coverage.enabled) == (1, 3)
+    assert sorted(report.coverage.missing) == ["age/apmex", "ase/sdbullion"]
+    assert report.coverage.hour_start == hour.strftime("%Y-%m-%dT%H:00:00Z")
+
+    assert [(c.coin_slug, c.vendor_id, c.failures) for c in report.chronic] == [("ase", "sdbullion", 3)]
+    assert report.chronic[0].last_error == "no price found"
+
+    assert {feed.feed: feed.stale for feed in report.freshness.feeds} == {
+        "retail": False, "spot": False, "goldback": False, "publish": False}
+    data = report.as_dict()
+    json.dumps(data)  # JSON-able as --json prints it
+    assert data["coverage"]["percent"] == pytest.approx(33.3)
+
+
+def test_status_is_read_only(make_settings, catalog_file, tmp_path):
+    """No schema, no outbox replay: the queued entry is still there and reported."""
+    settings = make_settings(providers_file=catalog_file)
+    with Store.open(settings) as store:
+        store.outbox.append([{"kind": "poller_runs", "rows": []}], reason="test")
+        report = collect_status(settings, store)
+        tables = store.db.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert tables == []
+    assert report.outbox["entries"] == 1
+    assert report.runs == {} and report.chronic == []
+    assert report.coverage is not None and report.coverage.covered == 0 and report.coverage.enabled == 3
+    with Store.open(settings) as store:
+        assert store.outbox.size()[0] == 1
+
+
+def test_status_cli_json_and_text(make_settings, catalog_file, tmp_path):
+    var_dir = tmp_path / "var"
+    settings = make_settings(providers_file=catalog_file)
+    with Store.open(settings) as store:
+        seed_feeds(store, tmp_path / "export", now_utc())
+    env = {"PROVIDERS_FILE": str(catalog_file), "API_EXPORT_DIR": str(tmp_path / "export"), "POLLER_ID": "api"}
+    result = run_cli(["status", "--json"], env=env, var_dir=var_dir)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["freshness"]["status"] == "ok"
+    assert data["poller_id"] == "api"
+    assert data["outbox"]["entries"] == 0
+
+    text = run_cli(["status"], env=env, var_dir=var_dir)
+    assert text.exit_code == 0
+    assert "coverage this hour" in text.stdout
+    assert "freshness" in text.stdout
+
+
+def test_status_cli_database_down_exits_1(tmp_path, catalog_file):
+    env = {"PROVIDERS_FILE": str(catalog_file), "TURSO_DATABASE_URL": "http://127.0.0.1:9"}
+    result = run_cli(["status", "--json"], env=env, var_dir=tmp_path / "var")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["database_error"]
+    assert data["freshness"]["database"]["reachable"] is False
