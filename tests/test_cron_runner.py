@@ -1,0 +1,172 @@
+"""`bin/staktrakr-cron JOB [ARGS]`: overlap lock, timeout, env file permissions, exit codes, log line.
+
+Uses the test-only `sleep [SECONDS [EXIT_CODE]]` job (enabled by STAKTRAKR_CRON_TEST_JOBS=1) for
+lock and timeout behaviour, and real commands (`db status`, `providers validate`) for the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from staktrakr.ops.jobs import job_lock
+
+REPO = Path(__file__).resolve().parent.parent
+RUNNER = REPO / "bin" / "staktrakr-cron"
+
+
+@pytest.fixture
+def cron_env(tmp_path):
+    """A minimal environment like cron's, plus the env file the runner loads."""
+    env_file = tmp_path / "staktrakr.env"
+    env_file.write_text(f'POLLER_ID=home\nTURSO_DATABASE_URL="file:{tmp_path}/db/from-env-file.db"\n', encoding="utf-8")
+    env_file.chmod(0o600)
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STAKTRAKR_ENV_FILE": str(env_file),
+        "STAKTRAKR_VAR_DIR": str(tmp_path / "var"),
+        "STAKTRAKR_CRON_TEST_JOBS": "1",
+        "STAKTRAKR_LOG_FORMAT": "json",
+        "PROVIDERS_FILE": str(REPO / "providers.json"),
+    }
+
+
+def run_cron(env, *args, timeout=60):
+    return subprocess.run([str(RUNNER), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=env["HOME"])
+
+
+def log_record(stdout: str) -> dict:
+    """The runner's JSON line: the last line of stdout."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def wait_for_child(pid: int, deadline_s: float = 20) -> None:
+    """Until the runner has started its job (it takes the lock before that)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if children.exists() and children.read_text().split():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the runner did not start its job")
+
+
+def test_exit_code_and_log_line(cron_env):
+    result = run_cron(cron_env, "sleep", "0", "3")
+    assert result.returncode == 3
+    record = log_record(result.stdout)
+    assert record["event"] == "cron" and record["job"] == "sleep"
+    assert record["poller"] == "home"  # from the env file
+    assert record["exit_code"] == 3 and record["status"] == "failed"
+    assert isinstance(record["duration_s"], float)
+
+    ok = run_cron(cron_env, "sleep", "0")
+    assert ok.returncode == 0
+    assert log_record(ok.stdout)["status"] == "ok"
+
+
+def test_real_job_sees_the_env_file(cron_env, tmp_path):
+    result = run_cron(cron_env, "db", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    job_output = result.stdout.strip().rsplit("\n", 1)[0]
+    assert json.loads(job_output)["database"] == f"file:{tmp_path}/db/from-env-file.db"
+    assert log_record(result.stdout)["args"] == ["status", "--json"]
+
+
+def test_real_job_exit_code_passes_through(cron_env, tmp_path):
+    env = {**cron_env, "PROVIDERS_FILE": str(tmp_path / "missing.json")}
+    result = run_cron(env, "providers", "validate")
+    assert result.returncode == 2
+    assert "missing.json" in result.stderr
+    assert log_record(result.stdout)["exit_code"] == 2
+
+
+def test_overlapping_run_exits_0_still_running(cron_env):
+    first = subprocess.Popen([str(RUNNER), "sleep", "4", "5"], env=cron_env, stdout=subprocess.PIPE, text=True,
+                             cwd=cron_env["HOME"])
+    try:
+        wait_for_child(first.pid)
+        second = run_cron(cron_env, "sleep", "0", "7")
+        assert second.returncode == 0
+        record = log_record(second.stdout)
+        assert record["status"] == "still_running"
+        assert "still running" in record["message"]
+        # another job is not blocked by this one's lock
+        assert run_cron(cron_env, "db", "status").returncode == 0
+    finally:
+        out, _ = first.communicate(timeout=60)
+    assert first.returncode == 5
+    assert log_record(out)["status"] == "failed"
+    # released: the next run goes ahead
+    assert run_cron(cron_env, "sleep", "0", "7").returncode == 7
+
+
+def test_lock_is_shared_with_the_trigger(cron_env, tmp_path):
+    lock = job_lock(tmp_path / "var" / "locks", "sleep")  # what POST /api/ops/trigger/sleep takes
+    lock.acquire()
+    try:
+        result = run_cron(cron_env, "sleep", "0", "9")
+        assert result.returncode == 0
+        assert log_record(result.stdout)["status"] == "still_running"
+    finally:
+        lock.release()
+
+
+def test_timeout_stops_the_job(cron_env, tmp_path):
+    env = {**cron_env, "STAKTRAKR_CRON_TIMEOUT_S": "1"}
+    result = run_cron(env, "sleep", "120", timeout=60)
+    assert result.returncode == 124
+    record = log_record(result.stdout)
+    assert record["status"] == "timeout" and record["exit_code"] == 124
+    lock = job_lock(tmp_path / "var" / "locks", "sleep")
+    lock.acquire()  # released after the timeout
+    lock.release()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o604, 0o620, 0o666])
+def test_refuses_env_file_others_can_read_or_change(cron_env, mode):
+    Path(cron_env["STAKTRAKR_ENV_FILE"]).chmod(mode)
+    result = run_cron(cron_env, "sleep", "0")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1
+    assert f"chmod 600 {cron_env['STAKTRAKR_ENV_FILE']}" in errors[0]
+    assert log_record(result.stdout)["status"] == "config_error"
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400, 0o640])
+def test_accepts_private_env_file(cron_env, mode):
+    Path(cron_env["STAKTRAKR_ENV_FILE"]).chmod(mode)
+    assert run_cron(cron_env, "sleep", "0").returncode == 0
+
+
+def test_missing_explicit_env_file(cron_env, tmp_path):
+    env = {**cron_env, "STAKTRAKR_ENV_FILE": str(tmp_path / "nope.env")}
+    result = run_cron(env, "sleep", "0")
+    assert result.returncode == 2
+    assert "nope.env: not found" in result.stderr
+
+
+def test_bad_setting_in_env_file_is_one_line(cron_env):
+    Path(cron_env["STAKTRAKR_ENV_FILE"]).write_text("POLLER_ID=Not A Valid Id\n", encoding="utf-8")
+    result = run_cron(cron_env, "sleep", "0")
+    assert result.returncode == 2
+    assert "POLLER_ID" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage(cron_env):
+    assert run_cron(cron_env).returncode == 2
+    assert "usage" in run_cron(cron_env, "--help").stderr
+
+
+def test_sleep_job_only_exists_in_tests(cron_env):
+    env = {key: value for key, value in cron_env.items() if key != "STAKTRAKR_CRON_TEST_JOBS"}
+    result = run_cron(env, "sleep", "0")
+    assert result.returncode == 2  # `staktrakr sleep`: no such command
