@@ -1,14 +1,52 @@
-"""`staktrakr publish` (placeholder until its issue lands)."""
+"""`staktrakr publish`: build the static JSON API from the database, commit data/, force-push."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from staktrakr.errors import ConfigError
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.errors import JobFailed
+from staktrakr.jobs.publish import PublishOptions, PublishResult, run_publish
+from staktrakr.store import Store
+
+NoPushOpt = Annotated[bool, typer.Option("--no-push", help="Commit locally, do not push.")]
+SHOWN_PATHS = 20
+
+
+def _render(result: PublishResult) -> None:
+    mode = "would change" if result.dry_run else "changed"
+    console.print(f"publish {result.export_dir} (branch {result.branch}); retail generated_at "
+                  f"{result.generated_at or '-'}, latest window {result.latest_window or '-'}", markup=False)
+    console.print(f"{result.files} files: {len(result.added)} added, {len(result.changed)} {mode}, "
+                  f"{len(result.removed)} removed", markup=False)
+    for label, paths in (("added", result.added), ("changed", result.changed)):
+        for path in paths[:SHOWN_PATHS]:
+            console.print(f"  {label:7} {path}", markup=False)
+        if len(paths) > SHOWN_PATHS:
+            console.print(f"  ... and {len(paths) - SHOWN_PATHS} more {label}", markup=False)
+    for slug, move in result.median_moves.items():
+        console.print(f"  median {slug}: {move['from']} -> {move['to']}", markup=False)
+    if not result.dry_run:
+        console.print(f"commit: {result.commit or 'none (no change)'}; pushed: "
+                      f"{'-' if result.pushed is None else result.pushed}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("publish", help="Not built yet.")
-    def _publish() -> None:
-        raise ConfigError("publish: not built yet")
+    @app.command("publish")
+    @handle_errors
+    def publish(dry_run: DryRunOpt = False, no_push: NoPushOpt = False, json_output: JsonOpt = False) -> None:
+        """Build data/ from the database, commit it and force-push to API_BRANCH (default POLLER_ID).
 
+        --dry-run prints the files that would be added/changed and the median moves, touching nothing.
+        """
+        settings = setup()
+        with Store.open(settings) as store:
+            result = run_publish(settings, store, PublishOptions(dry_run=dry_run, push=not no_push))
+        if json_output:
+            emit_json(result.to_dict(), settings)
+        else:
+            _render(result)
+        if result.failed:
+            raise JobFailed(result.push_error or "publish failed")

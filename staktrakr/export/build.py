@@ -1,0 +1,87 @@
+"""Publish's whole tree from the database: reads (read.py) through the builders (tree.py).
+
+Two files also keep what the database does not hold: spot-history-YYYY.json keeps its older
+seed entries (the LBMA series), goldback-YYYY.json its dates from before goldback_rates; for a
+date the database covers, the database wins. So the tree is a function of the database and the
+previous tree, and the same inputs always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from staktrakr.catalog import Catalog
+from staktrakr.export.goldback import days_from_year_doc
+from staktrakr.export.history import history_entry
+from staktrakr.export.read import read_goldback, read_retail, read_spot
+from staktrakr.export.retail import coins_meta, providers_doc, retail_providers_doc
+from staktrakr.export.spot import entries_from_doc, spot_files, spot_history_doc
+from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, render_all, retail_files
+from staktrakr.settings import Settings
+from staktrakr.spot_bands import spot_bands
+from staktrakr.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuiltTree:
+    texts: dict[str, str] = field(default_factory=dict)  # path under data/ -> file text
+    generated_at: str | None = None
+    latest_window: str | None = None
+    medians: dict[str, Any] = field(default_factory=dict)  # slug -> median_price
+
+
+def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
+    existing = read_existing(data_dir, path)
+    if existing is None:
+        return []
+    try:
+        return parse(existing)
+    except ValueError as exc:
+        log.warning("%s: existing file not understood (%s); rebuilt from the database only", path, exc)
+        return []
+
+
+def build_tree(db: Database, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
+    bands = spot_bands(settings.spot_bands)
+    files: dict[str, Any] = {}
+    built = BuiltTree()
+
+    retail = read_retail(db)
+    if retail.latest_window and retail.generated_at and retail.last_date:
+        histories = {
+            slug: {day: entry for day, vendors in days.items() if (entry := history_entry(day, vendors))}
+            for slug, days in retail.history.items()
+        }
+        files.update(retail_files(RetailInputs(
+            generated_at=retail.generated_at,
+            latest_window=retail.latest_window,
+            window_count=retail.window_count,
+            last_date=retail.last_date,
+            snapshots=retail.snapshots,
+            histories=histories,
+            coins_meta=coins_meta(catalog) if catalog else {},
+            providers=providers_doc(catalog) if catalog else None,
+            retail_providers=retail_providers_doc(catalog) if catalog else None,
+        )))
+        built.generated_at, built.latest_window = retail.generated_at, retail.latest_window
+        built.medians = {slug: doc["median_price"] for slug, doc in files["api/latest.json"]["coins"].items()}
+
+    spot = read_spot(db, settings.publish_spot_hours, bands)
+    files.update(spot_files(spot.slots, bands))
+    for year, fresh in sorted(spot.seed_by_year.items()):
+        path = f"spot-history-{year}.json"
+        files[path] = spot_history_doc(_kept(data_dir, path, entries_from_doc), fresh, year, bands)
+
+    goldback_days = read_goldback(db)
+    kept_days = []
+    for year in sorted({day.date[:4] for day in goldback_days}):
+        kept_days += _kept(data_dir, f"goldback-{year}.json", days_from_year_doc)
+    files.update(goldback_files([*kept_days, *goldback_days]))
+
+    built.texts = render_all(files)
+    return built

@@ -1,0 +1,37 @@
+"""Numbers as the published API shows them: the upper median and JS-style money values.
+
+The existing system's median is the upper median (element floor(n/2) of the sorted prices);
+we keep it so the published series does not jump at the hand-over. Money is rounded to
+cents and an integral value is written as an integer (5245, not 5245.0), like the old files.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+
+def upper_median(values: Iterable[float]) -> float | None:
+    """Element floor(n/2) of the sorted values; None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[len(ordered) // 2]
+
+
+def money(value: float | int | None, places: int = 2) -> float | int | None:
+    """Round to `places` decimals; integral results become ints (JSON `5245`, not `5245.0`)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    rounded = round(number, places)
+    if rounded == int(rounded):
+        return int(rounded)
+    return rounded
+
+
+def lowest(values: Iterable[float]) -> float | None:
+    ordered = list(values)
+    return min(ordered) if ordered else None

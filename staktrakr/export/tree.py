@@ -1,0 +1,118 @@
+"""The published tree: which builder makes which file, how each file is serialised, and how a
+built tree is compared with and written to a directory.
+
+Paths are relative to `data/`. Publish feeds it database reads; merge feeds it the union of the
+branches' files; both get the same files for the same inputs. Writing only touches files whose
+bytes change, so an unchanged database leaves the git tree (and the commit) alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from staktrakr.export.files import dump_json, write_text_atomic
+from staktrakr.export.goldback import goldback_spot_doc, goldback_year_doc
+from staktrakr.export.history import HISTORY_SPANS, history_doc
+from staktrakr.export.model import CoinSnapshot, GoldbackDay
+from staktrakr.export.retail import coin_latest_doc, latest_index_doc, manifest_doc
+
+ONE_LINE_FILES = ("spot-history-",)  # the seed history is a single-line array, like the existing file
+
+
+@dataclass
+class RetailInputs:
+    """What the retail files are built from (publish: the database; merge: the branches)."""
+
+    generated_at: str
+    latest_window: str
+    window_count: int
+    last_date: str
+    snapshots: Mapping[str, CoinSnapshot]
+    histories: Mapping[str, Mapping[str, dict[str, Any]]]  # slug -> date -> history entry
+    coins_meta: Mapping[str, Any]
+    providers: Mapping[str, Any] | None = None
+    retail_providers: Mapping[str, Any] | None = None
+
+
+def retail_files(inputs: RetailInputs) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    for slug, snapshot in sorted(inputs.snapshots.items()):
+        files[f"api/{slug}/latest.json"] = coin_latest_doc(snapshot)
+        entries = inputs.histories.get(slug, {})
+        for name, days in HISTORY_SPANS.items():
+            files[f"api/{slug}/{name}"] = history_doc(entries, inputs.last_date, days)
+    files["api/latest.json"] = latest_index_doc(inputs.snapshots, inputs.generated_at, inputs.latest_window)
+    files["api/manifest.json"] = manifest_doc(inputs.generated_at, inputs.latest_window, inputs.window_count,
+                                              inputs.snapshots, inputs.coins_meta)
+    if inputs.providers is not None:
+        files["api/providers.json"] = dict(inputs.providers)
+    if inputs.retail_providers is not None:
+        files["retail/providers.json"] = dict(inputs.retail_providers)
+    return files
+
+
+def goldback_files(days: Iterable[GoldbackDay]) -> dict[str, Any]:
+    """api/goldback-spot.json (newest date) and one goldback-YYYY.json per year present."""
+    by_date = {day.date: day for day in days}
+    if not by_date:
+        return {}
+    files: dict[str, Any] = {"api/goldback-spot.json": goldback_spot_doc(by_date[max(by_date)])}
+    for year in sorted({d[:4] for d in by_date}):
+        files[f"goldback-{year}.json"] = goldback_year_doc(by_date.values(), year)
+    return files
+
+
+def render(path: str, doc: Any) -> str:
+    indent = None if Path(path).name.startswith(ONE_LINE_FILES) else 2
+    return dump_json(doc, indent)
+
+
+def render_all(files: Mapping[str, Any]) -> dict[str, str]:
+    return {path: render(path, files[path]) for path in sorted(files)}
+
+
+def read_existing(data_dir: Path, path: str) -> Any | None:
+    """A published file's JSON, or None when absent or unreadable (it is then rebuilt from scratch)."""
+    try:
+        return json.loads((data_dir / path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class TreeChanges:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed)
+
+
+def compare_tree(data_dir: Path, texts: Mapping[str, str]) -> TreeChanges:
+    changes = TreeChanges()
+    for path, text in sorted(texts.items()):
+        target = data_dir / path
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            changes.added.append(path)
+            continue
+        if current == text.encode("utf-8"):
+            changes.unchanged += 1
+        else:
+            changes.changed.append(path)
+    return changes
+
+
+def write_tree(data_dir: Path, texts: Mapping[str, str]) -> TreeChanges:
+    """Write the files whose bytes differ (atomically, each parsed back first)."""
+    changes = compare_tree(data_dir, texts)
+    for path in [*changes.added, *changes.changed]:
+        json.loads(texts[path])
+        write_text_atomic(data_dir / path, texts[path])
+    return changes

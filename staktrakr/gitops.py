@@ -1,0 +1,222 @@
+"""Git for publish and merge (GitPython): the export clone, commits of data/, pushes.
+
+Credentials: GITHUB_TOKEN reaches git only through a GIT_ASKPASS script that reads it from the
+git process's environment; it is never part of a remote URL, git config, a log line or the
+tree. Credential helpers are switched off for our git calls, so none can store the token.
+Nothing here runs `reset --hard`; a rebase, merge or cherry-pick left half done by an older
+tool is aborted (which restores the pre-operation state and keeps the working files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+from urllib.parse import urlsplit
+
+import git
+
+from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.log import RedactSecrets
+from staktrakr.settings import Settings
+
+log = logging.getLogger(__name__)
+DATA_DIR = "data"
+NO_HELPER = ("-c", "credential.helper=")
+
+_ASKPASS = """#!/bin/sh
+# Answers git's credential prompts from the environment of this git process only.
+case "$1" in
+  Username*|username*) printf '%s\\n' "${STAKTRAKR_GIT_USERNAME:-x-access-token}" ;;
+  *) printf '%s\\n' "$STAKTRAKR_GIT_TOKEN" ;;
+esac
+"""
+
+
+def check_remote_url(url: str) -> str:
+    """A remote URL must not carry credentials (the token goes through askpass)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and (parts.password or parts.username):
+        raise ConfigError("API_DATA_REPO: remove the user/token from the URL; set GITHUB_TOKEN instead")
+    return url
+
+
+@contextlib.contextmanager
+def git_auth_env(settings: Settings) -> Iterator[dict[str, str]]:
+    """Environment for one git network call: askpass script + token, prompts off."""
+    env = {"GIT_TERMINAL_PROMPT": "0"}
+    token = settings.github_token.get_secret_value() if settings.github_token else ""
+    if not token:
+        yield env
+        return
+    folder = tempfile.mkdtemp(prefix="staktrakr-askpass-")
+    script = Path(folder) / "askpass.sh"
+    try:
+        script.write_text(_ASKPASS, encoding="utf-8")
+        script.chmod(stat.S_IRWXU)
+        yield {**env, "GIT_ASKPASS": str(script), "STAKTRAKR_GIT_TOKEN": token}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class GitRunner:
+    """Runs git in one repository with our identity, no credential helper, secrets redacted."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.settings = settings
+        self.redact = RedactSecrets(settings.secret_values()).redact
+        self.repo = git.Repo(path)
+
+    def run(self, *args: str, network: bool = False, check: bool = True) -> tuple[int, str, str]:
+        command = ["git", *NO_HELPER, "-c", f"user.name={self.settings.git_author_name}",
+                   "-c", f"user.email={self.settings.git_author_email}", *args]
+        with git_auth_env(self.settings) if network else contextlib.nullcontext({}) as env:
+            status, out, err = self.repo.git.execute(command, env=env, with_extended_output=True,
+                                                     with_exceptions=False)
+        if check and status != 0:
+            raise JobFailed(f"git {args[0]} in {self.path}: {self.redact(err.strip() or out.strip())[:400]}")
+        return status, out, self.redact(err)
+
+    def rev(self, ref: str) -> str | None:
+        status, out, _ = self.run("rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False)
+        return out.strip() if status == 0 and out.strip() else None
+
+    def current_branch(self) -> str | None:
+        status, out, _ = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return out.strip() if status == 0 else None
+
+
+def clone_or_init(path: Path, settings: Settings, remote: str | None) -> None:
+    """Create the repository: a clone of the remote, or a fresh local repository."""
+    if remote is None:  # a local repository; files already there stay and get committed
+        path.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(path, initial_branch=settings.branch)
+        return
+    if path.exists() and any(path.iterdir()):
+        raise JobFailed(f"{path}: exists but is not a git repository; move it away or set API_EXPORT_DIR")
+    path.mkdir(parents=True, exist_ok=True)
+    with git_auth_env(settings) as env:
+        status, _, err = git.Git(str(path.parent)).execute(
+            ["git", *NO_HELPER, "clone", "--", remote, str(path)],
+            env=env, with_extended_output=True, with_exceptions=False)
+    if status != 0:
+        shutil.rmtree(path, ignore_errors=True)
+        raise JobFailed(f"git clone {remote}: {RedactSecrets(settings.secret_values()).redact(err.strip())[:400]}")
+
+
+def abort_stuck_operations(runner: GitRunner) -> list[str]:
+    """Abort a rebase / merge / cherry-pick an older tool left half done (never reset --hard).
+
+    `--abort` restores the state before the operation; when the state is too broken for that,
+    `--quit` drops the operation's bookkeeping and leaves HEAD and the working files alone."""
+    git_dir = Path(runner.repo.git_dir)
+    checks = (
+        ("rebase", lambda: (git_dir / "rebase-merge").exists() or (git_dir / "rebase-apply").exists()),
+        ("merge", lambda: (git_dir / "MERGE_HEAD").exists()),
+        ("cherry-pick", lambda: (git_dir / "CHERRY_PICK_HEAD").exists()),
+    )
+    aborted = []
+    for operation, in_progress in checks:
+        if not in_progress():
+            continue
+        runner.run(operation, "--abort", check=False)
+        if in_progress():
+            runner.run(operation, "--quit", check=False)
+        if in_progress():
+            raise JobFailed(f"{runner.path}: a {operation} is in progress and could not be aborted; "
+                            f"run 'git {operation} --abort' there by hand")
+        log.warning("%s: aborted a %s left in progress by an earlier tool", runner.path, operation)
+        aborted.append(operation)
+    return aborted
+
+
+def _set_origin(runner: GitRunner, remote: str | None) -> None:
+    urls = {r.name: r.url for r in runner.repo.remotes}
+    for name, url in urls.items():
+        parts = urlsplit(url)
+        if parts.password or (parts.username and parts.scheme in ("http", "https")):
+            clean = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+            runner.run("remote", "set-url", name, clean)
+            log.warning("%s: removed credentials from the URL of remote %s", runner.path, name)
+    if remote is None:
+        return
+    if "origin" not in urls:
+        runner.run("remote", "add", "origin", remote)
+    elif urls["origin"] != remote:
+        runner.run("remote", "set-url", "origin", remote)
+
+
+def _checkout_branch(runner: GitRunner, branch: str) -> None:
+    if runner.current_branch() == branch:
+        return
+    if runner.rev(f"refs/heads/{branch}"):
+        runner.run("checkout", "--quiet", branch)
+    elif runner.rev(f"refs/remotes/origin/{branch}"):
+        runner.run("checkout", "--quiet", "-b", branch, f"refs/remotes/origin/{branch}")
+    elif runner.rev("HEAD") is None:
+        runner.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+    else:  # a new poller branch starts from what the clone checked out
+        runner.run("checkout", "--quiet", "-b", branch)
+
+
+def open_export_repo(settings: Settings) -> GitRunner:
+    """API_EXPORT_DIR as a repository on branch API_BRANCH: cloned or initialised when absent,
+    stuck operations aborted, origin set to API_DATA_REPO (never with credentials)."""
+    path = settings.export_dir.resolve()
+    remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else None
+    if not (path / ".git").exists():
+        clone_or_init(path, settings, remote)
+    runner = GitRunner(path, settings)
+    if (Path(runner.repo.git_dir) / "index.lock").exists():
+        raise JobFailed(f"{path}/.git/index.lock exists: another git process runs, or one crashed "
+                        "(remove the file if no git process is running)")
+    abort_stuck_operations(runner)
+    _set_origin(runner, remote)
+    _checkout_branch(runner, settings.branch)
+    return runner
+
+
+def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_DIR,)) -> str | None:
+    """Stage and commit only `paths` (additions, changes, removals); None when nothing changed."""
+    runner.run("add", "--all", "--", *paths)
+    status, _, _ = runner.run("diff", "--cached", "--quiet", "--", *paths, check=False)
+    if status == 0:
+        return None
+    runner.run("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
+    return runner.rev("HEAD")
+
+
+@dataclass
+class PushOutcome:
+    attempted: bool
+    ok: bool
+    error: str | None = None
+
+
+def needs_push(runner: GitRunner, branch: str) -> bool:
+    head = runner.rev("HEAD")
+    return head is not None and head != runner.rev(f"refs/remotes/origin/{branch}")
+
+
+def force_push(runner: GitRunner, branch: str) -> PushOutcome:
+    """Force-push HEAD to origin/<branch>; a failure keeps the commit for the next run."""
+    status, out, err = runner.run("push", "--force", "--porcelain", "origin", f"HEAD:refs/heads/{branch}",
+                                  network=True, check=False)
+    if status != 0:
+        reason = " ".join((err or out).split())[:400] or f"exit {status}"
+        return PushOutcome(True, False, f"git push to {branch} failed: {reason}")
+    runner.run("update-ref", f"refs/remotes/origin/{branch}", "HEAD")
+    return PushOutcome(True, True)
+
+
+def fetch(runner: GitRunner, refspecs: Sequence[str]) -> tuple[bool, str]:
+    status, _, err = runner.run("fetch", "--quiet", "--prune", "origin", *refspecs, network=True, check=False)
+    return status == 0, re.sub(r"\s+", " ", err).strip()[:400]
