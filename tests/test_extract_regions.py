@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from pydantic import ValidationError
 
 from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract import PageContent, extract_offer
@@ -34,8 +35,11 @@ def test_cut_selectors_remove_the_header_ticker():
     assert view.lines == ["2026 1 oz American Silver Eagle", "$95.49"]
 
 
-def test_bad_css_selector_is_skipped():
-    page = prepare_html("<html><body><h1>T</h1><p>x</p></body></html>", VendorRules(cut_selectors=["[[bad", "p"]))
+def test_bad_css_selector_is_refused_by_the_catalog_and_skipped_by_extraction():
+    with pytest.raises(ValidationError, match="bad CSS selector"):
+        VendorRules(cut_selectors=["[[bad"])
+    unvalidated = VendorRules.model_construct(**{**VendorRules().model_dump(), "cut_selectors": ["[[bad", "p"]})
+    page = prepare_html("<html><body><h1>T</h1><p>x</p></body></html>", unvalidated)
     assert page.view.lines == ["T"]
 
 
