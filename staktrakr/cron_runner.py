@@ -9,6 +9,7 @@ exits with the job's exit code (124 on timeout, 2 for a config error of the runn
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import MutableMapping
 
@@ -19,6 +20,7 @@ from staktrakr.ops.envfile import env_file_path, load_env_file
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s
 from staktrakr.ops.process import log_line, run_with_timeout
 
+JOB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # a command name; it also names the lock file
 USAGE = "usage: bin/staktrakr-cron JOB [ARGS...]   (JOB is a staktrakr command: scrape, spot, publish, ...)"
 
 
@@ -37,7 +39,7 @@ def apply_env_file(environ: MutableMapping[str, str]) -> str | None:
 
 
 def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
-    if not argv or argv[0].startswith("-"):
+    if not argv or not JOB_NAME.match(argv[0]):
         print(USAGE, file=sys.stderr)
         return 2
     job, args = argv[0], argv[1:]

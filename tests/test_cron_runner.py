@@ -164,6 +164,7 @@ def test_bad_setting_in_env_file_is_one_line(cron_env):
 def test_usage(cron_env):
     assert run_cron(cron_env).returncode == 2
     assert "usage" in run_cron(cron_env, "--help").stderr
+    assert run_cron(cron_env, "../../etc/x").returncode == 2  # a job name also names its lock file
 
 
 def test_sleep_job_only_exists_in_tests(cron_env):
