@@ -7,7 +7,6 @@ lock and timeout behaviour, and real commands (`db status`, `providers validate`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
