@@ -43,8 +43,10 @@ SELECT coin_slug, substr(window_start, 1, 10) AS day, vendor,
        AVG(price) AS avg_any
 FROM price_snapshots
 WHERE window_start >= ? AND is_failed = 0 AND price > 0
-GROUP BY coin_slug, day, vendor
+GROUP BY +coin_slug, day, vendor
 """
+# `+coin_slug`: without it SQLite walks all of idx_coin_date (every row ever) to save a sort;
+# with it, it takes the 30-day range on idx_window (3.5 s -> 1.4 s at 21M rows).
 
 _LAST_IN_STOCK = """
 SELECT price, scraped_at FROM price_snapshots
