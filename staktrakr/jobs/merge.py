@@ -1,0 +1,234 @@
+"""The merge job: fold the poller branches' data/ trees into `main` (DESIGN.md section 9).
+
+Works in a private bare repository under var/ (never in the publish clone): fetch every branch,
+read each branch's data/ tree, parse only what must be merged (the api/ files and any file whose
+blob differs between branches), build the merged tree with git plumbing (blobs + a temporary
+index), commit it on top of main and push with a lease on the main head it read. A rejected
+push (someone else merged first) refetches and remerges, a bounded number of times. The same
+branch heads always give the same tree, so unchanged inputs make no commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from io import BytesIO
+from typing import Any
+
+import git
+from filelock import FileLock, Timeout
+from gitdb.base import IStream
+
+from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.export.merge import BranchFiles, check_branch, merge_trees
+from staktrakr.export.tree import render
+from staktrakr.gitops import DATA_DIR, GitRunner, check_remote_url, fetch
+from staktrakr.settings import Settings
+from staktrakr.spot_bands import spot_bands
+
+log = logging.getLogger(__name__)
+LOCK_NAME = "merge.lock"
+MAX_ATTEMPTS = 5
+PREFIX = DATA_DIR + "/"
+
+
+@dataclass
+class MergeOptions:
+    branches: list[str] | None = None
+    into: str | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class MergeResult:
+    into: str
+    dry_run: bool
+    used: dict[str, str] = field(default_factory=dict)  # branch -> head
+    skipped: dict[str, str] = field(default_factory=dict)  # branch -> reason
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    commit: str | None = None
+    pushed: bool | None = None
+    attempts: int = 0
+    nothing_to_do: bool = False
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def merge_repo(settings: Settings) -> GitRunner:
+    """The private bare repository merge works in; origin = API_DATA_REPO (or the local export repo)."""
+    remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else str(settings.export_dir.resolve())
+    if not settings.api_data_repo and not (settings.export_dir / ".git").exists():
+        raise ConfigError("merge: set API_DATA_REPO (or publish once so API_EXPORT_DIR holds the branches)")
+    path = (settings.var_dir / "merge-repo.git").resolve()
+    if not path.exists():
+        git.Repo.init(path, bare=True)
+    runner = GitRunner(path, settings)
+    urls = {r.name: r.url for r in runner.repo.remotes}
+    if "origin" not in urls:
+        runner.run("remote", "add", "origin", remote)
+    elif urls["origin"] != remote:
+        runner.run("remote", "set-url", "origin", remote)
+    return runner
+
+
+def _tree(runner: GitRunner, ref: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, blob sha) of every file in the commit (recursively)."""
+    _, out, _ = runner.run("ls-tree", "-r", "-z", "--full-tree", ref)
+    entries = {}
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == "blob":
+            entries[path] = (mode, sha)
+    return entries
+
+
+def _blob(runner: GitRunner, sha: str) -> bytes:
+    return runner.repo.odb.stream(bytes.fromhex(sha)).read()
+
+
+def _store(runner: GitRunner, data: bytes) -> str:
+    return runner.repo.odb.store(IStream("blob", len(data), BytesIO(data))).hexsha.decode()
+
+
+def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> tuple[list[BranchFiles], dict]:
+    """Each usable branch's parsed files (freshest first) and every branch's data/ tree."""
+    trees: dict[str, dict[str, tuple[str, str]]] = {}
+    for name in names:
+        head = runner.rev(f"refs/remotes/origin/{name}")
+        if head is None:
+            result.skipped[name] = "missing: no such branch on the remote"
+            continue
+        tree = {p[len(PREFIX):]: v for p, v in _tree(runner, head).items() if p.startswith(PREFIX)}
+        if "api/manifest.json" not in tree:
+            result.skipped[name] = "empty: no data/api/manifest.json"
+            continue
+        trees[name] = tree
+        result.used[name] = head
+    all_paths = {p for tree in trees.values() for p in tree}
+    differing = {p for p in all_paths if len({tree.get(p) for tree in trees.values()}) > 1}
+    branches = []
+    for name, tree in trees.items():
+        files = BranchFiles(name, result.used[name])
+        try:
+            for path in sorted(p for p in tree if p.startswith("api/") or p in differing):
+                try:
+                    files.docs[path] = json.loads(_blob(runner, tree[path][1]))
+                except ValueError as exc:
+                    raise ValueError(f"{path}: invalid JSON ({exc})") from None
+            check_branch(files)
+        except ValueError as exc:
+            result.skipped[name] = f"invalid: {exc}"
+            del result.used[name]
+            continue
+        branches.append(files)
+    branches.sort(key=lambda b: b.name)
+    branches.sort(key=lambda b: b.generated_at, reverse=True)  # freshest first; ties by name
+    return branches, {b.name: trees[b.name] for b in branches}
+
+
+def _merged_entries(runner: GitRunner, settings: Settings, branches: list[BranchFiles],
+                    trees: dict[str, dict[str, tuple[str, str]]]) -> dict[str, tuple[str, str]]:
+    """data/ path -> (mode, sha) of the merged tree."""
+    all_paths = {p for tree in trees.values() for p in tree}
+    differing = {p for p in all_paths if len({tree.get(p) for tree in trees.values()}) > 1}
+    docs = merge_trees(branches, differing, spot_bands(settings.spot_bands))
+    entries: dict[str, tuple[str, str]] = {}
+    for path in sorted(all_paths):
+        if path in docs:
+            entries[path] = ("100644", _store(runner, render(path, docs[path]).encode("utf-8")))
+        else:  # the same blob on every branch that has it: take it as it is
+            entries[path] = next(trees[b.name][path] for b in branches if path in trees[b.name])
+    for path in docs.keys() - entries.keys():
+        entries[path] = ("100644", _store(runner, render(path, docs[path]).encode("utf-8")))
+    return entries
+
+
+def _write_tree(runner: GitRunner, entries: dict[str, tuple[str, str]]) -> str:
+    """A tree object from (path -> mode, blob) through a temporary index (no working tree)."""
+    with tempfile.TemporaryDirectory(prefix="staktrakr-merge-") as folder:
+        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(folder, "index"), "GIT_DIR": str(runner.path)}
+        lines = "".join(f"{mode} {sha}\t{path}\0" for path, (mode, sha) in sorted(entries.items()))
+        subprocess.run(["git", "update-index", "--add", "-z", "--index-info"], input=lines.encode("utf-8"),
+                       env=env, check=True, capture_output=True)
+        return subprocess.run(["git", "write-tree"], env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+
+def _diff(old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]], result: MergeResult) -> None:
+    result.added = sorted(p for p in new if p not in old)
+    result.changed = sorted(p for p in new if p in old and old[p] != new[p])
+    result.removed = sorted(p for p in old if p not in new and p.startswith(PREFIX))
+
+
+def run_merge(settings: Settings, options: MergeOptions) -> MergeResult:
+    settings.lock_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.lock_dir / LOCK_NAME), timeout=0, thread_local=False, is_singleton=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise JobFailed(f"another merge is running on this host (lock {lock.lock_file})") from None
+    try:
+        return _merge(settings, options)
+    finally:
+        lock.release()
+
+
+def _merge(settings: Settings, options: MergeOptions) -> MergeResult:
+    started = time.monotonic()
+    names = options.branches or settings.merge_branch_list
+    into = options.into or settings.merge_into
+    if into in names:
+        raise ConfigError(f"merge: --into {into} is also a source branch")
+    runner = merge_repo(settings)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = MergeResult(into=into, dry_run=options.dry_run, attempts=attempt)
+        ok, reason = fetch(runner, ["+refs/heads/*:refs/remotes/origin/*"])
+        if not ok:
+            raise JobFailed(f"merge: git fetch failed: {reason}")
+        branches, trees = _read_branches(runner, names, result)
+        for name, why in result.skipped.items():
+            log.warning("merge: branch %s skipped (%s)", name, why)
+        if not branches:
+            raise JobFailed("merge: no usable branch (" + "; ".join(f"{n}: {w}" for n, w in result.skipped.items()) + ")")
+        main_head = runner.rev(f"refs/remotes/origin/{into}")
+        main_entries = _tree(runner, main_head) if main_head else {}
+        merged = {PREFIX + p: v for p, v in _merged_entries(runner, settings, branches, trees).items()}
+        kept = {p: v for p, v in main_entries.items() if not p.startswith(PREFIX)}  # main's own files stay
+        tree = _write_tree(runner, {**kept, **merged})
+        _diff(main_entries, {**kept, **merged}, result)
+        main_tree = runner.run("rev-parse", f"{main_head}^{{tree}}")[1].strip() if main_head else None
+        if tree == main_tree:
+            result.nothing_to_do = True
+            break
+        if options.dry_run:
+            break
+        message = f"merge: {', '.join(f'{n}@{h[:12]}' for n, h in result.used.items())} -> {into}"
+        if result.skipped:
+            message += "\n\nskipped: " + "; ".join(f"{n} ({w})" for n, w in result.skipped.items())
+        parents = ["-p", main_head] if main_head else []
+        commit = runner.run("commit-tree", tree, *parents, "-m", message)[1].strip()
+        lease = f"--force-with-lease=refs/heads/{into}:{main_head or ''}"
+        status, out, err = runner.run("push", "--porcelain", lease, "origin", f"{commit}:refs/heads/{into}",
+                                      network=True, check=False)
+        if status == 0:
+            result.commit, result.pushed = commit, True
+            break
+        log.warning("merge: push to %s rejected (attempt %d/%d): %s", into, attempt, MAX_ATTEMPTS,
+                    " ".join((err or out).split())[:300])
+        time.sleep(0.2 * attempt)
+    else:
+        raise JobFailed(f"merge: push to {into} rejected {MAX_ATTEMPTS} times; try again later")
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    return result
