@@ -197,3 +197,43 @@ def test_real_merge_conflict_left_by_another_tool_is_aborted(setup_remote) -> No
     result = publish(settings)
     assert not (export / ".git" / "MERGE_HEAD").exists()
     assert (export / "conflict.txt").read_text() == "ours\n" and result.pushed is True
+
+
+def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -> None:
+    """An HTTP remote that asks for Basic auth receives the token; config and the error do not hold it."""
+    import base64
+    import http.server
+    import threading
+
+    from conftest import free_port
+    from staktrakr.gitops import GitRunner, force_push
+
+    seen: list[str] = []
+
+    class AskForAuth(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            auth = self.headers.get("Authorization")
+            if auth:
+                seen.append(base64.b64decode(auth.split()[1]).decode())
+            self.send_response(403 if auth else 401)
+            self.send_header("WWW-Authenticate", 'Basic realm="test"')
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", free_port()), AskForAuth)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        repo = tmp_path / "repo"
+        git("init", "--quiet", "-b", "api", str(repo))
+        (repo / "f").write_text("x")
+        git("add", "f", cwd=repo)
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "c", cwd=repo)
+        git("remote", "add", "origin", f"http://127.0.0.1:{server.server_port}/repo.git", cwd=repo)
+        outcome = force_push(GitRunner(repo, make_settings(github_token=TOKEN)), "api")
+    finally:
+        server.shutdown()
+    assert seen == [f"x-access-token:{TOKEN}"]
+    assert not outcome.ok and TOKEN not in (outcome.error or "")
+    assert TOKEN not in (repo / ".git" / "config").read_text()
