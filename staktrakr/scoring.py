@@ -17,6 +17,8 @@ system's definition, shared with publish so the series stays continuous).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import math
 
 SINGLE_SOURCE_BASE = 50
@@ -98,9 +100,11 @@ def vision_cross_check(
     return primary_price, capped, primary_source
 
 
-def upper_median(values: list[float]) -> float | None:
-    """Element floor(n/2) of the sorted values (the upper median for even n); None when empty."""
-    if not values:
-        return None
+def upper_median(values: Iterable[float]) -> float | None:
+    """Element floor(n/2) of the sorted values (the upper median for even n); None when empty.
+
+    The one median of the project: scrape confidence and every published median use it."""
     ordered = sorted(values)
+    if not ordered:
+        return None
     return ordered[len(ordered) // 2]

@@ -10,13 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-
-def upper_median(values: Iterable[float]) -> float | None:
-    """Element floor(n/2) of the sorted values; None for no values."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    return ordered[len(ordered) // 2]
+from staktrakr.scoring import upper_median  # noqa: F401  (re-exported: one median definition)
 
 
 def money(value: float | int | None, places: int = 2) -> float | int | None:
