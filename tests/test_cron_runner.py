@@ -86,8 +86,10 @@ def test_real_job_exit_code_passes_through(cron_env, tmp_path):
     assert log_record(result.stdout)["exit_code"] == 2
 
 
-def test_overlapping_run_exits_0_still_running(cron_env):
-    first = subprocess.Popen([str(RUNNER), "sleep", "4", "5"], env=cron_env, stdout=subprocess.PIPE, text=True,
+def test_overlapping_run_exits_0_still_running(cron_env, tmp_path):
+    gate = tmp_path / "gate"  # the first job runs until this file exists: no race with the clock
+    env = {**cron_env, "STAKTRAKR_TEST_GATE": str(gate)}
+    first = subprocess.Popen([str(RUNNER), "sleep", "120", "5"], env=env, stdout=subprocess.PIPE, text=True,
                              cwd=cron_env["HOME"])
     try:
         wait_for_child(first.pid)
@@ -99,6 +101,7 @@ def test_overlapping_run_exits_0_still_running(cron_env):
         # another job is not blocked by this one's lock
         assert run_cron(cron_env, "db", "status").returncode == 0
     finally:
+        gate.touch()
         out, _ = first.communicate(timeout=60)
     assert first.returncode == 5
     assert log_record(out)["status"] == "failed"

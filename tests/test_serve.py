@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 
 import httpx
 import pytest
+from filelock import Timeout
 from prometheus_client.parser import text_string_to_metric_families
 
 from staktrakr.ops.jobs import job_lock
@@ -245,10 +245,14 @@ def test_metrics_reads_are_cached(settings, export_dir, base_url):
 # trigger -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def sleep_job(monkeypatch):
-    """Enable the test-only `sleep` job (STAKTRAKR_CRON_TEST_JOBS) for the trigger."""
+def sleep_job(monkeypatch, tmp_path):
+    """Enable the test-only `sleep` job (STAKTRAKR_CRON_TEST_JOBS) for the trigger; it runs
+    until the returned gate file exists (at most 60 s)."""
+    gate = tmp_path / "gate"
     monkeypatch.setenv("STAKTRAKR_CRON_TEST_JOBS", "1")
-    monkeypatch.setenv("STAKTRAKR_TEST_SLEEP_S", "3")
+    monkeypatch.setenv("STAKTRAKR_TEST_SLEEP_S", "60")
+    monkeypatch.setenv("STAKTRAKR_TEST_GATE", str(gate))
+    return gate
 
 
 def _trigger(base_url, job, token=None, scheme="Bearer"):
@@ -292,8 +296,9 @@ def test_concurrent_triggers_one_runs_one_conflicts(settings, sleep_job):
         for thread in threads:
             thread.join(30)
         assert sorted(statuses) == [202, 409]
+        assert _trigger(url, "sleep", TOKEN).status_code == 409  # still running
+        sleep_job.touch()
         app.state.ops.trigger.wait(30)
-        os.environ["STAKTRAKR_TEST_SLEEP_S"] = "0"
         again = _trigger(url, "sleep", TOKEN)  # the lock was released when the job ended
         assert again.status_code == 202
         assert again.json()["job"] == "sleep"
@@ -312,8 +317,9 @@ def test_trigger_shares_the_cron_lock(settings, sleep_job):
             cron_lock.release()
         assert _trigger(url, "sleep", TOKEN).status_code == 202
         held = job_lock(settings.lock_dir, "sleep")
-        with pytest.raises(Exception):
+        with pytest.raises(Timeout):
             held.acquire()  # the triggered run holds it now
+        sleep_job.touch()
         app.state.ops.trigger.wait(30)
         held.acquire()
         held.release()

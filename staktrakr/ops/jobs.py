@@ -29,15 +29,20 @@ TIMEOUT_OVERRIDE_VAR = "STAKTRAKR_CRON_TIMEOUT_S"
 TRIGGER_JOBS: tuple[str, ...] = ("scrape", "retry", "spot", "goldback", "publish", "merge")
 
 # Test-only: with STAKTRAKR_CRON_TEST_JOBS=1 the job `sleep [SECONDS [EXIT_CODE]]` exists (SECONDS
-# defaults to STAKTRAKR_TEST_SLEEP_S, for the trigger, which passes no arguments), so the lock,
-# timeout and exit-code handling can be tested without a real job's side effects.
+# defaults to STAKTRAKR_TEST_SLEEP_S, for the trigger, which passes no arguments; it ends early
+# once the file STAKTRAKR_TEST_GATE names exists), so lock, timeout and exit-code handling can be
+# tested without a real job's side effects and without racing the clock.
 TEST_JOBS_VAR = "STAKTRAKR_CRON_TEST_JOBS"
 TEST_SLEEP_JOB = "sleep"
-_SLEEP_PROGRAM = (
-    "import os, sys, time\n"
-    "time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else float(os.environ.get('STAKTRAKR_TEST_SLEEP_S', '0')))\n"
-    "sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)\n"
-)
+_SLEEP_PROGRAM = """
+import os, sys, time
+seconds = float(sys.argv[1]) if len(sys.argv) > 1 else float(os.environ.get("STAKTRAKR_TEST_SLEEP_S", "0"))
+gate = os.environ.get("STAKTRAKR_TEST_GATE")
+end = time.monotonic() + seconds
+while time.monotonic() < end and not (gate and os.path.exists(gate)):
+    time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+"""
 
 
 def test_jobs_enabled() -> bool:
