@@ -112,7 +112,7 @@ def test_dockerfile_base_image_pinned_and_no_secrets(layout):
 
 
 def test_copy_sources_exist_and_are_not_ignored(layout):
-    ignore = (FLY / "Dockerfile.dockerignore").read_text().split()
+    ignore = (FLY.parent / ".dockerignore").read_text().split()
     for source in layout.copy_sources:
         assert (REPO / source).exists(), f"COPY {source}: not in the repo"
         assert f"!{source.rstrip('/')}" in ignore or f"!{source}" in ignore, f"{source} excluded by the dockerignore"
