@@ -12,7 +12,10 @@ from typing import Any, Sequence
 
 from staktrakr.store import Store
 
-REFERENCE = Path("/work/shared/reference/published-api")
+# ../shared beside the checkout (sessions and CI lay it there); /work/shared as the fallback.
+REFERENCE = next((base / "reference/published-api" for base in
+                  (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
+                  if (base / "reference/published-api").is_dir()), Path("/work/shared/reference/published-api"))
 NEWEST_SCRAPED = "2026-03-15T20:05:02.000Z"
 LATEST_WINDOW = "2026-03-15T20:00:00Z"
 
