@@ -74,21 +74,30 @@ def _check_doc(path: str, doc: Any) -> None:
         raise ValueError("expected a JSON array")
 
 
-def snapshot_from_doc(doc: Mapping[str, Any], is_stale: bool) -> CoinSnapshot:
-    """A coin's latest.json back into a CoinSnapshot (the inverse of coin_latest_doc)."""
+def snapshot_from_doc(doc: Mapping[str, Any], is_stale: bool, generated_at: str | None = None) -> CoinSnapshot:
+    """A coin's latest.json back into a CoinSnapshot (the inverse of coin_latest_doc).
+
+    A live quote is dated by the newest window holding that vendor (else the file's window); the
+    file does not keep its scraped_at, which can be up to 15 min later. Given the branch's
+    `generated_at`, a live quote of a fresh coin was seen at or after generated_at - LIVE_FOR
+    (publish showed it live), so it is dated no earlier than that: merging a branch with itself
+    leaves its live vendors live."""
     window_start = doc["window_start"]
     parse_time(window_start)
     snapshot = CoinSnapshot(slug=doc["slug"], window_start=window_start, is_stale=is_stale)
     for window in doc.get("windows_24h", []):
         key = window["window"].replace(".000Z", "Z")
         snapshot.windows[key] = {v: float(p) for v, p in window["vendors"].items()}
-    # a live quote is dated by the newest window holding that vendor (else the file's window)
     last_window = {v: w for w in sorted(snapshot.windows) for v in snapshot.windows[w]}
+    live_since = parse_time(generated_at) - LIVE_FOR if generated_at and not is_stale else None
     for vendor, entry in doc["vendors"].items():
         stale_since = entry.get("stale_since") if entry.get("stale") else None
+        seen = parse_time(stale_since or last_window.get(vendor, window_start))
+        if stale_since is None and live_since is not None:
+            seen = max(seen, live_since)
         snapshot.quotes[vendor] = VendorQuote(
             price=float(entry["price"]), confidence=entry.get("confidence"), source=str(entry["source"]),
-            observed_at=normal_time(stale_since or last_window.get(vendor, window_start)), stale_since=stale_since)
+            observed_at=normal_time(seen.isoformat()), stale_since=stale_since)
     for vendor, available in doc.get("availability_by_site", {}).items():
         snapshot.availability[vendor] = bool(available)
         snapshot.availability_seen[vendor] = (
@@ -164,7 +173,8 @@ def merge_trees(branches: Sequence[BranchFiles], paths: set[str], bands: Mapping
         for path, doc in branch.docs.items():
             match = COIN_LATEST.match(path)
             if match:
-                by_coin.setdefault(match.group(1), []).append(snapshot_from_doc(doc, stale_flags.get(match.group(1), False)))
+                by_coin.setdefault(match.group(1), []).append(
+                    snapshot_from_doc(doc, stale_flags.get(match.group(1), False), branch.generated_at))
     snapshots = {slug: merge_snapshots(slug, found, generated_at) for slug, found in sorted(by_coin.items())}
     for slug, snapshot in snapshots.items():
         files[f"api/{slug}/latest.json"] = coin_latest_doc(snapshot)
