@@ -3,10 +3,16 @@ against databases that look like the shared one. Each test names the bug it pins
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from staktrakr.export.merge import BranchFiles, merge_trees
 from staktrakr.export.model import WindowPrice
 from staktrakr.export.retail import coin_snapshot
 from staktrakr.export.tree import RetailInputs, retail_files
+from staktrakr.jobs.publish import PublishOptions, run_publish
+from staktrakr.models import SpotPrice
+from staktrakr.store import Store
 from staktrakr.timeutil import parse_time
 
 W = "2026-03-15T20:00:00Z"
@@ -36,3 +42,34 @@ def test_merge_of_one_branch_keeps_a_vendor_live_that_publish_showed_live() -> N
     merged = merge_trees([branch], set(), None)
     assert merged["api/ase/latest.json"]["vendors"] == published["vendors"]
     assert merged["api/latest.json"]["coins"]["ase"] == branch.docs["api/latest.json"]["coins"]["ase"]
+
+
+def _spot(metal: str, spot: float, slot: str, scraped_at: str) -> SpotPrice:
+    return SpotPrice(metal=metal, spot=spot, poller_id="home", timestamp=slot, timestamp_floor=slot, scraped_at=scraped_at)
+
+
+def test_spot_rows_replayed_after_a_long_outage_reach_their_hour(make_settings, tmp_path: Path) -> None:
+    """The home poller's :15 rows sat in its outbox for 10 h (network cut) and were replayed with their
+    real slot and fetch time. Publish rebuilt only hours touched in the last PUBLISH_SPOT_HOURS (by
+    slot or scraped_at), so hour 08 kept its 2-slot file forever: the late :15 and :45 rows never
+    reached hourly/.../08.json nor 15min/.../0815.json."""
+    settings = make_settings(turso_database_url=f"file:{tmp_path / 'db.sqlite'}", api_export_dir=tmp_path / "export")
+    metals = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.0}
+    with Store.open(settings) as store:
+        store.migrate()
+        store.write([_spot(m, v, f"2026-03-15T08:{q}:00Z", f"2026-03-15T08:{q}:01.000Z")
+                     for m, v in metals.items() for q in ("00", "30")])
+        run_publish(settings, store, PublishOptions(push=False))
+        hourly = tmp_path / "export/data/hourly/2026/03/15/08.json"
+        assert len(json.loads(hourly.read_text())) == 8
+        # ten hours later the api poller is at 18:00; then home's queued 08:15/08:45 rows are replayed
+        store.write([_spot(m, v + 1, f"2026-03-15T18:{q}:00Z", f"2026-03-15T18:{q}:01.000Z")
+                     for m, v in metals.items() for q in ("00",)])
+        run_publish(settings, store, PublishOptions(push=False))
+        store.write([_spot(m, v + 2, f"2026-03-15T08:{q}:00Z", f"2026-03-15T08:{q}:02.000Z")
+                     for m, v in metals.items() for q in ("15", "45")])
+        run_publish(settings, store, PublishOptions(push=False))
+    entries = json.loads(hourly.read_text())
+    assert [e["timestamp"][11:] for e in entries if e["metal"] == "Gold"] == [
+        "08:00:00", "08:15:00", "08:30:00", "08:45:00"]
+    assert json.loads((tmp_path / "export/data/15min/2026/03/15/0815.json").read_text())[0]["spot"] == 5002

@@ -71,7 +71,11 @@ def build_tree(db: Database, settings: Settings, catalog: Catalog | None, data_d
         built.generated_at, built.latest_window = retail.generated_at, retail.latest_window
         built.medians = {slug: doc["median_price"] for slug, doc in files["api/latest.json"]["coins"].items()}
 
-    spot = read_spot(db, settings.publish_spot_hours, bands)
+    def published_count(hour: str) -> int | None:  # "YYYY-MM-DDTHH" -> entries in its hourly file
+        existing = read_existing(data_dir, f"hourly/{hour[:10].replace('-', '/')}/{hour[11:13]}.json")
+        return len(existing) if isinstance(existing, list) else None
+
+    spot = read_spot(db, settings.publish_spot_hours, bands, published_count)
     files.update(spot_files(spot.slots, bands))
     for year, fresh in sorted(spot.seed_by_year.items()):
         path = f"spot-history-{year}.json"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, GoldbackDay, SpotEntry, VendorDay, WindowPrice
@@ -167,9 +167,18 @@ def _band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     return "(CASE lower(metal) " + " ".join(clauses) + " ELSE 0 END)", args
 
 
-def read_spot(db: Database, hours: int, bands: Mapping[str, Band]) -> SpotData:
+SPOT_REPAIR_DAYS = 7
+_HOUR_KEY = "substr(replace(timestamp_floor, ' ', 'T'), 1, 13)"  # both stored shapes -> "YYYY-MM-DDTHH"
+
+
+def read_spot(db: Database, hours: int, bands: Mapping[str, Band],
+              published_count: Callable[[str], int | None] | None = None) -> SpotData:
     """Every slot of every hour touched in the last `hours` (by slot or by write time), and the
-    daily seed entries of the current (and, on its first day, the previous) year."""
+    daily seed entries of the current (and, on its first day, the previous) year.
+
+    `published_count(hour)` gives the entries of the hour's published file ("YYYY-MM-DDTHH", None
+    when absent): an hour of the last SPOT_REPAIR_DAYS for which the database holds more valid
+    entries than the file (rows replayed from an outbox after a long outage) is rebuilt too."""
     data = SpotData()
     newest = db.query("SELECT MAX(timestamp_floor) AS slot, MAX(replace(scraped_at, ' ', 'T')) AS written "
                       "FROM spot_prices")
@@ -180,12 +189,14 @@ def read_spot(db: Database, hours: int, bands: Mapping[str, Band]) -> SpotData:
     written = newest[0]["written"] or newest[0]["slot"]
     written_since = (parse_time(written) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
     band_sql, band_args = _band_case(bands)
+    late_hours = _late_hours(db, newest_slot, band_sql, band_args, published_count) if published_count else []
+    late_sql = f" OR {_HOUR_KEY} IN ({', '.join('?' for _ in late_hours)})" if late_hours else ""
     rows = db.query(
         "SELECT lower(metal) AS metal, spot, timestamp_floor FROM spot_prices "
-        "WHERE substr(timestamp_floor, 1, 13) IN (SELECT DISTINCT substr(timestamp_floor, 1, 13) FROM spot_prices "
-        "  WHERE timestamp_floor >= ? OR replace(scraped_at, ' ', 'T') >= ?) "
+        f"WHERE ({_HOUR_KEY} IN (SELECT DISTINCT {_HOUR_KEY} FROM spot_prices "
+        f"  WHERE timestamp_floor >= ? OR replace(scraped_at, ' ', 'T') >= ?){late_sql}) "
         f"AND {band_sql} ORDER BY timestamp_floor, metal",
-        (slot_since, written_since, *band_args),
+        (slot_since, written_since, *late_hours, *band_args),
     )
     data.slots = [SpotEntry(row["metal"], float(row["spot"]), spot_timestamp(parse_time(row["timestamp_floor"])))
                   for row in rows]
@@ -194,6 +205,19 @@ def read_spot(db: Database, hours: int, bands: Mapping[str, Band]) -> SpotData:
     for year in years:
         data.seed_by_year[year] = _seed_entries(db, year, newest_day, band_sql, band_args)
     return data
+
+
+def _late_hours(db: Database, newest_slot: datetime, band_sql: str, band_args: list[Any],
+                published_count: Callable[[str], int | None]) -> list[str]:
+    """Hours of the last SPOT_REPAIR_DAYS whose published file has fewer entries than the database
+    (a file is never shrunk here: only late rows are added)."""
+    since = (newest_slot - timedelta(days=SPOT_REPAIR_DAYS)).strftime("%Y-%m-%d")
+    counts = db.query(
+        f"SELECT {_HOUR_KEY} AS hour, COUNT(DISTINCT lower(metal) || substr(replace(timestamp_floor, ' ', 'T'), 1, 19)) "
+        f"AS n FROM spot_prices WHERE timestamp_floor >= ? AND {band_sql} GROUP BY hour ORDER BY hour",
+        (since, *band_args),
+    )
+    return [row["hour"] for row in counts if int(row["n"]) > (published_count(row["hour"]) or 0)]
 
 
 def _seed_entries(db: Database, year: str, newest_day: str, band_sql: str, band_args: list[Any]) -> list[SpotEntry]:
