@@ -73,3 +73,20 @@ def test_spot_rows_replayed_after_a_long_outage_reach_their_hour(make_settings, 
     assert [e["timestamp"][11:] for e in entries if e["metal"] == "Gold"] == [
         "08:00:00", "08:15:00", "08:30:00", "08:45:00"]
     assert json.loads((tmp_path / "export/data/15min/2026/03/15/0815.json").read_text())[0]["spot"] == 5002
+
+
+def test_scrape_sanity_spot_skips_an_implausible_newest_row(make_settings, tmp_path: Path) -> None:
+    """The shared table also receives rows from other writers (the old pollers' INSERT OR REPLACE wrote
+    silver $0.01 on 2026-02-27). latest_spot() took the newest row of each metal whatever its value, so
+    the scrape's melt band for silver became $0.01-$0.03 x weight and every silver price was refused;
+    a per-gram gold figure would likewise move the band onto wrong prices. The newest plausible value
+    (inside the metal's spot band) is the one to use."""
+    settings = make_settings(turso_database_url=f"file:{tmp_path / 'db.sqlite'}")
+    with Store.open(settings) as store:
+        store.migrate()
+        store.db.batch([(
+            "INSERT INTO spot_prices (metal, spot, source, poller_id, timestamp, timestamp_floor) VALUES (?,?,?,?,?,?)",
+            (metal, spot, "metalprice-api", "fly-spot", slot, slot))
+            for metal, spot, slot in (("silver", 80.12, "2026-03-15T19:45:00Z"), ("silver", 0.01, "2026-03-15T20:00:00Z"),
+                                      ("gold", 5018.96, "2026-03-15T19:45:00Z"), ("gold", 161.36, "2026-03-15T20:00:00Z"))])
+        assert store.latest_spot() == {"silver": 80.12, "gold": 5018.96}

@@ -121,7 +121,7 @@ def stored_rates(store: Store, *dates: str) -> dict[str, float]:
 
 
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = store.latest_spot().get("gold")
+    gold = store.latest_spot(spot_bands(settings.spot_bands)).get("gold")
     return gold if gold is not None and spot_in_band("gold", gold, spot_bands(settings.spot_bands)) else None
 
 

@@ -26,6 +26,7 @@ from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_ta
 from staktrakr.models import PollerRun, PriceObservation, ProviderFailure
 from staktrakr.scoring import single_source_confidence, upper_median
 from staktrakr.settings import Settings
+from staktrakr.spot_bands import spot_bands
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
@@ -120,7 +121,7 @@ def run_scrape(settings: Settings, store: Store, targets: Sequence[Target], opti
         except OSError as exc:
             raise JobFailed(f"cannot start the run: database unreachable and outbox {store.outbox.path} "
                             f"not writable ({exc.strerror or exc})") from None
-    spot = store.latest_spot()
+    spot = store.latest_spot(spot_bands(settings.spot_bands))
     previous_day = previous_day_medians(store, result.window_start, {t.coin.slug for t in targets})
 
     result.outcomes = asyncio.run(_cycle(settings, targets, options, spot))

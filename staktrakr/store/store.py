@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from pydantic import BaseModel
 
 from staktrakr.errors import StoreUnavailable
 from staktrakr.models import PollerRun
 from staktrakr.settings import Settings
+from staktrakr.spot_bands import Band, spot_bands
 from staktrakr.store.database import Database, Statement
 from staktrakr.store.outbox import Outbox
 from staktrakr.store.schema import BASE_DDL, MIGRATIONS, MIGRATIONS_TABLE
@@ -177,16 +178,20 @@ class Store:
 
     # reads used by several jobs ------------------------------------------------------------
 
-    def latest_spot(self) -> dict[str, float]:
-        """Newest stored spot per metal (USD/oz); empty when none or the database is unreachable."""
+    def latest_spot(self, bands: Mapping[str, Band] | None = None) -> dict[str, float]:
+        """Newest plausible stored spot per metal (USD/oz, inside its band: other writers share the
+        table and have stored 0 and 0.01); empty when none or the database is unreachable."""
+        usable = spot_bands(dict(bands) if bands is not None else None)
+        parts, args = [], []
+        for metal, (low, high) in sorted(usable.items()):
+            parts.append("SELECT * FROM (SELECT metal, spot FROM spot_prices WHERE metal = ? "
+                         "AND spot BETWEEN ? AND ? ORDER BY timestamp_floor DESC LIMIT 1)")
+            args += [metal, low, high]
         try:
-            rows = self.db.query(
-                "SELECT metal, spot FROM spot_prices s WHERE timestamp_floor = "
-                "(SELECT MAX(timestamp_floor) FROM spot_prices WHERE metal = s.metal)"
-            )
+            rows = self.db.query(" UNION ALL ".join(parts), args)
         except StoreUnavailable:
             return {}
-        return {row["metal"]: float(row["spot"]) for row in rows if row["spot"] and row["spot"] > 0}
+        return {row["metal"]: float(row["spot"]) for row in rows}
 
     def start_run(self, run: PollerRun) -> WriteResult:
         """Record a run as `running`, first closing this poller's orphaned `running` rows of the job
