@@ -52,14 +52,16 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
         settings = load_settings()
         lock = job_lock(settings.lock_dir, job)
         lock.acquire()
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(log_line("cron", job, poller, "config_error", 2), flush=True)
-        return 2
-    except Timeout:
+    except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
         print(log_line("cron", job, poller, "still_running", 0,
                        message=f"{job} still running on {poller}: skipped this run"), flush=True)
         return 0
+    except (ConfigError, OSError) as exc:  # OSError: the lock dir under STAKTRAKR_VAR_DIR cannot be made
+        print(f"error: {exc}" if isinstance(exc, ConfigError) else
+              f"error: {job}: cannot use {exc.filename}: {exc.strerror or exc} (check STAKTRAKR_VAR_DIR)",
+              file=sys.stderr)
+        print(log_line("cron", job, poller, "config_error", 2), flush=True)
+        return 2
     try:
         outcome = run_with_timeout(job_command(job, args), job_timeout_s(job), environ)
     finally:

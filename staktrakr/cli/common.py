@@ -49,8 +49,19 @@ def handle_errors(command: F) -> F:
         except StaktrakrError as exc:
             err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a directory or file the job needs: fixable by the operator, not a bug
+            err_console.print(f"error: {os_error_line(exc)}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("error: interrupted", markup=False)
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line naming the path and the reason, with where to look (the path settings)."""
+    if exc.filename is None:
+        return f"{type(exc).__name__}: {exc}"
+    return (f"cannot use {exc.filename}: {exc.strerror or exc}; check the path settings "
+            "(STAKTRAKR_VAR_DIR, API_EXPORT_DIR, PROVIDERS_FILE) and their permissions")

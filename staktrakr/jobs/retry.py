@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Sequence
 
 from staktrakr.catalog import Target
@@ -49,9 +50,17 @@ class RetryResult:
 
 
 def check_window(window: str) -> str:
-    if not WINDOW_PATTERN.match(window):
+    if not WINDOW_PATTERN.match(window) or not _is_real_time(window):
         raise ConfigError(f"--window {window}: expected a 15-minute window like 2026-03-15T17:30:00Z")
     return window
+
+
+def _is_real_time(window: str) -> bool:
+    try:
+        datetime.strptime(window, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
 
 
 def read_window(store: Store, poller_id: str, window: str) -> WindowState:

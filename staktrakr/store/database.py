@@ -45,9 +45,9 @@ class Database:
 
     def _connected(self) -> libsql_client.ClientSync:
         if self._client is None:
-            if self.url.startswith("file:"):
-                Path(urlsplit(self.url).path).parent.mkdir(parents=True, exist_ok=True)
             try:
+                if self.url.startswith("file:"):
+                    Path(urlsplit(self.url).path).parent.mkdir(parents=True, exist_ok=True)
                 self._client = libsql_client.create_client_sync(self.url, auth_token=self._auth_token)
             except Exception as exc:  # the client raises several kinds; all mean "cannot open"
                 raise StoreUnavailable(f"database {self.display}: cannot open: {_short_reason(exc)}") from exc

@@ -1,0 +1,97 @@
+"""Operator-experience review: failure modes an operator can fix give one line and an exit code,
+and secrets echoed back by a provider never reach output or the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+from staktrakr.fetch.firecrawl import FirecrawlFetcher
+from tests.cli_helpers import run_cli
+from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
+
+REPO = Path(__file__).resolve().parent.parent
+RUNNER = REPO / "bin" / "staktrakr-cron"
+DEALER = "https://www.apmex.example/product/ase"
+
+
+def not_a_dir(tmp_path: Path) -> Path:
+    """A var dir path that cannot be created (its parent is a regular file)."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory\n", encoding="utf-8")
+    return blocker / "var"
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    stderr = result.stderr
+    assert "Traceback" not in stderr and "Traceback" not in result.stdout
+    error_lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, stderr
+    for needle in needles:
+        assert needle in error_lines[0], error_lines[0]
+
+
+def test_firecrawl_error_echoing_the_key_is_redacted(farm, farm_settings):
+    farm.firecrawl().forced_answer = (200, {"success": False, "error": "Invalid token: Bearer fc-test-key"})
+    fetcher = FirecrawlFetcher(farm_settings())
+
+    async def go():
+        try:
+            return await fetcher.fetch(DEALER)
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(go())
+    assert not result.ok and "Invalid token" in result.detail
+    assert "fc-test-key" not in result.model_dump_json()
+
+
+def test_unwritable_var_dir_is_one_line(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    env = {"PROVIDERS_FILE": str(REPO / "providers.json")}
+    for args in (["db", "migrate"], ["db", "flush"], ["publish", "--no-push"]):
+        result = run_cli(args, env=env, var_dir=var_dir)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert_one_line_error(result, str(var_dir))
+
+
+def test_status_with_unwritable_var_dir_reports_the_database(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    result = run_cli(["status", "--json"], env={"PROVIDERS_FILE": str(REPO / "providers.json")}, var_dir=var_dir)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["database_error"] and str(var_dir) in report["database_error"]
+    assert_one_line_error(result, "database")
+
+
+def test_unwritable_export_dir_is_one_line(tmp_path):
+    export_dir = not_a_dir(tmp_path)
+    result = run_cli(["publish", "--no-push"], env={"PROVIDERS_FILE": str(REPO / "providers.json"),
+                                                   "API_EXPORT_DIR": str(export_dir)}, var_dir=tmp_path / "var")
+    assert result.exit_code == 1, result.stderr
+    assert_one_line_error(result, str(export_dir))
+
+
+def test_retry_refuses_a_window_that_is_not_a_date(tmp_path):
+    env = {"PROVIDERS_FILE": str(REPO / "providers.json")}
+    for window in ("2026-13-45T00:00:00Z", "2026-02-30T10:00:00Z", "2026-03-15T25:00:00Z"):
+        result = run_cli(["retry", "--window", window, "--dry-run"], env=env, var_dir=tmp_path / "var")
+        assert result.exit_code == 2, (window, result.stdout)
+        assert_one_line_error(result, "--window")
+
+
+def test_cron_runner_with_unwritable_var_dir_logs_its_json_line(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STAKTRAKR_VAR_DIR": str(var_dir),
+           "STAKTRAKR_ENV_FILE": str(tmp_path / "absent.env"), "STAKTRAKR_LOG_FORMAT": "json",
+           "PROVIDERS_FILE": str(REPO / "providers.json")}
+    (tmp_path / "absent.env").write_text("POLLER_ID=home\n", encoding="utf-8")
+    (tmp_path / "absent.env").chmod(0o600)
+    done = subprocess.run([str(RUNNER), "status"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(var_dir) in done.stderr
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (record["event"], record["job"], record["status"], record["exit_code"]) == ("cron", "status", "config_error", 2)
