@@ -90,3 +90,29 @@ def test_scrape_sanity_spot_skips_an_implausible_newest_row(make_settings, tmp_p
             for metal, spot, slot in (("silver", 80.12, "2026-03-15T19:45:00Z"), ("silver", 0.01, "2026-03-15T20:00:00Z"),
                                       ("gold", 5018.96, "2026-03-15T19:45:00Z"), ("gold", 161.36, "2026-03-15T20:00:00Z"))])
         assert store.latest_spot() == {"silver": 80.12, "gold": 5018.96}
+
+
+def test_prices_age_into_carry_over_when_every_fetch_fails(make_settings, tmp_path: Path) -> None:
+    """Every target has failed since 17:00 (a dealer outage or an egress block): the newest *price* is
+    from 17:00 while the pollers kept writing failed rows up to 20:00. Freshness was measured from the
+    newest price, so 3-hour-old prices were published as live with full confidence. The pollers' own
+    newest row (failed ones included) is the clock: those prices are carried over as stale."""
+    from staktrakr.models import PriceObservation
+
+    settings = make_settings(turso_database_url=f"file:{tmp_path / 'db.sqlite'}", api_export_dir=tmp_path / "export")
+    rows = [PriceObservation(scraped_at="2026-03-15T17:01:00.000Z", window_start="2026-03-15T17:00:00Z",
+                             coin_slug="ase", vendor=vendor, price=price, source="http", confidence=80, poller_id="api")
+            for vendor, price in (("apmex", 93.0), ("sdbullion", 92.0))]
+    rows += [PriceObservation(scraped_at=f"2026-03-15T{hour}:01:00.000Z", window_start=f"2026-03-15T{hour}:00:00Z",
+                              coin_slug="ase", vendor=vendor, price=None, source="http", is_failed=True, poller_id="api")
+             for hour in ("18", "19", "20") for vendor in ("apmex", "sdbullion")]
+    with Store.open(settings) as store:
+        store.migrate()
+        store.write(rows)
+        run_publish(settings, store, PublishOptions(push=False))
+    coin = json.loads((tmp_path / "export/data/api/ase/latest.json").read_text())
+    assert coin["window_start"] == "2026-03-15T20:00:00Z"
+    assert {v["source"] for v in coin["vendors"].values()} == {"turso_last_known"}
+    assert all(v["stale"] is True for v in coin["vendors"].values())
+    manifest = json.loads((tmp_path / "export/data/api/manifest.json").read_text())
+    assert manifest["generated_at"] == "2026-03-15T20:01:00.000Z"

@@ -20,7 +20,7 @@ from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, norm
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
 from staktrakr.spot_bands import Band
 from staktrakr.store.database import Database
-from staktrakr.timeutil import WINDOW, parse_time, spot_timestamp
+from staktrakr.timeutil import WINDOW, iso_z, parse_time, spot_timestamp
 
 HISTORY_DAYS = max(HISTORY_SPANS.values())
 
@@ -95,9 +95,14 @@ def read_retail(db: Database) -> RetailData:
     by_coin: dict[str, list[WindowPrice]] = defaultdict(list)
     for row in recent_rows:
         by_coin[row["coin_slug"]].append(_window_price(row))
-    newest_scraped = max((row["scraped_at"] for row in recent_rows), default=None)
-    as_of = parse_time(newest_scraped) if newest_scraped else parse_time(latest_window)
-    data.generated_at = normal_time(newest_scraped) if newest_scraped else latest_window
+    # The clock is the pollers' newest row of the latest window, failed rows included: when every
+    # fetch has failed for hours, the last prices must age into carry-over, not stay "live".
+    cycle = db.query("SELECT MAX(scraped_at) AS newest FROM price_snapshots WHERE window_start = ?", (latest_window,))
+    candidates = [row["scraped_at"] for row in recent_rows] + [cycle[0]["newest"] if cycle else None]
+    stamps = [parse_time(text) for text in candidates if text]
+    newest_scraped = max(stamps, default=None)
+    as_of = newest_scraped or parse_time(latest_window)
+    data.generated_at = iso_z(newest_scraped) if newest_scraped else latest_window
     start = first_window(latest_window)
     data.window_count = len({row["window_start"] for row in recent_rows if row["window_start"] >= start})
 
