@@ -95,3 +95,15 @@ def test_cron_runner_with_unwritable_var_dir_logs_its_json_line(tmp_path):
     assert str(var_dir) in done.stderr
     record = json.loads(done.stdout.strip().splitlines()[-1])
     assert (record["event"], record["job"], record["status"], record["exit_code"]) == ("cron", "status", "config_error", 2)
+
+
+def test_outbox_batch_after_a_torn_append_is_kept(tmp_path):
+    from staktrakr.store.outbox import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.jsonl")
+    outbox.append([{"kind": "spot", "rows": [{"metal": "gold"}]}], "down")
+    with open(outbox.path, "a", encoding="utf-8") as handle:   # a crash mid-append leaves half a line
+        handle.write('{"id":"torn","ops":[{"kind":"spot","ro')
+    outbox.append([{"kind": "spot", "rows": [{"metal": "silver"}]}], "down")
+    kept = [entry.ops[0]["rows"][0]["metal"] for entry in outbox.entries()]
+    assert kept == ["gold", "silver"]

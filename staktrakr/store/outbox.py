@@ -46,8 +46,13 @@ class Outbox:
         entry = OutboxEntry(id=uuid.uuid4().hex, queued_at=iso_z(utcnow()), reason=reason, ops=ops)
         line = json.dumps(entry.__dict__, separators=(",", ":"), sort_keys=True) + "\n"
         with self.lock():
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line)
+            with open(self.path, "a+b") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell():  # after a torn append (crash), start on a new line: never glue to it
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        line = "\n" + line
+                handle.write(line.encode("utf-8"))
                 handle.flush()
                 os.fsync(handle.fileno())
         return entry
