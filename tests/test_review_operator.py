@@ -107,3 +107,15 @@ def test_outbox_batch_after_a_torn_append_is_kept(tmp_path):
     outbox.append([{"kind": "spot", "rows": [{"metal": "silver"}]}], "down")
     kept = [entry.ops[0]["rows"][0]["metal"] for entry in outbox.entries()]
     assert kept == ["gold", "silver"]
+
+
+def test_spot_note_is_one_line_in_cron_logs(tmp_path):
+    from fake_apis import API_KEY, FakeMetalPriceApi
+
+    with FakeMetalPriceApi() as api:
+        result = run_cli(["spot"], env={"METAL_PRICE_API_KEY": API_KEY, "METAL_PRICE_API_BASE_URL": api.base_url,
+                                        "TURSO_DATABASE_URL": "http://127.0.0.1:1"}, var_dir=tmp_path / "var")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if line.startswith("database unreachable")]
+    assert len(notes) == 1 and notes[0].rstrip().endswith(")"), result.stdout
+    assert (tmp_path / "var" / "outbox.jsonl").exists()

@@ -19,7 +19,7 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except
 CoinOpt = Annotated[Optional[list[str]], typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
 VendorOpt = Annotated[Optional[list[str]], typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
 
-console = Console()
+console = Console(soft_wrap=True)  # piped output (cron logs) keeps one message per line
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -66,13 +66,13 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"spot {outcome.slot}: {outcome.status}")
         for note in outcome.notes:
-            console.print(note, markup=False)
+            console.print(note, markup=False, soft_wrap=True)  # one line each in cron logs
 
 
 def _render_backfill(result: dict) -> None:
     missing = sum(len(metals) for metals in result["missing"].values())
     console.print(f"spot backfill {result['since']}..{result['until']}: {result['status']}; "
                   f"{missing} day/metal values missing, {len(result['filled'])} filled, "
-                  f"{result['missing_slots']} incomplete 15-minute slots (not filled)", markup=False)
+                  f"{result['missing_slots']} incomplete 15-minute slots (not filled)", markup=False, soft_wrap=True)
     for line in result["unfilled"]:
-        console.print(f"  not filled: {line}", markup=False)
+        console.print(f"  not filled: {line}", markup=False, soft_wrap=True)
