@@ -202,9 +202,19 @@ class Catalog(BaseModel):
                 "weight_oz": coin.weight_oz,
                 "providers": [listing.model_dump(exclude_none=True) for listing in coin.providers],
             }
-        vendors = {vid: rules.model_dump(exclude_defaults=True) for vid, rules in sorted(self.vendors.items())}
-        vendors["default"] = self.vendors["default"].model_dump()
+        vendors: dict[str, Any] = {"default": self.vendors["default"].model_dump(exclude_none=True)}
+        for vendor_id in sorted(self.vendors):
+            if vendor_id != "default":
+                vendors[vendor_id] = self.vendor_overrides(vendor_id)
         return {"coins": coins, "vendors": vendors}
+
+    def vendor_overrides(self, vendor_id: str) -> dict[str, Any]:
+        """A vendor's rules that differ from `vendors.default` (what the file's vendor entry holds)."""
+        default = self.vendors["default"].model_dump()
+        rules = self.vendors.get(vendor_id)
+        if rules is None:
+            return {}
+        return {key: value for key, value in rules.model_dump().items() if value != default.get(key)}
 
 
 def _json_path(loc: tuple[Any, ...]) -> str:

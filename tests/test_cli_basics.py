@@ -58,5 +58,5 @@ def test_providers_sync_to_db_and_back(any_db_url, tmp_path):
     for slug, coin in original["coins"].items():
         assert rebuilt["coins"][slug]["providers"] == coin["providers"]
         assert rebuilt["coins"][slug]["metal"] == coin["metal"]
-    assert rebuilt["vendors"]["jmbullion"]["wait_ms"] == 12000
+    assert rebuilt["vendors"] == original["vendors"]  # overrides stay overrides; defaults stay in default
     assert run_cli(["providers", "validate"], env=env, var_dir=tmp_path).exit_code == 0

@@ -119,3 +119,22 @@ def test_spot_note_is_one_line_in_cron_logs(tmp_path):
     notes = [line for line in result.stdout.splitlines() if line.startswith("database unreachable")]
     assert len(notes) == 1 and notes[0].rstrip().endswith(")"), result.stdout
     assert (tmp_path / "var" / "outbox.jsonl").exists()
+
+
+def test_json_commands_print_one_json_document_on_failure_too(tmp_path):
+    """A pipe reading `--json` always gets exactly one JSON document: the result, or the error."""
+    import json as _json
+
+    from tests.cli_helpers import run_cli
+
+    broken = tmp_path / "providers.json"
+    broken.write_text("{")
+    failed = run_cli(["providers", "validate", "--json"], env={"PROVIDERS_FILE": str(broken)}, var_dir=tmp_path)
+    assert failed.exit_code == 2
+    document = _json.loads(failed.stdout)
+    assert document["exit_code"] == 2 and document["error"].startswith(f"{broken}: line 1 column 2: invalid JSON")
+
+    down = run_cli(["status", "--json"], env={"TURSO_DATABASE_URL": "http://127.0.0.1:1"}, var_dir=tmp_path)
+    assert down.exit_code == 1
+    report = _json.loads(down.stdout)  # the report itself, not a second error object
+    assert isinstance(report, dict) and "exit_code" not in report

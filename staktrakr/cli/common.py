@@ -31,30 +31,39 @@ def setup(verbose: bool = False) -> Settings:
     return settings
 
 
+_json_emitted = [False]  # set once a command has printed its JSON result (then errors add none)
+
+
 def emit_json(data: Any, settings: Settings | None = None) -> None:
     """JSON on stdout, secrets redacted (belt and braces: results never hold them on purpose)."""
     text = json.dumps(data, indent=2, sort_keys=True, default=str)
     if settings is not None:
         text = RedactSecrets(settings.secret_values()).redact(text)
     sys.stdout.write(text + "\n")
+    _json_emitted[0] = True
 
 
 def handle_errors(command: F) -> F:
-    """Operator-fixable errors become one line on stderr and their exit code (1 job, 2 config)."""
+    """Operator-fixable errors become one line on stderr and their exit code (1 job, 2 config);
+    with `--json`, stdout also gets `{"error": ..., "exit_code": ...}` so a pipe always reads JSON."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def fail(message: str, code: int) -> typer.Exit:
+            err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+            if kwargs.get("json_output") and not _json_emitted[0]:
+                sys.stdout.write(json.dumps({"error": message, "exit_code": code}) + "\n")
+            return typer.Exit(code)
+
+        _json_emitted[0] = False
         try:
             return command(*args, **kwargs)
         except StaktrakrError as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            raise fail(str(exc), exc.exit_code) from None
         except OSError as exc:  # a directory or file the job needs: fixable by the operator, not a bug
-            err_console.print(f"error: {os_error_line(exc)}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise fail(os_error_line(exc), 1) from None
         except KeyboardInterrupt:
-            err_console.print("error: interrupted", markup=False)
-            raise typer.Exit(130) from None
+            raise fail("interrupted", 130) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from staktrakr.catalog import load_catalog
 from staktrakr.cli.common import CoinOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
 from staktrakr.errors import ConfigError
+from staktrakr.export.files import write_json_atomic
 from staktrakr.store import Store
 from staktrakr.store.catalog_tables import catalog_from_db, catalog_to_db
 
@@ -69,8 +70,6 @@ def sync(
         else:
             loaded = catalog_from_db(store.db, defaults=catalog.vendors["default"].model_dump())
             merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors}})
-            from staktrakr.export.files import write_json_atomic
-
             write_json_atomic(settings.providers_file, merged.to_json_data())
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}

@@ -28,10 +28,10 @@ def catalog_to_db(db: Database, catalog: Catalog) -> dict[str, int]:
         ))
         for listing in coin.providers:
             urls = listing.all_urls
-            rules = catalog.vendors.get(listing.id)
             hints: dict[str, Any] = {}
-            if rules is not None:
-                hints["rules"] = rules.model_dump(exclude_defaults=True)
+            overrides = catalog.vendor_overrides(listing.id)
+            if overrides:
+                hints["rules"] = overrides
             if len(urls) > 1:
                 hints["urls"] = urls[1:]
             statements.append((
