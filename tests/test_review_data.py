@@ -116,3 +116,24 @@ def test_prices_age_into_carry_over_when_every_fetch_fails(make_settings, tmp_pa
     assert all(v["stale"] is True for v in coin["vendors"].values())
     manifest = json.loads((tmp_path / "export/data/api/manifest.json").read_text())
     assert manifest["generated_at"] == "2026-03-15T20:01:00.000Z"
+
+
+def test_old_vision_rows_are_not_vendor_prices(make_settings, tmp_path: Path) -> None:
+    """The old pipeline stored Gemini's screenshot readings as ordinary snapshots (source
+    `gemini-vision`), where they stood in for the scraped price. They are not published as prices."""
+    from staktrakr.models import PriceObservation
+
+    settings = make_settings(turso_database_url=f"file:{tmp_path / 'db.sqlite'}", api_export_dir=tmp_path / "export")
+    with Store.open(settings) as store:
+        store.migrate()
+        store.write([PriceObservation(scraped_at="2026-03-15T20:01:00.000Z", window_start=W, coin_slug="ase",
+                                      vendor="apmex", price=93.0, source="http", confidence=80, poller_id="api")])
+        store.db.execute(
+            "INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, is_failed, in_stock) "
+            "VALUES ('2026-03-15T20:02:00.000Z', ?, 'ase', 'jmbullion', 68.30, 'gemini-vision', 0, 1)", (W,))
+        run_publish(settings, store, PublishOptions(push=False))
+    coin = json.loads((tmp_path / "export/data/api/ase/latest.json").read_text())
+    assert set(coin["vendors"]) == {"apmex"}
+    assert coin["lowest_price"] == 93
+    history = json.loads((tmp_path / "export/data/api/ase/history-7d.json").read_text())
+    assert set(history[-1]["vendors"]) == {"apmex"}

@@ -24,13 +24,16 @@ from staktrakr.timeutil import WINDOW, iso_z, parse_time, spot_timestamp
 
 HISTORY_DAYS = max(HISTORY_SPANS.values())
 
+# Old-system `gemini-vision` rows are a model's reading of a screenshot, kept in the same table:
+# they were a cross-check, never a vendor price of their own (they impersonated the scraped price
+# in the old pipeline), so no published price, median or history is made from them.
 _NEWEST_PER_WINDOW = """
 SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source FROM (
   SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source,
          ROW_NUMBER() OVER (PARTITION BY coin_slug, vendor, window_start
                             ORDER BY scraped_at DESC, id DESC) AS newest
   FROM price_snapshots
-  WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 {coin_filter}
+  WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 AND source != 'gemini-vision' {coin_filter}
 ) WHERE newest = 1
 ORDER BY coin_slug, vendor, window_start
 """
@@ -42,7 +45,7 @@ SELECT coin_slug, substr(window_start, 1, 10) AS day, vendor,
        MIN(CASE WHEN in_stock = 1 THEN price END) AS low_in_stock,
        AVG(price) AS avg_any
 FROM price_snapshots
-WHERE window_start >= ? AND is_failed = 0 AND price > 0
+WHERE window_start >= ? AND is_failed = 0 AND price > 0 AND source != 'gemini-vision'
 GROUP BY +coin_slug, day, vendor
 """
 # `+coin_slug`: without it SQLite walks all of idx_coin_date (every row ever) to save a sort;
@@ -50,7 +53,7 @@ GROUP BY +coin_slug, day, vendor
 
 _LAST_IN_STOCK = """
 SELECT price, scraped_at FROM price_snapshots
-WHERE coin_slug = ? AND vendor = ? AND in_stock = 1 AND is_failed = 0 AND price > 0
+WHERE coin_slug = ? AND vendor = ? AND in_stock = 1 AND is_failed = 0 AND price > 0 AND source != 'gemini-vision'
 ORDER BY scraped_at DESC LIMIT 1
 """
 

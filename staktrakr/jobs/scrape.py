@@ -183,7 +183,7 @@ def previous_day_medians(store: Store, window: str, coin_slugs: set[str]) -> dic
         " SELECT coin_slug, price, ROW_NUMBER() OVER (PARTITION BY coin_slug ORDER BY price) AS rank,"
         " COUNT(*) OVER (PARTITION BY coin_slug) AS n FROM price_snapshots"
         f" WHERE coin_slug IN ({marks}) AND substr(window_start, 1, 10) = ?"
-        " AND is_failed = 0 AND in_stock = 1 AND price IS NOT NULL"
+        " AND is_failed = 0 AND in_stock = 1 AND price IS NOT NULL AND source != 'gemini-vision'"
         ") WHERE rank = n / 2 + 1"
     )
     try:
