@@ -45,14 +45,20 @@ def log_record(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def wait_for_child(pid: int, deadline_s: float = 20) -> None:
-    """Until the runner has started its job (it takes the lock before that)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
+def wait_for_job(pid: int, deadline_s: float = 30) -> None:
+    """Until the runner (after the sh launcher's exec) has started its job, which it does only
+    once it holds the lock. Before the exec, the launcher's `$(...)` subshell is a child too."""
+    proc = Path(f"/proc/{pid}")
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        if children.exists() and children.read_text().split():
+        try:
+            runner = b"staktrakr.cron_runner" in (proc / "cmdline").read_bytes()
+            children = (proc / "task" / str(pid) / "children").read_text().split()
+        except OSError:
+            runner, children = False, []
+        if runner and children:
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise AssertionError("the runner did not start its job")
 
 
@@ -92,7 +98,7 @@ def test_overlapping_run_exits_0_still_running(cron_env, tmp_path):
     first = subprocess.Popen([str(RUNNER), "sleep", "120", "5"], env=env, stdout=subprocess.PIPE, text=True,
                              cwd=cron_env["HOME"])
     try:
-        wait_for_child(first.pid)
+        wait_for_job(first.pid)
         second = run_cron(cron_env, "sleep", "0", "7")
         assert second.returncode == 0
         record = log_record(second.stdout)
