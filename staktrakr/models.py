@@ -6,6 +6,7 @@ outbox can keep them as JSON and replay them through the same idempotent stateme
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -50,6 +51,12 @@ class ProviderFailure(_Row):
     failed_at: str
     run_id: str | None = None
     poller_id: str | None = None
+
+
+def new_run_id(poller_id: str, job: str, started: datetime) -> str:
+    """`<poller>-<job>-YYYYMMDDTHHMMSSmmm`: the existing run_id shape plus the job name (one
+    shape for every job, so status and metrics can read them alike)."""
+    return f"{poller_id}-{job}-{started.strftime('%Y%m%dT%H%M%S')}{started.microsecond // 1000:03d}"
 
 
 class PollerRun(_Row):

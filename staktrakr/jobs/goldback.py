@@ -18,8 +18,7 @@ from staktrakr.errors import JobFailed, StoreUnavailable
 from staktrakr.fetch.base import FailureKind, Fetcher
 from staktrakr.goldback_parse import RateCandidate, parse_goldback_rate
 from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace, previous_business_day
-from staktrakr.jobs.spot import make_run_id
-from staktrakr.models import GoldbackRate, PollerRun
+from staktrakr.models import GoldbackRate, PollerRun, new_run_id
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands, spot_in_band
 from staktrakr.store import Store
@@ -130,7 +129,7 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now
     """Fetch, parse, check and store today's effective G1 rate (nothing stored on any doubt)."""
     started = now or utcnow()
     day = effective_date(started)
-    result = GoldbackResult(run_id=make_run_id(settings.poller_id, JOB, started), url=settings.goldback_url,
+    result = GoldbackResult(run_id=new_run_id(settings.poller_id, JOB, started), url=settings.goldback_url,
                             date=day.isoformat())
     store.prepare()
     previous_day = previous_business_day(day).isoformat()

@@ -21,7 +21,7 @@ from staktrakr.errors import JobFailed
 from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
 from staktrakr.gitops import DATA_DIR, commit_paths, force_push, needs_push, open_export_repo
-from staktrakr.models import PollerRun
+from staktrakr.models import PollerRun, new_run_id
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.catalog_tables import catalog_from_db
@@ -120,9 +120,9 @@ def _publish(settings: Settings, store: Store, options: PublishOptions, catalog:
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
-    started_at = iso_z(utcnow())
-    run = PollerRun(run_id=f"{settings.poller_id}-publish-{started_at.replace('-', '').replace(':', '')}",
-                    poller_id=settings.poller_id, job="publish", started_at=started_at)
+    started_at = utcnow()
+    run = PollerRun(run_id=new_run_id(settings.poller_id, "publish", started_at),
+                    poller_id=settings.poller_id, job="publish", started_at=iso_z(started_at))
     store.start_run(run)
     try:
         runner = open_export_repo(settings)

@@ -23,7 +23,7 @@ from staktrakr.errors import JobFailed, StoreUnavailable
 from staktrakr.fetch import FetcherSet
 from staktrakr.jobs.schedule import Politeness, VendorLane, run_per_vendor
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
-from staktrakr.models import PollerRun, PriceObservation, ProviderFailure
+from staktrakr.models import PollerRun, PriceObservation, ProviderFailure, new_run_id
 from staktrakr.scoring import single_source_confidence, upper_median
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands
@@ -98,17 +98,11 @@ class ScrapeResult:
         }
 
 
-def new_run_id(poller_id: str, job: str, moment_iso: str) -> str:
-    """`<poller>-<job>-<time digits>`: the existing run_id shape plus the job name."""
-    digits = "".join(ch for ch in moment_iso if ch.isdigit() or ch == "T")
-    return f"{poller_id}-{job}-{digits}"
-
-
 def run_scrape(settings: Settings, store: Store, targets: Sequence[Target], options: ScrapeOptions) -> ScrapeResult:
     """Scrape `targets` once and store the cycle (unless dry-run). Returns the result; the caller
     decides the exit code (1 when every target failed)."""
     started = utcnow()
-    result = ScrapeResult(job=options.job, run_id=new_run_id(settings.poller_id, options.job, iso_z(started)),
+    result = ScrapeResult(job=options.job, run_id=new_run_id(settings.poller_id, options.job, started),
                           poller_id=settings.poller_id, window_start=options.window or window_start(started),
                           started_at=iso_z(started), dry_run=options.dry_run)
     running = PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=options.job,

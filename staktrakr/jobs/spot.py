@@ -18,7 +18,7 @@ from typing import Callable
 
 from staktrakr.errors import JobFailed, StoreUnavailable
 from staktrakr.metalprice import MetalPriceClient, SpotApiError, SpotQuote
-from staktrakr.models import PollerRun, SpotPrice
+from staktrakr.models import PollerRun, SpotPrice, new_run_id
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
 from staktrakr.store import Store
@@ -59,10 +59,6 @@ class SpotResult:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def make_run_id(poller_id: str, job: str, started: datetime) -> str:
-    return f"{poller_id}-{job}-{started.strftime('%Y%m%dT%H%M%S')}{started.microsecond // 1000:03d}"
 
 
 def reference_prices(store: Store, slot: str, bands: dict[str, Band]) -> dict[str, Reference] | None:
@@ -152,7 +148,7 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
     """Fetch, validate and store this slot's spot prices (one batch with the run row)."""
     started = now or utcnow()
     slot = window_start(started)
-    result = SpotResult(run_id=make_run_id(settings.poller_id, JOB, started), slot=slot, status="dry_run")
+    result = SpotResult(run_id=new_run_id(settings.poller_id, JOB, started), slot=slot, status="dry_run")
     bands = spot_bands(settings.spot_bands)
     with client_factory(settings) as client:
         store.prepare()

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from staktrakr.errors import ConfigError, JobFailed
-from staktrakr.jobs.spot import JOB, make_run_id
+from staktrakr.jobs.spot import JOB
 from staktrakr.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
-from staktrakr.models import PollerRun, SpotPrice
+from staktrakr.models import PollerRun, SpotPrice, new_run_id
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
 from staktrakr.store import Store
@@ -107,7 +107,7 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
     """Fill missing spot days in [since, until] from `/timeframe`; one write batch with the run row."""
     started = now or utcnow()
     since, until = default_range(started.astimezone(timezone.utc).date(), since, until)
-    result = BackfillResult(run_id=make_run_id(settings.poller_id, JOB + "-backfill", started),
+    result = BackfillResult(run_id=new_run_id(settings.poller_id, JOB + "-backfill", started),
                             since=since.isoformat(), until=until.isoformat())
     bands = spot_bands(settings.spot_bands)
     with client_factory(settings) as client:
