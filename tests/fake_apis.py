@@ -196,32 +196,3 @@ class FakeSite:
         if isinstance(page, str):
             return Reply(body=page, content_type="text/html; charset=utf-8")
         return page
-
-
-class FakeFirecrawl:
-    """Firecrawl `/v1/scrape`: `{"success": true, "data": {"markdown", "metadata"}}` for known URLs."""
-
-    def __init__(self) -> None:
-        self.markdown_by_url: dict[str, str] = {}
-        self.server = ScriptedServer(self._handle)
-
-    def __enter__(self) -> "FakeFirecrawl":
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url
-
-    def _handle(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
-        if path != "/v1/scrape":
-            return Reply(status=404, body={"success": False, "error": "Not found"})
-        url = json.loads(self.server.requests[-1].body or "{}").get("url", "")
-        markdown = self.markdown_by_url.get(url)
-        if markdown is None:
-            return Reply(status=500, body={"success": False, "error": "scrape failed"})
-        return Reply(body={"success": True, "data": {"markdown": markdown,
-                                                     "metadata": {"sourceURL": url, "statusCode": 200}}})

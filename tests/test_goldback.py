@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import FakeFirecrawl, FakeSite, Reply
+from fake_apis import FakeSite, Reply
+from tests.farm import FakeFirecrawl
 from staktrakr.cli import app
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.goldback import run_goldback
@@ -180,13 +181,16 @@ def test_unchanged_rate_right_after_the_update_waits(gb_settings, site):
 @needs_chromium
 def test_firecrawl_is_the_last_resort(gb_settings, site):
     site.pages[PATH] = Reply(status=403, body="<html>Forbidden</html>", content_type="text/html")
-    with FakeFirecrawl() as firecrawl:
-        firecrawl.markdown_by_url[site.url(PATH)] = (
-            "# Exchange Rates\n\n| Goldbacks | USD |\n|---|---|\n| 1 Goldback | $10.06 |\n")
-        settings = gb_settings(firecrawl_base_url=firecrawl.base_url)
+    firecrawl = FakeFirecrawl()
+    try:
+        firecrawl.scrape_page(site.url(PATH),
+                              "# Exchange Rates\n\n| Goldbacks | USD |\n|---|---|\n| 1 Goldback | $10.06 |\n")
+        settings = gb_settings(firecrawl_base_url=firecrawl.url(""))
         with Store.open(settings) as store:
             result = run_goldback(settings, store, now=MONDAY_NOON_MT)
-        scrape_request = json.loads(firecrawl.server.requests[0].body)
+        scrape_request = firecrawl.requests[0]
+    finally:
+        firecrawl.stop()
     assert result.fetcher == "firecrawl" and result.method == "table" and result.g1_usd == 10.06
     assert [a.split(":")[0] for a in result.attempts] == ["http", "browser"]
     assert scrape_request["url"] == site.url(PATH) and scrape_request["formats"] == ["markdown"]
