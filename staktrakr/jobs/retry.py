@@ -92,8 +92,8 @@ def run_retry(settings: Settings, store: Store, catalog_targets: Sequence[Target
               dry_run: bool = False, progress: ProgressCallback | None = None) -> RetryResult:
     """Re-scrape this poller's failed targets of `window` (default: the current window)."""
     window = check_window(window) if window else window_start(utcnow())
-    if not dry_run:
-        store.prepare()          # replay the outbox first, so queued rows count as written
+    # replay the outbox first, so queued rows count as written; run_scrape reuses this result
+    prepared = None if dry_run else store.prepare()
     try:
         state = read_window(store, settings.poller_id, window)
     except StoreUnavailable as exc:
@@ -107,6 +107,6 @@ def run_retry(settings: Settings, store: Store, catalog_targets: Sequence[Target
     orders = {t.key: rotated_order(t.rules.fetchers, state.failed_sources[t.key]) for t in targets}
     scrape = run_scrape(settings, store, targets, ScrapeOptions(
         job="retry", window=window, dry_run=dry_run, orders=orders, window_prices=state.in_stock_prices,
-        progress=progress,
+        progress=progress, prepared=prepared,
     ))
     return RetryResult(window, failed, missing, scrape)

@@ -27,7 +27,7 @@ from staktrakr.models import PollerRun, PriceObservation, ProviderFailure, new_r
 from staktrakr.scoring import single_source_confidence, upper_median
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands
-from staktrakr.store import Store
+from staktrakr.store import PrepareResult, Store
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ ProgressCallback = Callable[[TargetOutcome], None]
 class ScrapeOptions:
     """Knobs of one cycle. `fetcher` forces a single fetcher; `orders` (retry) overrides the
     fetcher order per (coin, vendor); `window` stores rows in another window (retry --window);
-    `window_prices` adds in-stock prices already stored for the window to the confidence median."""
+    `window_prices` adds in-stock prices already stored for the window to the confidence median;
+    `prepared` is the caller's own store.prepare() result (retry prepares before reading), so the
+    schema check and outbox replay are not done twice."""
 
     fetcher: str | None = None
     dry_run: bool = False
@@ -49,6 +51,7 @@ class ScrapeOptions:
     window_prices: dict[str, list[float]] = field(default_factory=dict)
     progress: ProgressCallback | None = None
     seed: int | None = None
+    prepared: PrepareResult | None = None
 
 
 @dataclass
@@ -108,7 +111,7 @@ def run_scrape(settings: Settings, store: Store, targets: Sequence[Target], opti
     running = PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=options.job,
                         started_at=result.started_at, status="running", total=len(targets))
     if not options.dry_run:
-        prepared = store.prepare()
+        prepared = options.prepared or store.prepare()
         result.replayed_rows = prepared.replay.replayed_rows
         try:
             store.start_run(running)
