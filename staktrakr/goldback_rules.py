@@ -16,9 +16,9 @@ import math
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from staktrakr.extract.sanity import GOLDBACK_GOLD_OZ_PER_UNIT
 from staktrakr.timeutil import as_utc
 
-GOLD_OZ_PER_GOLDBACK = 0.001
 MIN_MELT_MULTIPLE = 1.2
 MAX_MELT_MULTIPLE = 4.0
 FIXED_BAND_USD = (2.0, 50.0)
@@ -33,7 +33,7 @@ UPDATE_GRACE = timedelta(minutes=45)
 def goldback_band(gold_spot_usd: float | None) -> tuple[float, float, str]:
     """(low, high, basis) for a plausible G1 rate; `basis` says which rule made the band."""
     if gold_spot_usd is not None and math.isfinite(gold_spot_usd) and gold_spot_usd > 0:
-        melt = gold_spot_usd * GOLD_OZ_PER_GOLDBACK
+        melt = gold_spot_usd * GOLDBACK_GOLD_OZ_PER_UNIT
         return (round(melt * MIN_MELT_MULTIPLE, 2), round(melt * MAX_MELT_MULTIPLE, 2),
                 f"{MIN_MELT_MULTIPLE:g}-{MAX_MELT_MULTIPLE:g}x melt at gold ${gold_spot_usd:,.2f}")
     low, high = FIXED_BAND_USD
