@@ -123,10 +123,12 @@ def test_price_specification_and_numeric_prices():
     assert read(jsonld_page(product("2026 1 oz American Silver Eagle", spec))).price == 95.49
 
 
-def test_non_usd_offer_is_ignored():
+def test_product_offered_in_another_currency_is_a_wrong_currency_failure():
+    """The page's own offer says EUR: a bare "$" beside it is not known to be US dollars."""
     euro = {"@type": "Offer", "price": "88.00", "priceCurrency": "EUR", "availability": "InStock"}
     finding = read(jsonld_page(product("2026 1 oz American Silver Eagle", euro), body="<p>Price: $95.49</p>"))
-    assert (finding.price, finding.rule) == (95.49, "label")
+    assert (finding.price, finding.failure) == (None, "wrong_currency")
+    assert finding.detail == "the product is priced in EUR (2026 1 oz American Silver Eagle: price 88.00 EUR), not US dollars"
 
 
 def test_broken_jsonld_is_skipped():

@@ -6,10 +6,11 @@ import pytest
 
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.regions import markdown_view, prepare_html
+from staktrakr.extract.readings import Reading, Role
 from staktrakr.extract.tables import (
-    flat_tier_candidate,
-    html_table_candidate,
-    markdown_table_candidate,
+    flat_tier_readings,
+    html_table_readings,
+    markdown_table_readings,
     parse_tier,
     read_grid,
 )
@@ -17,16 +18,25 @@ from staktrakr.extract.tables import (
 RULES = VendorRules()
 
 
+def chosen(readings: list[Reading]) -> Reading | None:
+    """A grid's chosen cell is its first reading."""
+    return readings[0] if readings else None
+
+
+def flat_tier_candidate(lines: list[str], rules: VendorRules) -> Reading | None:
+    return chosen(flat_tier_readings(lines, rules))
+
+
 def md_price(markdown: str, rules: VendorRules = RULES) -> float | None:
     view = markdown_view(markdown, rules)
-    found = markdown_table_candidate(view.main_lines, rules)
-    return found.price if found else None
+    found = chosen(markdown_table_readings(view.main_lines, rules))
+    return found.amount if found else None
 
 
 def html_price(body: str, rules: VendorRules = RULES) -> float | None:
     page = prepare_html(f"<html><body><h1>1 oz Silver Eagle</h1>{body}</body></html>", rules)
-    found = html_table_candidate(page.tree, rules)
-    return found.price if found else None
+    found = chosen(html_table_readings(page.tree, rules))
+    return found.amount if found else None
 
 
 @pytest.mark.parametrize(
@@ -122,25 +132,25 @@ def test_flattened_grid_one_price_per_column():
     lines = ["Quantity", "(e)Check/Wire", "Crypto", "Card/PayPal", "1-9", "$95.49", "$95.49", "$99.31",
              "10-24", "$94.99", "$94.99", "$98.79"]
     found = flat_tier_candidate(lines, RULES)
-    assert (found.price, found.rule) == (95.49, "tier_text")
+    assert (found.amount, found.rule) == (95.49, "tier_text")
 
 
 def test_flattened_grid_card_column_first():
     lines = ["Card/PayPal", "(e)Check/Wire", "1-9", "$99.31", "$95.49"]
-    assert flat_tier_candidate(lines, RULES).price == 95.49
+    assert flat_tier_candidate(lines, RULES).amount == 95.49
 
 
 def test_flattened_grid_tier_and_prices_on_one_line():
     lines = ["(e)Check/Wire", "1-9 $95.49", "10-24 $94.99"]
-    assert flat_tier_candidate(lines, RULES).price == 95.49
+    assert flat_tier_candidate(lines, RULES).amount == 95.49
 
 
 def test_flattened_grid_with_mismatched_counts_only_trusts_the_first_column():
-    assert flat_tier_candidate(["(e)Check/Wire", "Card/PayPal", "1-9", "$95.49"], RULES).price == 95.49
+    assert flat_tier_candidate(["(e)Check/Wire", "Card/PayPal", "1-9", "$95.49"], RULES).amount == 95.49
     assert flat_tier_candidate(["Card/PayPal", "(e)Check/Wire", "1-9", "$99.31"], RULES) is None
 
 
 def test_read_grid_ignores_blank_rows():
     rows = [["", ""], ["Qty", "Check/Wire"], ["1-9", "$95.49"]]
-    found = read_grid(rows, RULES, "table")
-    assert (found.price, found.evidence) == (95.49, "1-9 | Check/Wire: $95.49")
+    found = chosen(read_grid(rows, RULES, "table"))
+    assert (found.amount, found.evidence, found.role) == (95.49, "1-9 | Check/Wire: $95.49", Role.CHECK_WIRE)

@@ -1,183 +1,206 @@
 """Page -> Finding: the price, stock status and evidence for one coin on one dealer page. No I/O.
 
-Order of work:
-1. Cut the vendor's site-wide regions (regions.py) from the HTML and/or the markdown.
+Readings, then a decision:
+1. Prepare the page (regions.py, text.py): visible text that keeps element boundaries (glued
+   inline elements, cents in superscript, struck-out "was" prices), with other products'
+   containers, site furniture and the vendor's cut regions set aside (their amounts are kept as
+   readings of another locus, for the record).
 2. A title naming a fractional weight for a full-ounce coin -> failure "wrong_product".
-3. Price rules, most reliable first: JSON-LD offer, microdata, pricing table (HTML, then
-   markdown), tier grid flattened to text, product meta tags (og product:price:amount, after
-   the tables: some themes put the card or lowest price there), labelled prices, then the
-   guarded prose fallback. HTML is read before markdown for each rule.
-4. Sanity band (sanity.py): the first in-band candidate wins. A rule's alternatives are
-   readings of the same unit price (sale vs regular label, HTML vs markdown rendering of the
-   same table), so the next in-band alternative of the same rule is safe to take. An
-   out-of-band reading moves on to the next rule, except the prose fallback: after an
-   implausible structured/table/label price, a loose amount in the text is not trusted, and
-   the result is failure "out_of_band" naming the price and the band.
-5. Stock (stock.py). A price with an out-of-stock page is returned with in_stock=False (the
-   last known price). A pre-order the vendor does not tolerate is also in_stock=False with
-   its price, not a failure. A price with no stock signal at all counts as in stock: the
-   page offers it for sale.
+3. Every reader reports readings (readings.py): JSON-LD, microdata and RDFa product scopes
+   (the page's own product chosen the same way for all, structured.py), product meta tags, the
+   pricing table (HTML, markdown, flattened text), labelled prices, bulk labels and the prose
+   near the title.
+4. One decision (decide.py) picks the unit price in US dollars, or fails with the reason:
+   "wrong_currency", "conflicting_prices", "out_of_band", "no_price".
+5. Stock (stock.py) from the main product's structured availability and buy button. A price
+   with an out-of-stock page is returned with in_stock=False (the last known price). A
+   pre-order the vendor does not tolerate is also in_stock=False with its price, not a failure.
+   A price with no stock signal at all counts as in stock: the page offers it for sale.
 """
 
 from __future__ import annotations
 
 from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract.base import Finding, PageContent
-from staktrakr.extract.labels import bulk_prices, label_candidates, prose_candidate
-from staktrakr.extract.money import Candidate, evidence
+from staktrakr.extract.decide import Decision, decide
+from staktrakr.extract.jsonld import jsonld_scopes
+from staktrakr.extract.labels import bulk_readings, label_readings, prose_readings
+from staktrakr.extract.microdata import html_scopes
+from staktrakr.extract.money import evidence, find_amounts, roles_in
+from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import HtmlPage, TextView, markdown_view, prepare_html
 from staktrakr.extract.sanity import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, read_stock
-from staktrakr.extract.structured import StructuredOffer, read_jsonld, read_meta, read_microdata
-from staktrakr.extract.tables import flat_tier_candidate, html_table_candidate, markdown_table_candidate
+from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
+from staktrakr.extract.tables import flat_tier_readings, html_table_readings, markdown_table_readings
 from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce
 
 __all__ = ["Finding", "PageContent", "extract_offer"]
 
 # Metals sold by the troy ounce, where a fractional title on a full-ounce page is a wrong product.
 OUNCE_METALS = frozenset({"silver", "gold", "platinum", "palladium"})
+OTHER_REGION_AMOUNTS_MAX = 12
 
 
 def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_per_oz: float | None) -> Finding:
-    """Read one dealer page for one coin: a price with stock and evidence, or a failure reason."""
+    """Read one dealer page for one coin: a unit price in USD with stock and evidence, or a
+    failure reason ("no_price", "out_of_band", "wrong_product", "wrong_currency",
+    "conflicting_prices", "out_of_stock", "preorder")."""
     band = price_band(coin, spot_usd_per_oz)
     html_page = prepare_html(page.html, rules) if page.html else None
     md_view = markdown_view(page.markdown, rules) if page.markdown else None
     views = [view for view in (html_page.view if html_page else None, md_view) if view is not None and view.lines]
-    structured = _structured(html_page, coin, page.url, rules)
-    if not views and not structured:  # a JS shell with JSON-LD but no visible text is still read
+    scopes = _structured_scopes(html_page, coin, page.url, rules)
+    if not views and not any(scope.readings or scope.availability for scope in scopes):
         return Finding(failure="no_price", detail="page is empty (no visible text)")
-    wrong = _wrong_product(coin, views, structured, html_page)
+    wrong = _wrong_product(coin, views, scopes, html_page)
     if wrong is not None:
         return wrong
 
-    chosen, rejected = _first_in_band(_rule_groups(html_page, md_view, views, structured, rules), band)
-    prose_note = ""
-    if chosen is None and rejected is None:
-        for view in views:
-            title_index = view.main_start if view.title else None
-            chosen, prose_note = prose_candidate(view.lines, title_index, rules, band)
-            if chosen is not None or prose_note:
-                break
-
-    stock = _stock(structured, html_page, views)
+    readings, own_scopes, notes = _readings(html_page, md_view, views, scopes, coin, page.url, rules)
+    decision = decide(readings, band, notes)
+    stock = _stock(own_scopes, html_page, views)
     in_stock = in_stock_for(stock.state, rules)
-    if chosen is not None:
+    recorded = [reading.to_json() for reading in decision.readings]
+    if decision.chosen is not None:
         return Finding(
-            price=round(chosen.price, 2),
+            price=round(decision.chosen.amount, 2),
             in_stock=True if in_stock is None else in_stock,
-            rule=chosen.rule,
-            evidence=chosen.evidence,
+            rule=decision.chosen.rule,
+            evidence=decision.chosen.evidence,
             stock_evidence=stock.evidence,
+            decision=decision.summary,
+            readings=recorded,
         )
-    return _failure(coin, band, rejected, stock, in_stock, views, rules, prose_note)
+    return _failure(coin, band, decision, stock, in_stock, readings, rules).model_copy(
+        update={"decision": decision.summary or None, "readings": recorded}
+    )
 
 
-def _structured(html_page: HtmlPage | None, coin: Coin, url: str, rules: VendorRules) -> list[StructuredOffer]:
+def _structured_scopes(html_page: HtmlPage | None, coin: Coin, url: str, rules: VendorRules
+                       ) -> list[ProductScope]:
     if html_page is None:
         return []
-    readings = [
-        read_jsonld(html_page.jsonld, coin, url, rules),
-        read_microdata(html_page.tree),
-        read_meta(html_page.meta),
-    ]
-    return [reading for reading in readings if reading is not None]
+    title = _title_element(html_page)
+    return [*jsonld_scopes(html_page.jsonld, rules), *html_scopes(html_page.tree, title)]
+
+
+def _title_element(html_page: HtmlPage):  # type: ignore[no-untyped-def]
+    return next((h for h in html_page.tree.iter("h1") if h.text_content().strip(" \n\t\ue001")), None)
+
+
+def _readings(html_page: HtmlPage | None, md_view: TextView | None, views: list[TextView],
+              scopes: list[ProductScope], coin: Coin, url: str, rules: VendorRules
+              ) -> tuple[list[Reading], list[ProductScope], list[str]]:
+    """Every reading of the page (own product and elsewhere), the own product's scopes, notes."""
+    readings: list[Reading] = []
+    own_scopes: list[ProductScope] = []
+    notes: list[str] = []
+    title = next((view.title for view in views if view.title), None)
+    for rule in ("jsonld", "microdata", "rdfa"):
+        choice = choose_scope([scope for scope in scopes if scope.rule == rule], coin, url, title)
+        if choice.own is not None:
+            own_scopes.append(choice.own)
+            readings += choice.own.readings
+            if choice.own.ambiguous:
+                notes.append(f"{rule}: {choice.own.ambiguous}")
+        readings += other_product_readings(choice.others)
+        if choice.note:
+            notes.append(f"{rule}: {choice.note}")
+    if html_page is not None:
+        meta = read_meta(html_page.meta)
+        if meta is not None:
+            own_scopes.append(meta)
+            readings += meta.readings
+        readings += html_table_readings(html_page.tree, rules)
+    if md_view is not None:
+        readings += markdown_table_readings(md_view.main_lines, rules)
+    for view in views:
+        readings += flat_tier_readings(view.main_lines, rules, f"tier_text@{view.source}")
+        readings += label_readings(view.main_lines, rules, f"label@{view.source}")
+        readings += bulk_readings(view.main_lines, rules)
+    for view in views:
+        readings += prose_readings(view.lines, view.main_start if view.title else None, rules)
+    readings += _elsewhere(html_page, views)
+    return readings, own_scopes, notes
+
+
+def _elsewhere(html_page: HtmlPage | None, views: list[TextView]) -> list[Reading]:
+    """Amounts outside the product region (cut regions, lines above the title), for the record."""
+    texts: list[tuple[Locus, str]] = list(html_page.cut_texts) if html_page is not None else []
+    for view in views:
+        texts += [(Locus.HEADER, line) for line in view.lines[: view.main_start]]
+    found = []
+    for locus, text in texts:
+        for line in text.split("\n"):
+            amounts = find_amounts(line, include_struck=True, include_foreign=True)
+            for amount, role in zip(amounts, roles_in(line, amounts)):
+                found.append(Reading(amount.value, amount.currency, role or Role.UNIT, locus, "text",
+                                     evidence(line.replace("~~", "")), locus.value))
+                if len(found) >= OTHER_REGION_AMOUNTS_MAX:
+                    return found
+    return found
 
 
 def _wrong_product(
-    coin: Coin, views: list[TextView], structured: list[StructuredOffer], html_page: HtmlPage | None
+    coin: Coin, views: list[TextView], scopes: list[ProductScope], html_page: HtmlPage | None
 ) -> Finding | None:
     """The page's product title names a fractional weight while the coin is a full ounce or more."""
     if coin.metal not in OUNCE_METALS:
         return None
     titles = [view.title for view in views if view.title]
-    titles += [reading.product_name for reading in structured if reading.rule == "jsonld" and reading.product_name]
+    named = [scope.name for scope in scopes if scope.rule == "jsonld" and scope.name and not scope.in_cut_region]
+    if named and all(names_fraction_of_full_ounce(name, coin.weight_oz) for name in named):
+        titles.append(named[0])
     if html_page is not None and html_page.head_title:
         titles.append(html_page.head_title)
     if not titles or not names_fraction_of_full_ounce(titles[0], coin.weight_oz):
         return None
     fraction = fractional_weight(titles[0])
-    named = fraction[1] if fraction else "a fraction"
+    named_weight = fraction[1] if fraction else "a fraction"
     return Finding(
         failure="wrong_product",
         rule="title",
         evidence=evidence(titles[0]),
-        detail=f"page title names {named} but {coin.slug} is {coin.weight_oz:g} oz: {evidence(titles[0])}",
+        detail=f"page title names {named_weight} but {coin.slug} is {coin.weight_oz:g} oz: {evidence(titles[0])}",
     )
 
 
-def _rule_groups(
-    html_page: HtmlPage | None,
-    md_view: TextView | None,
-    views: list[TextView],
-    structured: list[StructuredOffer],
-    rules: VendorRules,
-) -> list[list[Candidate]]:
-    """Candidates per rule in trust order; within a group, alternative readings of one price."""
-    def priced(rule: str) -> list[Candidate]:
-        return [Candidate(r.price, r.rule, r.evidence) for r in structured if r.rule == rule and r.price is not None]
-
-    groups: list[list[Candidate]] = [priced("jsonld"), priced("microdata")]
-    tables = []
-    if html_page is not None:
-        tables.append(html_table_candidate(html_page.tree, rules))
-    if md_view is not None:
-        tables.append(markdown_table_candidate(md_view.main_lines, rules))
-    groups.append([found for found in tables if found is not None])
-    groups.append([found for view in views if (found := flat_tier_candidate(view.main_lines, rules)) is not None])
-    groups.append(priced("meta"))
-    groups.append([found for view in views for found in label_candidates(view.main_lines, rules)])
-    return [group for group in groups if group]
-
-
-def _first_in_band(groups: list[list[Candidate]], band: Band) -> tuple[Candidate | None, Candidate | None]:
-    """(first in-band candidate, first out-of-band one seen before it)."""
-    rejected = None
-    for group in groups:
-        for candidate in group:
-            if band.contains(candidate.price):
-                return candidate, rejected
-        rejected = rejected or group[0]
-    return None, rejected
-
-
-def _stock(structured: list[StructuredOffer], html_page: HtmlPage | None, views: list[TextView]) -> StockReading:
-    with_state = next((reading for reading in structured if reading.availability), None)
-    lines = views[0].main_lines if views else []
+def _stock(own_scopes: list[ProductScope], html_page: HtmlPage | None, views: list[TextView]) -> StockReading:
+    with_state = next((scope for scope in own_scopes if scope.availability), None)
+    view = views[0] if views else None
+    lines = view.main_lines if view else []
+    controls = frozenset(index - view.main_start for index in view.control_lines) if view else frozenset()
     return read_stock(
         with_state.availability if with_state else None,
         f"{with_state.rule} {with_state.availability}" if with_state else None,
         html_page.tree if html_page is not None else None,
         lines,
+        controls,
     )
 
 
-def _failure(
-    coin: Coin,
-    band: Band,
-    rejected: Candidate | None,
-    stock: StockReading,
-    in_stock: bool | None,
-    views: list[TextView],
-    rules: VendorRules,
-    prose_note: str,
-) -> Finding:
+def _failure(coin: Coin, band: Band, decision: Decision, stock: StockReading, in_stock: bool | None,
+             readings: list[Reading], rules: VendorRules) -> Finding:
     common = {"in_stock": in_stock, "stock_evidence": stock.evidence}
-    if rejected is not None:
+    if decision.failure == "out_of_band" and decision.rejected is not None:
+        rejected = decision.rejected
         return Finding(
             failure="out_of_band",
             rule=rejected.rule,
             evidence=rejected.evidence,
-            detail=f"price {rejected.price:,.2f} ({rejected.rule}) outside band {band.describe()} for {coin.slug}",
+            detail=f"price {rejected.amount:,.2f} ({rejected.rule}) outside band {band.describe()} for {coin.slug}",
             **common,
         )
+    if decision.failure is not None:
+        return Finding(failure=decision.failure, detail=decision.detail, **common)
     if stock.state in ("out_of_stock", "backorder"):
         return Finding(failure="out_of_stock", rule="stock", evidence=stock.evidence,
                        detail=f"out of stock, no price shown ({stock.evidence})", **common)
     if stock.state == "preorder" and not rules.preorder_ok:
         return Finding(failure="preorder", rule="stock", evidence=stock.evidence,
                        detail=f"pre-order, no price shown ({stock.evidence})", **common)
-    bulk = next((found for view in views for found in bulk_prices(view.main_lines, rules)), None)
+    bulk = next((r for r in readings if r.role is Role.BULK and r.locus is Locus.MAIN and r.rule == "label"), None)
     if bulk is not None:
         return Finding(
             failure="no_price",
@@ -186,5 +209,5 @@ def _failure(
             detail=f"only a bulk price ({bulk.evidence}) found; not a unit price",
             **common,
         )
-    detail = prose_note or "no price found (structured data, tables, labels, text near the title)"
+    detail = decision.detail or "no price found (structured data, tables, labels, text near the title)"
     return Finding(failure="no_price", detail=detail, **common)

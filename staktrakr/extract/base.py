@@ -6,7 +6,9 @@ the operator can read ("no price found", "price 31.20 outside band 72.00-240.00 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PageContent(BaseModel):
@@ -27,9 +29,12 @@ class Finding(BaseModel):
     rule:      which rule matched: "jsonld", "microdata", "table", "label", "prose", ...
     evidence:  the matched text (short), for the operator and `price_snapshots.evidence`
     failure:   None on success; otherwise a short reason kind: "no_price", "out_of_band",
-               "wrong_product", "preorder", "out_of_stock" (OOS with no price) ...
+               "wrong_product", "wrong_currency", "conflicting_prices", "preorder",
+               "out_of_stock" (OOS with no price) ...
     detail:    one human line explaining the failure
     stock_evidence: what decided `in_stock` (e.g. "jsonld OutOfStock", "button: add to cart")
+    decision:  one line naming the decision: which reading won and why the others lost
+    readings:  every price reading seen (amount, currency, role, locus, rule, evidence, verdict)
     """
 
     model_config = ConfigDict(frozen=True)
@@ -41,6 +46,8 @@ class Finding(BaseModel):
     failure: str | None = None
     detail: str | None = None
     stock_evidence: str | None = None
+    decision: str | None = None
+    readings: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -1,40 +1,61 @@
 """Labelled prices ("Sale price $X", "Regular price $X", "Price: $X") and the guarded prose fallback.
 
-Labels, in order: a Shopify "Sale price" wins over its "Regular price" (a sale is the price
-you pay), then "Our price"/"Your price", then a bare "Price:". The price is the first amount
-after the label on its line, or the next line when that line is just a price.
+Labels give readings with roles: "Sale price"/"Special price"/"Now" is what the buyer pays
+(SALE), "Regular price" the price when there is no sale (REGULAR), "Our price"/"Your
+price"/"Price:" a plain unit price (UNIT). Labels of other numbers ("Card price", "Compare at",
+"MSRP", "Spot price") give readings of those roles, so the decision can tell that a structured
+price is really the card price. The amount is the first after the label on its line, or the
+next line when that line is just a price; an amount struck out right after a label is its
+"was" price.
 
 Bulk labels ("As low as $X", `rules.bulk_labels`) name the price of the largest tier. They
 are never read as the unit price: when a page offers nothing but a bulk price, extraction
 fails with no_price instead of guessing (the next fetcher or the next cycle may do better).
 
 Prose fallback: a dollar amount on the lines right after the product title or around the
-add-to-cart button, only when every plausible amount there is the same number.
+add-to-cart button, only when every plausible amount there is the same number. Amounts the
+words around them make something else (thresholds, savings, premiums, totals) never count.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.money import Candidate, evidence, find_amounts, is_money_only
+from staktrakr.extract.money import evidence, find_amounts, is_money_only, roles_in
+from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.sanity import Band
 
-# (label kind, pattern) in preference order; all read the same unit price of the same product.
+# (role, pattern) in preference order; each label contributes its first occurrence.
 PRICE_LABELS = (
-    ("sale price", re.compile(r"\bsale\s+price\b\s*:?", re.IGNORECASE)),
-    ("regular price", re.compile(r"\bregular\s+price\b\s*:?", re.IGNORECASE)),
-    ("our price", re.compile(r"\b(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
-    ("price", re.compile(r"\bprice\s*:|^price$", re.IGNORECASE)),
+    (Role.SALE, re.compile(r"\b(?:sale|special|discounted|now)\s+price\b\s*:?|(?<!buy )\bnow\s*:?\s*(?=(?:US)?\$)|"
+                           r"^sale\s*:?$", re.IGNORECASE)),
+    (Role.REGULAR, re.compile(r"\bregular\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(r"\b(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(r"\bprice\s*:|^price$", re.IGNORECASE)),
 )
-# Amounts in these contexts are not the product's unit price.
+# Labels of other numbers, read for the record and to explain structured prices.
+OTHER_LABELS = (
+    (Role.CARD, re.compile(r"\b(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.WAS, re.compile(r"\b(?:compare at|compare-at|was|list|retail|original)\s+price\b\s*:?|"
+                          r"\b(?:msrp|was|rrp)\s*:", re.IGNORECASE)),
+)
+# Lines with these words are promotions or other numbers: their amounts are not the unit price.
 NOT_A_PRICE_WORDS = (
     "save", " off", "shipping", "orders over", "over $", "reward", "cashback", "cash back", "points",
     "spot", "premium", "was ", "msrp", "compare at", "per gram", "/gram", "per oz", "/oz", "loyalty",
     "coupon", "discount", "tube", "roll", "box", "subtotal", "cart total", "credit card", "card price",
     "paypal", "market value", "melt",
 )
+NOT_A_PRICE_ROLES = {
+    "shipping": Role.SHIPPING, "orders over": Role.THRESHOLD, "over $": Role.THRESHOLD, "spot": Role.SPOT,
+    "premium": Role.PREMIUM, "was ": Role.WAS, "msrp": Role.WAS, "compare at": Role.WAS, "per gram": Role.PER_MEASURE,
+    "/gram": Role.PER_MEASURE, "per oz": Role.PER_MEASURE, "/oz": Role.PER_MEASURE, "tube": Role.PACK,
+    "roll": Role.PACK, "box": Role.PACK, "subtotal": Role.TOTAL, "cart total": Role.TOTAL, "credit card": Role.CARD,
+    "card price": Role.CARD, "paypal": Role.CARD, "market value": Role.SPOT, "melt": Role.SPOT,
+    "reward": Role.REWARD, "cashback": Role.REWARD, "cash back": Role.REWARD, "points": Role.REWARD,
+    "loyalty": Role.REWARD,
+}
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
 LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit")
 LABEL_CONTEXT_CHARS = 25
@@ -45,32 +66,32 @@ PROSE_CART_WINDOW_LINES = 6
 CART_WORDS = ("add to cart", "add to bag", "buy now")
 
 
-@dataclass(frozen=True)
-class BulkPrice:
-    price: float
-    evidence: str
-
-
-def label_candidates(lines: list[str], rules: VendorRules) -> list[Candidate]:
-    """Labelled prices, most preferred first; each label contributes its first occurrence."""
+def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -> list[Reading]:
+    """Labelled prices (most preferred label first) and labels of other numbers; each label
+    contributes its first occurrence."""
     found = []
     labelled = [
-        index for index, line in enumerate(lines) if len(line) <= LABEL_LINE_MAX_CHARS and "price" in line.lower()
+        index for index, line in enumerate(lines) if len(line) <= LABEL_LINE_MAX_CHARS and _may_hold_label(line)
     ]
-    for kind, pattern in PRICE_LABELS:
+    for role, pattern in (*PRICE_LABELS, *OTHER_LABELS):
         for index in labelled:
             line = lines[index]
             match = pattern.search(line)
             if match is None or _is_unit_of_measure(line, match):
                 continue
             before = line[max(0, match.start() - LABEL_CONTEXT_CHARS) : match.start()].lower()
-            if _is_bulk(before, rules) or any(word in before for word in LABEL_DISQUALIFIERS):
+            if role.may_be_unit_price and (_is_bulk(before, rules) or any(w in before for w in LABEL_DISQUALIFIERS)):
                 continue
-            price, shown = _amount_after(lines, index, match.end(), rules)
-            if price is not None:
-                found.append(Candidate(price, "label", evidence(shown)))
+            reading = _amount_after(lines, index, match.end(), rules, role, group)
+            if reading is not None:
+                found.append(reading)
                 break
     return found
+
+
+def _may_hold_label(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in ("price", "now", "sale", "msrp", "was", "rrp"))
 
 
 def _is_unit_of_measure(line: str, match: re.Match[str]) -> bool:
@@ -79,16 +100,23 @@ def _is_unit_of_measure(line: str, match: re.Match[str]) -> bool:
     return "unit" in before or " per " in line[match.end() : match.end() + 40].lower()
 
 
-def _amount_after(lines: list[str], index: int, offset: int, rules: VendorRules) -> tuple[float | None, str]:
+def _amount_after(lines: list[str], index: int, offset: int, rules: VendorRules, role: Role, group: str
+                  ) -> Reading | None:
     rest = lines[index][offset:]
-    amounts = find_amounts(rest)
+    amounts = find_amounts(rest, include_struck=True, include_foreign=True)
+    shown = lines[index]
     if amounts:
         if _is_bulk(rest[: amounts[0].start], rules):
-            return None, ""
-        return amounts[0].value, lines[index]
-    if not rest.strip() and index + 1 < len(lines) and is_money_only(lines[index + 1]):
-        return find_amounts(lines[index + 1])[0].value, f"{lines[index]} {lines[index + 1]}"
-    return None, ""
+            return None
+        amount = amounts[0]
+    elif not rest.strip() and index + 1 < len(lines) and is_money_only(lines[index + 1]):
+        amount = find_amounts(lines[index + 1], include_struck=True, include_foreign=True)[0]
+        shown = f"{lines[index]} {lines[index + 1]}"
+    else:
+        return None
+    final_role = Role.WAS if amount.struck else role
+    return Reading(amount.value, amount.currency, final_role, Locus.MAIN, "label",
+                   evidence(shown.replace("~~", "")), group)
 
 
 def _is_bulk(text: str, rules: VendorRules) -> bool:
@@ -96,7 +124,7 @@ def _is_bulk(text: str, rules: VendorRules) -> bool:
     return any(label in lowered for label in rules.bulk_labels)
 
 
-def bulk_prices(lines: list[str], rules: VendorRules) -> list[BulkPrice]:
+def bulk_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
     """Amounts introduced by a bulk label ("As low as $X"), same line or the next price-only line."""
     found = []
     for index, line in enumerate(lines):
@@ -107,25 +135,28 @@ def bulk_prices(lines: list[str], rules: VendorRules) -> list[BulkPrice]:
                 continue
             amounts = find_amounts(line[position:])
             if amounts:
-                found.append(BulkPrice(amounts[0].value, evidence(line)))
+                found.append(Reading(amounts[0].value, amounts[0].currency, Role.BULK, Locus.MAIN, "label",
+                                     evidence(line), "bulk"))
             elif index + 1 < len(lines) and is_money_only(lines[index + 1]):
-                found.append(BulkPrice(find_amounts(lines[index + 1])[0].value, evidence(f"{line} {lines[index + 1]}")))
+                amount = find_amounts(lines[index + 1])
+                if amount:
+                    found.append(Reading(amount[0].value, amount[0].currency, Role.BULK, Locus.MAIN, "label",
+                                         evidence(f"{line} {lines[index + 1]}"), "bulk"))
             break
     return found
 
 
-def prose_candidate(
-    lines: list[str], title_index: int | None, rules: VendorRules, band: Band
-) -> tuple[Candidate | None, str]:
-    """A lone plausible amount near the title or the add-to-cart button; (None, why) when unsure."""
+def prose_readings(lines: list[str], title_index: int | None, rules: VendorRules) -> list[Reading]:
+    """Every amount on the lines after the title and around the add-to-cart button, with the
+    role its words give it (UNIT when nothing says otherwise)."""
     windows = []
     if title_index is not None:
         windows.append(range(title_index, min(len(lines), title_index + PROSE_TITLE_WINDOW_LINES)))
     for index, line in enumerate(lines):
-        if any(word in line.lower() for word in CART_WORDS):
+        if len(line) <= LABEL_LINE_MAX_CHARS and any(word in line.lower() for word in CART_WORDS):
             low = max(0, index - PROSE_CART_WINDOW_LINES)
             windows.append(range(low, min(len(lines), index + PROSE_CART_WINDOW_LINES + 1)))
-    plausible: dict[float, str] = {}
+    found: list[Reading] = []
     seen: set[int] = set()
     for window in windows:
         for index in window:
@@ -136,17 +167,36 @@ def prose_candidate(
             if len(line) > LABEL_LINE_MAX_CHARS:
                 continue
             lowered = line.lower()
-            if _is_bulk(lowered, rules) or any(word in lowered for word in NOT_A_PRICE_WORDS):
-                continue
-            if index > 0 and _is_bulk(lines[index - 1].lower(), rules) and not find_amounts(lines[index - 1]):
-                continue  # "As Low As" on one line, its amount on the next
-            for amount in find_amounts(line):
-                if band.contains(amount.value):
-                    plausible.setdefault(round(amount.value, 2), line)
+            line_role = _line_role(lowered, lines, index, rules)
+            amounts = find_amounts(line, include_struck=True, include_foreign=True)
+            for amount, role in zip(amounts, roles_in(line, amounts)):
+                final = role or line_role or Role.UNIT
+                found.append(Reading(amount.value, amount.currency, final, Locus.MAIN, "prose",
+                                     evidence(line.replace("~~", "")), f"prose#{index}"))
+    return found
+
+
+def _line_role(lowered: str, lines: list[str], index: int, rules: VendorRules) -> Role | None:
+    """A role for every amount of a line whose words make it a promotion, a bulk price, ..."""
+    if _is_bulk(lowered, rules):
+        return Role.BULK
+    if index > 0 and _is_bulk(lines[index - 1].lower(), rules) and not find_amounts(lines[index - 1]):
+        return Role.BULK  # "As Low As" on one line, its amount on the next
+    word = next((word for word in NOT_A_PRICE_WORDS if word in lowered), None)
+    if word is None:
+        return None
+    return NOT_A_PRICE_ROLES.get(word, Role.SAVINGS)
+
+
+def prose_choice(readings: list[Reading], band: Band) -> tuple[Reading | None, str]:
+    """The lone plausible unit amount among prose readings; (None, why) when unsure."""
+    plausible: dict[int, Reading] = {}
+    for reading in readings:
+        if reading.role is Role.UNIT and reading.is_dollars and band.contains(reading.amount):
+            plausible.setdefault(reading.cents, reading)
     if len(plausible) == 1:
-        price, line = next(iter(plausible.items()))
-        return Candidate(price, "prose", evidence(line)), ""
+        return next(iter(plausible.values())), ""
     if len(plausible) > 1:
-        shown = ", ".join(f"${value:,.2f}" for value in sorted(plausible)[:4])
+        shown = ", ".join(f"${cents / 100:,.2f}" for cents in sorted(plausible)[:4])
         return None, f"several plausible amounts near the title ({shown}); not guessing"
     return None, ""

@@ -1,19 +1,56 @@
-"""Dollar amounts in page text, and the Candidate a rule proposes.
+"""Amounts in page text: the value, its currency, whether it is struck out, and what it is for.
 
-One regular expression for money, linear in the input (no nested quantifiers), so a 5 MB
-page cannot make it backtrack. Amounts right after a metal name ("Gold $5,019.50",
-"Silver Ask $80.59") are spot-ticker quotes, not product prices, and are skipped.
+Dollar amounts are found with one regular expression that is linear in the input (no nested
+quantifiers), so a 5 MB page cannot make it backtrack. A currency prefix glued to the "$"
+(C$, CA$, A$, AU$, NZ$, MX$, HK$, S$, US$) or an ISO code before or after the amount
+("CAD $118.40", "$118.40 CAD") names the currency; a bare "$" is left unmarked (None) and
+the decision treats it as US dollars unless the page shows another currency. Amounts in
+euros, pounds or yen (symbol or code, no "$") are found too, so a page priced in them is
+recognised as not in dollars; their numbers are parsed with `price-parser` (decimal commas,
+grouping dots).
+
+Amounts right after a metal name ("Gold $5,019.50", "Silver Ask $80.59") are spot-ticker
+quotes and are skipped. Text between a pair of "~~" (how the text assembly and GFM markdown
+mark <s>/<del>/<strike> and "old price" elements) is struck out: a "was" price.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-EVIDENCE_MAX_CHARS = 120
+from price_parser import Price
 
-# "$5,019.50", "$ 95", "US$95.49"; thousands separators must be well formed.
-MONEY_PATTERN = re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+|\d{1,7})(\.\d{1,2})?(?![\d,]*\d|\.\d)")
+from staktrakr.extract.readings import Role
+
+EVIDENCE_MAX_CHARS = 120
+STRUCK_MARK = "~~"
+
+# ISO codes by the prefix glued to "$".
+DOLLAR_PREFIXES = {
+    "US": "USD", "C": "CAD", "CA": "CAD", "CAN": "CAD", "A": "AUD", "AU": "AUD", "NZ": "NZD",
+    "MX": "MXN", "HK": "HKD", "S": "SGD",
+}
+DOLLAR_CODES = ("USD", "CAD", "AUD", "NZD", "MXN", "HKD", "SGD")
+FOREIGN_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY"}
+FOREIGN_CODES = ("EUR", "GBP", "CHF", "JPY")
+
+# "$5,019.50", "$ 95", "US$95.49", "C$118.40", "CAD $118.40", "$118.40 CAD"; thousands separators
+# must be well formed. The glued prefix may not follow a letter ("PLUS$5" is no US dollar).
+MONEY_PATTERN = re.compile(
+    r"(?:\b(?P<code_before>" + "|".join(DOLLAR_CODES) + r")\s?)?"
+    r"(?:(?<![A-Za-z])(?P<prefix>US|CAN|CA|C|AU|A|NZ|MX|HK|S)(?=\$))?"
+    r"\$\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents>\.\d{1,2})?(?![\d,]*\d|\.\d)"
+    r"(?:\s?(?P<code_after>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\b)?"
+)
+# "€86,39", "86,39 €", "£70.10", "EUR 86.39", "86.39 EUR": never dollars.
+FOREIGN_NUMBER = r"\d{1,3}(?:[.,\u00a0 ]\d{3})*(?:[.,]\d{1,2})?"
+FOREIGN_PATTERN = re.compile(
+    r"(?P<symbol>[€£¥])\s?(?P<number>" + FOREIGN_NUMBER + r")"
+    r"|(?P<number_before>" + FOREIGN_NUMBER + r")\s?(?P<symbol_after>[€£])"
+    r"|\b(?P<code>" + "|".join(FOREIGN_CODES) + r")\s?(?P<number_after>" + FOREIGN_NUMBER + r")"
+)
 
 # A quote printed after a metal name is a spot ticker, e.g. "Gold $5,019.50" or "Silver Ask: $80.59".
 TICKER_PREFIX = re.compile(
@@ -21,49 +58,139 @@ TICKER_PREFIX = re.compile(
 )
 TICKER_LOOKBACK_CHARS = 30
 
-
-@dataclass(frozen=True)
-class Candidate:
-    """One price a rule read off the page, with the rule name and the text it came from."""
-
-    price: float
-    rule: str
-    evidence: str
+# Words around an amount that say it is not the price of one unit: (role, words before, words after).
+CONTEXT_BEFORE_CHARS = 32
+CONTEXT_AFTER_CHARS = 24
+CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (Role.WAS, re.compile(r"\b(?:was|msrp|m\.s\.r\.p\.?|rrp|srp|list price|retail(?: price)?|compare(?: at|-at)?"
+                          r"(?: price)?|original(?: price)?|reg\.)\s*:?\s*$", re.I), None),
+    (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I), re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
+    (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?) (?:of |over |above |"
+                                r"from |exceeding |at least )?\$?$|\b(?:over|above) $", re.I),
+     re.compile(r"^\s*(?:\+|or more\b|and (?:up|over|above)\b|minimum\b|to qualify\b|\S*\s*(?:ships?|shipping) free)",
+                re.I)),
+    (Role.SHIPPING, re.compile(r"\b(?:shipping|delivery|postage|handling)(?: cost| fee| rate| from| only| just)?\s*:?\s*$", re.I),
+     re.compile(r"^\s*(?:shipping|flat rate|delivery)", re.I)),
+    (Role.SAVINGS, re.compile(r"\b(?:save|savings|you save|discount|coupon|rebate)\b[^$]{0,12}$", re.I),
+     re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
+    (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total|in (?:your )?(?:cart|basket|bag))\s*:?\s*$", re.I), None),
+    (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
+    (Role.BID, re.compile(r"\b(?:we buy|sell to us|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
+    (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I), None),
+    (Role.PER_MEASURE, re.compile(r"\bper (?:gram|ounce|oz)\s*:?\s*$", re.I),
+     re.compile(r"^\s*(?:/\s*(?:g|gram|oz|ozt|ounce)\b|per (?:gram|ounce|oz|troy))", re.I)),
+    (Role.PACK, re.compile(r"\b(?:tube|roll|box|sheet|case) (?:of \d+ )?(?:price\s*)?:?\s*$", re.I),
+     re.compile(r"^\s*(?:/|per |a )(?:tube|roll|box|sheet|case)\b", re.I)),
+    (Role.REWARD, re.compile(r"\b(?:reward|points|cash ?back|loyalty)\b[^$]{0,12}$", re.I), None),
+)
 
 
 @dataclass(frozen=True)
 class Amount:
-    """A dollar amount found in a line: its value and where it starts and ends."""
+    """An amount found in a line: value, currency (ISO code or None for a bare "$"), where it
+    starts and ends, and whether it is struck out."""
 
     value: float
     start: int
     end: int
+    currency: str | None = None
+    struck: bool = False
+
+    @property
+    def is_dollars(self) -> bool:
+        return self.currency in (None, "USD")
 
 
 def parse_money(text: str) -> float | None:
-    """The first dollar amount in `text` that is not a spot-ticker quote, or None."""
-    amounts = find_amounts(text)
+    """The first dollar amount in `text` that is not a spot-ticker quote or struck out, or None."""
+    amounts = [amount for amount in find_amounts(text) if amount.is_dollars]
     return amounts[0].value if amounts else None
 
 
-def find_amounts(text: str) -> list[Amount]:
-    """All dollar amounts in `text`, in order, minus spot-ticker quotes."""
+def find_amounts(text: str, *, include_struck: bool = False, include_foreign: bool = False) -> list[Amount]:
+    """Amounts in `text`, in order, minus spot-ticker quotes.
+
+    Struck-out amounts ("~~$95.00~~") are left out unless `include_struck`; amounts in
+    euros/pounds/yen (no "$") are found only with `include_foreign`.
+    """
+    marks = _struck_marks(text)
     found = []
     for match in MONEY_PATTERN.finditer(text):
-        before = text[max(0, match.start() - TICKER_LOOKBACK_CHARS) : match.start()]
+        dollar = text.rfind("$", 0, match.start("whole"))
+        before = text[max(0, dollar - TICKER_LOOKBACK_CHARS) : match.start()]
         if TICKER_PREFIX.search(before):
             continue
-        whole, cents = match.group(1), match.group(2) or ""
-        found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end()))
+        struck = _inside(marks, match.start("whole"))
+        if struck and not include_struck:
+            continue
+        whole, cents = match.group("whole"), match.group("cents") or ""
+        currency = _dollar_currency(match)
+        found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(), currency, struck))
+    if include_foreign and any(symbol in text for symbol in ("€", "£", "¥", "EUR", "GBP", "CHF", "JPY")):
+        for match in FOREIGN_PATTERN.finditer(text):
+            struck = _inside(marks, match.start())
+            if struck and not include_struck:
+                continue
+            value = Price.fromstring(match.group(0)).amount_float
+            code = match.group("code") or FOREIGN_SYMBOLS[match.group("symbol") or match.group("symbol_after")]
+            if value:
+                found.append(Amount(value, match.start(), match.end(), code, struck))
+        found.sort(key=lambda amount: amount.start)
     return found
+
+
+def _dollar_currency(match: re.Match[str]) -> str | None:
+    codes = [match.group("code_before"), match.group("code_after")]
+    if match.group("prefix"):
+        codes.append(DOLLAR_PREFIXES[match.group("prefix")])
+    named = [code for code in codes if code]
+    if not named:
+        return None
+    foreign = [code for code in named if code != "USD"]
+    return foreign[0] if foreign else "USD"
+
+
+def _struck_marks(text: str) -> list[int]:
+    if STRUCK_MARK not in text:
+        return []
+    return [match.start() for match in re.finditer(re.escape(STRUCK_MARK), text)]
+
+
+def _inside(marks: list[int], position: int) -> bool:
+    """True when `position` lies between an opening and a closing "~~"."""
+    return bool(marks) and bisect.bisect_left(marks, position) % 2 == 1
+
+
+def context_role(text: str, amount: Amount, previous_end: int = 0, next_start: int | None = None) -> Role | None:
+    """The role the words around `amount` give it ("Save $3", "orders $99+", "$4.10 over spot"),
+    or None when nothing says it is anything but a price. Struck amounts are "was" prices."""
+    if amount.struck:
+        return Role.WAS
+    before = text[max(previous_end, amount.start - CONTEXT_BEFORE_CHARS) : amount.start].replace(STRUCK_MARK, "")
+    stop = len(text) if next_start is None else next_start
+    after = text[amount.end : min(stop, amount.end + CONTEXT_AFTER_CHARS)].replace(STRUCK_MARK, "")
+    for role, before_pattern, after_pattern in CONTEXT_RULES:
+        if before_pattern.search(before) or (after_pattern is not None and after_pattern.search(after)):
+            return role
+    return None
+
+
+def roles_in(text: str, amounts: list[Amount]) -> list[Role | None]:
+    """`context_role` of each amount of one line (context stops at the neighbouring amounts)."""
+    roles = []
+    for index, amount in enumerate(amounts):
+        previous_end = amounts[index - 1].end if index else 0
+        next_start = amounts[index + 1].start if index + 1 < len(amounts) else None
+        roles.append(context_role(text, amount, previous_end, next_start))
+    return roles
 
 
 def is_money_only(text: str) -> bool:
     """True when the text is just one price, e.g. "$95.49" or "$95.49 ea"."""
-    amounts = find_amounts(text)
+    amounts = find_amounts(text, include_struck=True)
     if len(amounts) != 1:
         return False
-    rest = (text[: amounts[0].start] + text[amounts[0].end :]).strip(" \t*_|()").lower()
+    rest = (text[: amounts[0].start] + text[amounts[0].end :]).strip(" \t*_|()~").lower()
     return rest in ("", "ea", "each", "ea.", "/ea", "/ea.", "usd", "per coin", "/coin", "/ each")
 
 

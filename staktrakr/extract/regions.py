@@ -19,6 +19,8 @@ from cssselect import SelectorError
 from lxml import etree
 
 from staktrakr.catalog import VendorRules
+from staktrakr.extract.readings import Locus
+from staktrakr.extract.text import collapse, mark_tree, resolve
 
 # Elements whose text never shows on the page (or is a script's source).
 INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head")
@@ -26,12 +28,32 @@ HIDDEN_XPATH = (
     "//*[@hidden] | //*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
 )
-# Elements that start a new line of text when the page is read as lines.
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote br button dd details div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr label legend li main nav ol option p pre section select summary "
-    "table tbody td tfoot th thead tr ul".split()
+# Containers that hold another product or site furniture on any dealer's page, cut before the
+# vendor's own rules (never an ancestor of the product title). Matched on tag, ARIA role and
+# class/id words.
+OTHER_REGION_TAGS = {"aside": Locus.SIDEBAR, "nav": Locus.NAVIGATION, "header": Locus.HEADER,
+                     "footer": Locus.FOOTER, "dialog": Locus.OVERLAY}
+OTHER_REGION_ROLES = {"complementary": Locus.SIDEBAR, "navigation": Locus.NAVIGATION, "banner": Locus.HEADER,
+                      "contentinfo": Locus.FOOTER, "dialog": Locus.OVERLAY, "alertdialog": Locus.OVERLAY}
+OTHER_REGION_WORDS = (
+    (Locus.OTHER_PRODUCT, re.compile(
+        r"(?:^|[\s_-])(?:related|upsells?|up-sells?|cross-?sells?|recommend(?:ed|ations?)?|similar|recently|"
+        r"also|carousel|you-may|youmay|more-products|product-slider)(?:$|[\s_-])", re.IGNORECASE)),
+    (Locus.SIDEBAR, re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)),
+    (Locus.TICKER, re.compile(r"(?:^|[\s_-])(?:ticker|spot-prices?|spotprices?|metal-prices?)(?:$|[\s_-])",
+                              re.IGNORECASE)),
+    (Locus.OVERLAY, re.compile(r"(?:^|[\s_-])(?:modal|popup|mini-?cart|cart-drawer|newsletter)(?:$|[\s_-])",
+                               re.IGNORECASE)),
 )
+# Stock words inside these say nothing about the product's own buy button: variant swatches,
+# option lists, reviews, questions.
+CONTROL_TAGS = frozenset({"option", "select", "datalist"})
+CONTROL_WORDS = re.compile(
+    r"(?:^|[\s_-])(?:variants?|swatch(?:es)?|reviews?|testimonials?|comments?|questions?|ratings?)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+CONTROL_MARK = "\ue002"  # private-use character: starts text that belongs to a control
+OTHER_TEXT_MAX_CHARS = 4_000
 # A cut_after marker must be a heading-like text, not a sentence that happens to mention it.
 MARKER_MAX_EXTRA_CHARS = 40
 TITLE_MARK = "\ue000"  # private-use character: never in real page text
@@ -51,6 +73,7 @@ class TextView:
     title: str | None = None
     main_start: int = 0
     cut_markers: list[str] = field(default_factory=list)
+    control_lines: frozenset[int] = frozenset()
 
     @property
     def main_lines(self) -> list[str]:
@@ -67,13 +90,15 @@ class JsonLdBlock:
 
 @dataclass
 class HtmlPage:
-    """The parsed page: JSON-LD and product meta tags (read before cutting), the cut tree, its lines."""
+    """The parsed page: JSON-LD and product meta tags (read before cutting), the cut tree, its
+    lines, and the text of the regions that were cut (read for the record, never for the price)."""
 
     jsonld: list[JsonLdBlock]
     meta: dict[str, str]
     tree: lxml.html.HtmlElement
     view: TextView
     head_title: str | None
+    cut_texts: list[tuple[Locus, str]] = field(default_factory=list)
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
@@ -88,7 +113,8 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
 
 
 def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
-    """Parse, note the JSON-LD and meta tags, drop hidden parts and the vendor's cut regions, read lines."""
+    """Parse, note the JSON-LD and meta tags, drop hidden parts, other products' and site-wide
+    regions and the vendor's cut regions, and read the rest as lines."""
     root = parse_html(html)
     if root is None:
         return None
@@ -103,23 +129,89 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
         if key and tag.get("content") is not None and key not in meta:
             meta[key] = tag.get("content").strip()
     head_title_el = root.find(".//title")
-    head_title = _collapse(head_title_el.text_content()) if head_title_el is not None else None
+    head_title = collapse(head_title_el.text_content()) if head_title_el is not None else None
     for element in root.xpath(HIDDEN_XPATH):
         _drop(element)
+    title = _first_h1(root)
+    cut: list[tuple[Locus, lxml.html.HtmlElement]] = [
+        (locus, element) for element in root.iter() if (locus := other_region(element)) is not None
+    ]
     for selector in rules.cut_selectors:
         try:
             matched = root.cssselect(selector)
         except SelectorError:  # a typo in the catalog must not stop the scrape
             continue
-        for element in matched:
-            _drop(element)
-    markers = _cut_after_html(root, rules.cut_after)
-    jsonld = [JsonLdBlock(script.text_content(), not _attached(script, root)) for script in scripts]
+        cut += [(other_region(element) or Locus.ELSEWHERE, element) for element in matched]
+    script_texts = [script.text_content() for script in scripts]
+    mark_tree(root)
+    cut_texts = _cut_regions(cut, title, root)
+    markers, after_text = _cut_after_html(root, rules.cut_after)
+    if after_text:
+        cut_texts.append((Locus.OTHER_PRODUCT, after_text))
+    jsonld = [JsonLdBlock(text, not _attached(script, root)) for script, text in zip(scripts, script_texts)]
     for element in list(root.iter(*INVISIBLE_TAGS)):
         _drop(element)
-    view = _html_view(root, rules)
+    _mark_controls(root)
+    view = _html_view(root, rules, title)
     view.cut_markers = markers
-    return HtmlPage(jsonld=jsonld, meta=meta, tree=root, view=view, head_title=head_title)
+    return HtmlPage(jsonld=jsonld, meta=meta, tree=root, view=view, head_title=head_title, cut_texts=cut_texts)
+
+
+def other_region(element: lxml.html.HtmlElement) -> Locus | None:
+    """The locus of a container that is not the page's own product (by tag, role, class/id words)."""
+    if not isinstance(element.tag, str):
+        return None
+    locus = OTHER_REGION_TAGS.get(element.tag) or OTHER_REGION_ROLES.get((element.get("role") or "").lower())
+    if locus is not None:
+        return locus
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if not names.strip():
+        return None
+    return next((locus for locus, words in OTHER_REGION_WORDS if words.search(names)), None)
+
+
+def is_control(element: lxml.html.HtmlElement) -> bool:
+    """A variant/option list, a review or a question: its stock words are not the product's."""
+    if element.tag in CONTROL_TAGS or (element.get("itemprop") or "").lower() == "review":
+        return True
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return bool(names.strip()) and bool(CONTROL_WORDS.search(names))
+
+
+def _mark_controls(root: lxml.html.HtmlElement) -> None:
+    """Put CONTROL_MARK on every line of text inside a control (outermost controls only)."""
+    controls = [element for element in root.iter() if isinstance(element.tag, str) and is_control(element)]
+    marked: set[lxml.html.HtmlElement] = set()
+    for control in controls:
+        if any(ancestor in marked for ancestor in control.iterancestors()):
+            continue
+        marked.add(control)
+        for node in control.iter():
+            node.text = _control_text(node.text)
+            if node is not control:
+                node.tail = _control_text(node.tail)
+
+
+def _control_text(text: str | None) -> str | None:
+    if not text or not text.strip():
+        return text
+    return "\n".join(CONTROL_MARK + part if part.strip() else part for part in text.split("\n"))
+
+
+def _cut_regions(cut: list[tuple[Locus, lxml.html.HtmlElement]], title: lxml.html.HtmlElement | None,
+                 root: lxml.html.HtmlElement) -> list[tuple[Locus, str]]:
+    """Drop the cut regions (never one holding the title); keep their text for the record."""
+    holds_title = set(title.iterancestors()) | {title} if title is not None else set()
+    texts, budget = [], OTHER_TEXT_MAX_CHARS
+    for locus, element in cut:
+        if element in holds_title or not _attached(element, root):
+            continue
+        if budget > 0:
+            text = resolve(element.text_content() or "")[:budget]
+            budget -= len(text)
+            texts.append((locus, text))
+        _drop(element)
+    return texts
 
 
 def _attached(element: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
@@ -138,19 +230,20 @@ def _drop(element: lxml.html.HtmlElement) -> None:
 
 def _first_h1(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     for heading in root.iter("h1"):
-        if heading.text_content().strip():
+        if resolve(heading.text_content()).strip():
             return heading
     return None
 
 
-def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> list[str]:
+def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> tuple[list[str], str]:
     """Remove the first marker element after the title and everything after it in document order.
 
-    One pass over the text nodes; nodes longer than any marker allows are skipped unread, so a
-    5 MB page costs one walk, not one lowercase copy per marker.
+    Returns the marker found and the start of the text removed. One pass over the text nodes;
+    nodes longer than any marker allows are skipped unread, so a 5 MB page costs one walk, not
+    one lowercase copy per marker.
     """
     if not markers:
-        return []
+        return [], ""
     lowered = [(marker.lower(), marker) for marker in markers]
     longest = max(len(marker) for marker in markers) + MARKER_MAX_EXTRA_CHARS
     title = _first_h1(root)
@@ -168,40 +261,48 @@ def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> list[str
             for needle, marker in lowered:
                 if needle not in lowered_text:
                     continue
-                if len(_collapse(owner.text_content())) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
-                    _remove_from(owner)
-                    return [marker]
-    return []
+                if len(collapse(resolve(owner.text_content()))) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
+                    removed = _remove_from(owner)
+                    return [marker], removed
+    return [], ""
 
 
-def _remove_from(element: lxml.html.HtmlElement) -> None:
-    """Remove `element` and everything after it in document order (siblings, ancestors' tails)."""
+def _remove_from(element: lxml.html.HtmlElement) -> str:
+    """Remove `element` and everything after it in document order (siblings, ancestors' tails);
+    returns the start of the removed text (for the record)."""
+    removed: list[str] = []
     node = element
     while node is not None and node.getparent() is not None:
         parent = node.getparent()
         for sibling in list(node.itersiblings()):
+            if sum(map(len, removed)) < OTHER_TEXT_MAX_CHARS:
+                removed.append(resolve(sibling.text_content() or ""))
             parent.remove(sibling)
         node.tail = None
         node = parent
     parent = element.getparent()
     if parent is not None:
         parent.remove(element)
+    return "\n".join(removed)[:OTHER_TEXT_MAX_CHARS]
 
 
-def _html_view(root: lxml.html.HtmlElement, rules: VendorRules) -> TextView:
-    """Visible text as lines: a line break at every block element; title line marked."""
-    title = _first_h1(root)
-    title_text = _collapse(title.text_content()) if title is not None else None
+def _html_view(root: lxml.html.HtmlElement, rules: VendorRules, title: lxml.html.HtmlElement | None) -> TextView:
+    """Visible text as lines (the tree is already marked: a line break at every block element);
+    the title line and the lines of controls (variants, reviews) are noted."""
+    if title is not None and title.getparent() is None and title is not root:
+        title = _first_h1(root)
+    title_text = collapse(resolve(title.text_content())) if title is not None else None
     if title is not None:
         title.text = TITLE_MARK + (title.text or "")
-    for element in root.iter(*BLOCK_TAGS):
-        element.text = "\n" + (element.text or "")
-        element.tail = "\n" + (element.tail or "")
     body = root.find("body")
-    text = (body if body is not None else root).text_content()
-    lines, main_start = [], 0
+    text = resolve((body if body is not None else root).text_content())
+    lines, main_start, controls = [], 0, set()
     for raw_line in text.split("\n"):
-        line = _collapse(raw_line)
+        line = collapse(raw_line)
+        if CONTROL_MARK in line:
+            line = collapse(line.replace(CONTROL_MARK, ""))
+            if line:
+                controls.add(len(lines))
         if not line or line == TITLE_MARK:
             if line == TITLE_MARK:
                 main_start = len(lines)
@@ -209,12 +310,13 @@ def _html_view(root: lxml.html.HtmlElement, rules: VendorRules) -> TextView:
         if line.startswith(TITLE_MARK):
             main_start = len(lines)
             line = line[1:].strip()
-        lines.append(line)
+        lines.append(line.replace(TITLE_MARK, ""))
     # Undo the mark so later readers of the tree see the real title.
     if title is not None and title.text is not None:
         title.text = title.text.replace(TITLE_MARK, "", 1)
-    lines, main_start = _drop_pattern_lines(lines, main_start, rules.cut_patterns)
-    return TextView(source="html", lines=lines, title=title_text, main_start=main_start)
+    lines, main_start, controls = _drop_pattern_lines(lines, main_start, rules.cut_patterns, controls)
+    return TextView(source="html", lines=lines, title=title_text, main_start=main_start,
+                    control_lines=frozenset(controls))
 
 
 MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
@@ -236,7 +338,7 @@ def markdown_view(markdown: str, rules: VendorRules) -> TextView | None:
     for raw_line in markdown.splitlines():
         line = MD_IMAGE.sub("", raw_line)
         line = MD_LINK.sub(r"\1", line)
-        line = _collapse(MD_EMPHASIS.sub("", line))
+        line = collapse(MD_EMPHASIS.sub("", line))
         if not line or set(line) <= set("-=*_ "):
             continue
         heading = MD_HEADING.match(line)
@@ -246,24 +348,28 @@ def markdown_view(markdown: str, rules: VendorRules) -> TextView | None:
                 title, main_start = line, len(lines)
         if line:
             lines.append(line)
-    lines, main_start = _drop_pattern_lines(lines, main_start, rules.cut_patterns)
+    lines, main_start, _ = _drop_pattern_lines(lines, main_start, rules.cut_patterns)
     lines, markers = _cut_after_lines(lines, main_start, rules.cut_after)
     return TextView(source="markdown", lines=lines, title=title, main_start=main_start, cut_markers=markers)
 
 
-def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str]) -> tuple[list[str], int]:
-    """Drop lines matching any cut pattern, keeping the title index pointing at the title."""
+def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str], controls: set[int] | None = None
+                        ) -> tuple[list[str], int, set[int]]:
+    """Drop lines matching any cut pattern, keeping the title index (and control lines) in step."""
+    controls = controls or set()
     if not patterns:
-        return lines, main_start
+        return lines, main_start, controls
     compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
-    kept, new_start = [], 0
+    kept, new_start, kept_controls = [], 0, set()
     for index, line in enumerate(lines):
         if index == main_start:
             new_start = len(kept)
         if any(pattern.search(line) for pattern in compiled):
             continue
+        if index in controls:
+            kept_controls.add(len(kept))
         kept.append(line)
-    return kept, min(new_start, max(len(kept) - 1, 0))
+    return kept, min(new_start, max(len(kept) - 1, 0)), kept_controls
 
 
 def _cut_after_lines(lines: list[str], main_start: int, markers: list[str]) -> tuple[list[str], list[str]]:
@@ -276,5 +382,3 @@ def _cut_after_lines(lines: list[str], main_start: int, markers: list[str]) -> t
     return lines, []
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())

@@ -12,7 +12,9 @@ Order of trust:
    phrases ("notify me when available", "email when in stock"). Wait-list phrases count only
    without an add-to-cart on the page: a back-in-stock form can sit on an in-stock page.
    Long lines are skipped: a shipping policy saying "if an item is out of stock..." is not
-   this product's status. Without any of these, "In Stock" or a bare "Add to Cart" line
+   this product's status, and so are the lines of controls (variant swatches, option lists,
+   reviews, questions): "Tube of 20 - Out of stock" on a pack-size option says nothing about
+   the coin's own buy button. Without any of these, "In Stock" or a bare "Add to Cart" line
    (markdown) is the evidence for in stock.
 """
 
@@ -25,6 +27,7 @@ import lxml.html
 
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
+from staktrakr.extract.text import visible_text
 
 OUT_OF_STOCK_PHRASES = (
     "out of stock", "sold out", "currently unavailable", "temporarily unavailable", "not in stock",
@@ -66,13 +69,13 @@ def in_stock_for(state: str | None, rules: VendorRules) -> bool | None:
 
 def button_reading(tree: lxml.html.HtmlElement) -> StockReading | None:
     """What the first purchase button after the title says, or None when there is none."""
-    title = next((h for h in tree.iter("h1") if h.text_content().strip()), None)
+    title = next((h for h in tree.iter("h1") if visible_text(h)), None)
     order = {element: index for index, element in enumerate(tree.iter())} if title is not None else {}
     title_position = order.get(title, -1)
     for button in tree.xpath(BUTTON_XPATH):
         if order and order.get(button, -1) < title_position:
             continue
-        label = " ".join((button.text_content() or button.get("value") or "").split()).lower()
+        label = (visible_text(button) or " ".join((button.get("value") or "").split())).lower()
         if not label:
             label = " ".join((button.get("value") or button.get("aria-label") or "").split()).lower()
         if any(phrase in label for phrase in PREORDER_PHRASES):
@@ -95,13 +98,14 @@ def _disabled(button: lxml.html.HtmlElement) -> bool:
     )
 
 
-def phrase_reading(lines: list[str], button: StockReading | None) -> StockReading | None:
-    """Stock phrases on the short lines of the product region; None when none is found."""
+def phrase_reading(lines: list[str], button: StockReading | None,
+                   control_lines: frozenset[int] = frozenset()) -> StockReading | None:
+    """Stock phrases on the short lines of the product region (not controls); None when none is found."""
     cart_on_page = (button is not None and button.state == "in_stock") or any(
         phrase in line.lower() for line in lines for phrase in CART_PHRASES if len(line) <= STOCK_LINE_MAX_CHARS
     )
-    for line in lines:
-        if len(line) > STOCK_LINE_MAX_CHARS:
+    for index, line in enumerate(lines):
+        if len(line) > STOCK_LINE_MAX_CHARS or index in control_lines:
             continue
         lowered = line.lower()
         if _has_phrase(lowered, OUT_OF_STOCK_PHRASES):
@@ -112,8 +116,10 @@ def phrase_reading(lines: list[str], button: StockReading | None) -> StockReadin
             return StockReading("preorder", evidence(line))
         if not cart_on_page and _has_phrase(lowered, WAIT_LIST_PHRASES):
             return StockReading("out_of_stock", evidence(line))
-    for line in lines:
+    for index, line in enumerate(lines):
         lowered = line.lower()
+        if index in control_lines:
+            continue
         if len(line) <= STOCK_LINE_MAX_CHARS and (_has_phrase(lowered, IN_STOCK_PHRASES) or lowered in CART_PHRASES):
             return StockReading("in_stock", evidence(line))
     return None
@@ -131,6 +137,7 @@ def read_stock(
     structured_evidence: str | None,
     tree: lxml.html.HtmlElement | None,
     lines: list[str],
+    control_lines: frozenset[int] = frozenset(),
 ) -> StockReading:
     """The page's stock state by the order of trust in the module docstring."""
     if structured_state is not None:
@@ -138,7 +145,7 @@ def read_stock(
     button = button_reading(tree) if tree is not None else None
     if button is not None and button.state != "in_stock":
         return button
-    phrases = phrase_reading(lines, button)
+    phrases = phrase_reading(lines, button, control_lines)
     if button is not None and button.state == "in_stock":
         if phrases is not None and phrases.state in ("preorder", "backorder"):
             return phrases

@@ -10,6 +10,11 @@ Column choice: the header naming the earliest keyword of `rules.price_columns` a
 `rules.avoid_columns`. With no payment headers, the first price column not under an avoided
 header (dealers put check/wire first). Only the first grid on the page counts: a second
 table may be another product's, so its price is never a substitute.
+
+A grid gives readings: the chosen cell (role CHECK_WIRE under a preferred payment header,
+UNIT in an unlabelled first column), then every other price cell of the grid (CARD under an
+avoided header, OTHER_CELL for other tiers and columns), so the decision can tell that a
+structured price is really the card column or a larger tier.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from dataclasses import dataclass
 import lxml.html
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.money import Candidate, evidence, find_amounts, is_money_only
+from staktrakr.extract.money import evidence, find_amounts, is_money_only
+from staktrakr.extract.readings import Locus, Reading, Role
+from staktrakr.extract.text import visible_text
 
 TIER_RANGE = re.compile(
     r"^(?:qty\.?|quantity|buy)?\s*:?\s*\(?\s*(\d{1,5})\s*(?:-|–|—|to)\s*(?:\d{1,5}|\+|∞)\s*\)?"
@@ -71,13 +78,20 @@ def is_payment_header(header: str, rules: VendorRules) -> bool:
     return any(word in lowered for word in (*rules.price_columns, *rules.avoid_columns))
 
 
-def read_grid(rows: list[list[str]], rules: VendorRules, rule: str) -> Candidate | None:
-    """The first-tier, preferred-column price of one grid of cell texts, or None if it is no tier grid."""
+def read_grid(rows: list[list[str]], rules: VendorRules, rule: str, group: str = "") -> list[Reading]:
+    """Readings of one grid of cell texts (the chosen first-tier cell first), or [] if it is no tier grid."""
     rows = [[" ".join(cell.split()) for cell in row] for row in rows if any(cell.strip() for cell in row)]
-    return _tiers_as_rows(rows, rules, rule) or _tiers_as_columns(rows, rules, rule)
+    return _tiers_as_rows(rows, rules, rule, group) or _tiers_as_columns(rows, rules, rule, group)
 
 
-def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str) -> Candidate | None:
+def _reading(amount_text: str, role: Role, rule: str, shown: str, group: str) -> Reading | None:
+    amounts = find_amounts(amount_text, include_foreign=True)
+    if not amounts:
+        return None
+    return Reading(amounts[0].value, amounts[0].currency, role, Locus.MAIN, rule, evidence(shown), group)
+
+
+def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str, group: str) -> list[Reading]:
     header: list[str] | None = None
     tier_rows: list[tuple[Tier, list[str]]] = []
     for row in rows:
@@ -88,69 +102,99 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str) -> Cand
         elif not tier_rows and not any(find_amounts(cell) for cell in row):
             header = row
     if not tier_rows:
-        return None
+        return []
     tier, row = min(tier_rows, key=lambda item: item[0].lowest_quantity)
     price_cells = [index for index in range(1, len(row)) if find_amounts(row[index])]
-    labelled: dict[int, str] = {}
-    if header is not None:
-        offset = len(row) - len(header)  # a header without the quantity cell is shifted by one
-        labelled = {index: header[index - offset] for index in price_cells if 0 <= index - offset < len(header)}
+    offset = len(row) - len(header) if header is not None else 0  # a header without the quantity cell
+
+    def label(index: int) -> str | None:
+        return header[index - offset] if header is not None and 0 <= index - offset < len(header) else None
+
+    labelled = {index: text for index in price_cells if (text := label(index)) is not None}
     ranked = [(rank, index) for index, text in labelled.items() if (rank := column_rank(text, rules)) is not None]
     if ranked:
-        chosen = min(ranked)[1]
+        chosen, role = min(ranked)[1], Role.CHECK_WIRE
     else:
         avoided = {index for index, text in labelled.items() if is_payment_header(text, rules)}
         chosen = next((index for index in price_cells if index not in avoided), None)
+        role = Role.UNIT
         if chosen is None:
-            return None
-    price = find_amounts(row[chosen])[0].value
+            return []
     column = labelled.get(chosen, "first price column")
-    return Candidate(price, rule, evidence(f"{row[0]} | {column}: {row[chosen]}"))
+    first = _reading(row[chosen], role, rule, f"{row[0]} | {column}: {row[chosen]}", group)
+    if first is None:
+        return []
+    others = []
+    for _, other_row in tier_rows:
+        for index in range(1, len(other_row)):
+            if other_row is row and index == chosen:
+                continue
+            text = label(index) or ""
+            other_role = Role.CARD if column_rank(text, rules) is None and is_payment_header(text, rules) \
+                else Role.OTHER_CELL
+            found = _reading(other_row[index], other_role, rule, f"{other_row[0]} | {text}: {other_row[index]}", group)
+            if found is not None:
+                others.append(found)
+    return [first, *others]
 
 
-def _tiers_as_columns(rows: list[list[str]], rules: VendorRules, rule: str) -> Candidate | None:
+def _tiers_as_columns(rows: list[list[str]], rules: VendorRules, rule: str, group: str) -> list[Reading]:
     for header_index, header in enumerate(rows):
         tiers = {index: parse_tier(cell) for index, cell in enumerate(header)}
         tiers = {index: tier for index, tier in tiers.items() if tier is not None}
         if not tiers:
             continue
         first_column = min(tiers, key=lambda index: (tiers[index].lowest_quantity, index))
-        payment_rows = [row for row in rows[header_index + 1 :] if row and is_payment_header(row[0], rules)]
+        body = rows[header_index + 1 :]
+        payment_rows = [row for row in body if row and is_payment_header(row[0], rules)]
         ranked = [(column_rank(row[0], rules), position, row) for position, row in enumerate(payment_rows)]
         ranked = [item for item in ranked if item[0] is not None]
         if ranked:
-            row = min(ranked, key=lambda item: (item[0], item[1]))[2]
+            row, role = min(ranked, key=lambda item: (item[0], item[1]))[2], Role.CHECK_WIRE
         elif not payment_rows:
-            row = next((r for r in rows[header_index + 1 :] if any(find_amounts(c) for c in r)), None)
-            if row is None:
-                return None
+            found_row = next((r for r in body if any(find_amounts(c) for c in r)), None)
+            if found_row is None:
+                return []
+            row, role = found_row, Role.UNIT
         else:
-            return None
+            return []
         offset = len(row) - len(header)
         index = first_column + offset
         if not 0 <= index < len(row) or not find_amounts(row[index]):
-            return None
-        price = find_amounts(row[index])[0].value
-        return Candidate(price, rule, evidence(f"{header[first_column]} | {row[0]}: {row[index]}"))
-    return None
+            return []
+        first = _reading(row[index], role, rule, f"{header[first_column]} | {row[0]}: {row[index]}", group)
+        if first is None:
+            return []
+        others = []
+        for other_row in body:
+            other_role = Role.CARD if column_rank(other_row[0], rules) is None and \
+                is_payment_header(other_row[0], rules) else Role.OTHER_CELL
+            for cell_index, cell in enumerate(other_row[1:], start=1):
+                if other_row is row and cell_index == index:
+                    continue
+                found = _reading(cell, other_role, rule, f"{other_row[0]}: {cell}", group)
+                if found is not None:
+                    others.append(found)
+        return [first, *others]
+    return []
 
 
 # Sources -------------------------------------------------------------------------------------
 
 
-def html_table_candidate(tree: lxml.html.HtmlElement, rules: VendorRules) -> Candidate | None:
+def html_table_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list[Reading]:
     """The first HTML table on the (cut) page that reads as a tier grid."""
-    for table in tree.iter("table"):
+    for number, table in enumerate(tree.iter("table")):
         rows = []
         for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
-            rows.append([cell.text_content() for cell in row.xpath("./th | ./td")])
-        found = read_grid(rows, rules, "table")
-        if found is not None:
+            rows.append([visible_text(cell) for cell in row.xpath("./th | ./td")])
+        found = read_grid(rows, rules, "table", f"table#{number}")
+        if found:
             return found
-    return None
+    return []
 
 
-def markdown_table_candidate(lines: list[str], rules: VendorRules) -> Candidate | None:
+def markdown_table_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
     """The first markdown pipe table in `lines` that reads as a tier grid."""
     block: list[list[str]] = []
     for line in [*lines, ""]:
@@ -160,14 +204,14 @@ def markdown_table_candidate(lines: list[str], rules: VendorRules) -> Candidate 
                 block.append(cells)
             continue
         if block:
-            found = read_grid(block, rules, "table")
-            if found is not None:
+            found = read_grid(block, rules, "table", "table#md")
+            if found:
                 return found
             block = []
-    return None
+    return []
 
 
-def flat_tier_candidate(lines: list[str], rules: VendorRules) -> Candidate | None:
+def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_text") -> list[Reading]:
     """A tier grid flattened to lines: payment headers, then a tier line, then one price per column."""
     for index, line in enumerate(lines):
         if len(line) > 40 or column_rank(line, rules) is None or find_amounts(line):
@@ -202,8 +246,15 @@ def flat_tier_candidate(lines: list[str], rules: VendorRules) -> Candidate | Non
             price = prices[0]
         else:
             continue
-        return Candidate(price, "tier_text", evidence(f"{headers[position]} / {tier_line} {tail}"))
-    return None
+        shown = evidence(f"{headers[position]} / {tier_line} {tail}")
+        first = Reading(price, None, Role.CHECK_WIRE, Locus.MAIN, "tier_text", shown, group)
+        others = [
+            Reading(other, None, Role.CARD if column_rank(headers[i], rules) is None else Role.OTHER_CELL,
+                    Locus.MAIN, "tier_text", shown, group)
+            for i, other in enumerate(prices) if i != position and i < len(headers)
+        ]
+        return [first, *others]
+    return []
 
 
 def _line_tier(line: str) -> Tier | None:
