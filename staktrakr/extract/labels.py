@@ -166,26 +166,29 @@ def prose_readings(lines: list[str], title_index: int | None, rules: VendorRules
             line = lines[index]
             if len(line) > LABEL_LINE_MAX_CHARS:
                 continue
-            lowered = line.lower()
-            line_role = _line_role(lowered, lines, index, rules)
+            line_role = _line_role(line.lower(), lines, index, rules)
             amounts = find_amounts(line, include_struck=True, include_foreign=True)
-            for amount, role in zip(amounts, roles_in(line, amounts)):
-                final = role or line_role or Role.UNIT
+            for position, (amount, role) in enumerate(zip(amounts, roles_in(line, amounts))):
+                before = line[amounts[position - 1].end if position else 0 : amount.start].lower()
+                final = role or line_role or _words_role(before) or Role.UNIT
                 found.append(Reading(amount.value, amount.currency, final, Locus.MAIN, "prose",
                                      evidence(line.replace("~~", "")), f"prose#{index}"))
     return found
 
 
 def _line_role(lowered: str, lines: list[str], index: int, rules: VendorRules) -> Role | None:
-    """A role for every amount of a line whose words make it a promotion, a bulk price, ..."""
+    """BULK for every amount of a line a bulk label introduces ("As low as", same or previous line)."""
     if _is_bulk(lowered, rules):
         return Role.BULK
     if index > 0 and _is_bulk(lines[index - 1].lower(), rules) and not find_amounts(lines[index - 1]):
         return Role.BULK  # "As Low As" on one line, its amount on the next
-    word = next((word for word in NOT_A_PRICE_WORDS if word in lowered), None)
-    if word is None:
-        return None
-    return NOT_A_PRICE_ROLES.get(word, Role.SAVINGS)
+    return None
+
+
+def _words_role(before: str) -> Role | None:
+    """The role the promotional words in front of an amount give it ("Free shipping on orders over $X")."""
+    word = next((word for word in NOT_A_PRICE_WORDS if word in before), None)
+    return None if word is None else NOT_A_PRICE_ROLES.get(word, Role.SAVINGS)
 
 
 def prose_choice(readings: list[Reading], band: Band) -> tuple[Reading | None, str]:

@@ -45,6 +45,8 @@ OTHER_REGION_WORDS = (
     (Locus.OVERLAY, re.compile(r"(?:^|[\s_-])(?:modal|popup|mini-?cart|cart-drawer|newsletter)(?:$|[\s_-])",
                                re.IGNORECASE)),
 )
+# Candidates for `other_region` (cheap XPath, no string functions) before tag/role/word checks.
+OTHER_REGION_XPATH = " | ".join([f"//{tag}" for tag in OTHER_REGION_TAGS] + ["//*[@role] | //*[@class] | //*[@id]"])
 # Stock words inside these say nothing about the product's own buy button: variant swatches,
 # option lists, reviews, questions.
 CONTROL_TAGS = frozenset({"option", "select", "datalist"})
@@ -134,7 +136,7 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
         _drop(element)
     title = _first_h1(root)
     cut: list[tuple[Locus, lxml.html.HtmlElement]] = [
-        (locus, element) for element in root.iter() if (locus := other_region(element)) is not None
+        (locus, element) for element in root.xpath(OTHER_REGION_XPATH) if (locus := other_region(element)) is not None
     ]
     for selector in rules.cut_selectors:
         try:
@@ -180,7 +182,8 @@ def is_control(element: lxml.html.HtmlElement) -> bool:
 
 def _mark_controls(root: lxml.html.HtmlElement) -> None:
     """Put CONTROL_MARK on every line of text inside a control (outermost controls only)."""
-    controls = [element for element in root.iter() if isinstance(element.tag, str) and is_control(element)]
+    candidates = root.xpath("//option | //select | //datalist | //*[@itemprop] | //*[@class] | //*[@id]")
+    controls = [element for element in candidates if is_control(element)]
     marked: set[lxml.html.HtmlElement] = set()
     for control in controls:
         if any(ancestor in marked for ancestor in control.iterancestors()):

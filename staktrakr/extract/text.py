@@ -53,9 +53,14 @@ def is_struck(element: lxml.html.HtmlElement) -> bool:
     return bool(STRUCK_CLASS.search(names)) and not element.xpath(".//button | .//input")
 
 
+# Elements that may show a struck price (cheap XPath, no string functions) before `is_struck` confirms them.
+STRUCK_CANDIDATES_XPATH = "//s | //del | //strike | //*[@style] | //*[@data-price-type] | //*[@class]"
+
+
 def mark_tree(root: lxml.html.HtmlElement) -> None:
     """Annotate `root` in place: line breaks at blocks, boundary markers at inline elements,
     "~~" around struck prices, cents in superscript joined to their dollars."""
+    struck = {element for element in root.xpath(STRUCK_CANDIDATES_XPATH) if is_struck(element)}
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -72,7 +77,7 @@ def mark_tree(root: lxml.html.HtmlElement) -> None:
         else:
             element.text = BOUNDARY + (element.text or "")
             element.tail = BOUNDARY + (element.tail or "")
-        if is_struck(element):
+        if element in struck:
             element.text = STRUCK_MARK + element.text
             element.tail = STRUCK_MARK + element.tail
 

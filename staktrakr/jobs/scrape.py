@@ -234,6 +234,7 @@ def evidence_json(outcome: TargetOutcome) -> str:
     """How the price was read (rule, matched text, fetcher, final URL), or why there is none."""
     if outcome.ok:
         data: dict[str, Any] = {"rule": outcome.rule, "text": (outcome.evidence_text or "")[:300],
+                                "decision": (outcome.decision or "")[:300],
                                 "fetcher": outcome.fetcher, "url": outcome.final_url}
     else:
         data = {"reason": outcome.reason, "fetcher": outcome.fetcher, "url": outcome.url}

@@ -54,6 +54,8 @@ class TargetOutcome:
     confidence: int | None = None
     elapsed_ms: int = 0
     attempts: list[Attempt] = field(default_factory=list)
+    decision: str | None = None       # why this number (or why none): the extraction's decision line
+    readings: list[dict[str, Any]] = field(default_factory=list)  # every price reading of the page read last
 
     @property
     def ok(self) -> bool:
@@ -137,6 +139,8 @@ def _record(outcome: TargetOutcome, result: FetchResult, finding: Finding | None
                                     read_page=result.ok, status=result.status, elapsed_ms=result.elapsed_ms))
     if finding is not None and finding.in_stock is False:
         outcome.in_stock = False
+    if finding is not None and (finding.ok or not outcome.readings):
+        outcome.decision, outcome.readings = finding.decision, list(finding.readings)
 
 
 def _explain_failure(outcome: TargetOutcome) -> None:
