@@ -38,7 +38,8 @@ class VendorRules(BaseModel):
     cut_selectors: list[str] = Field(default_factory=list)
     cut_patterns: list[str] = Field(default_factory=list)
     price_columns: list[str] = Field(default_factory=lambda: ["check", "wire", "ach", "cash", "bitcoin"])
-    avoid_columns: list[str] = Field(default_factory=lambda: ["card", "credit", "paypal"])
+    avoid_columns: list[str] = Field(
+        default_factory=lambda: ["card", "credit", "paypal", "visa", "mastercard", "amex", "discover", "debit"])
     bulk_labels: list[str] = Field(default_factory=lambda: ["as low as"])
 
     @field_validator("fetchers")

@@ -32,7 +32,13 @@ from staktrakr.extract.regions import HtmlPage, TextView, markdown_view, prepare
 from staktrakr.extract.sanity import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
-from staktrakr.extract.tables import flat_tier_readings, html_table_readings, markdown_table_readings
+from staktrakr.extract.tables import (
+    div_grid_readings,
+    flat_tier_readings,
+    html_table_readings,
+    markdown_table_readings,
+    payment_line_readings,
+)
 from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce
 
 __all__ = ["Finding", "PageContent", "extract_offer"]
@@ -112,15 +118,17 @@ def _readings(html_page: HtmlPage | None, md_view: TextView | None, views: list[
         if meta is not None:
             own_scopes.append(meta)
             readings += meta.readings
-        readings += html_table_readings(html_page.tree, rules)
+        readings += html_table_readings(html_page.tree, rules) or div_grid_readings(html_page.tree, rules)
     if md_view is not None:
         readings += markdown_table_readings(md_view.main_lines, rules)
     for view in views:
-        readings += flat_tier_readings(view.main_lines, rules, f"tier_text@{view.source}")
-        readings += label_readings(view.main_lines, rules, f"label@{view.source}")
-        readings += bulk_readings(view.main_lines, rules)
+        main_lines = view.price_lines[view.main_start :]
+        readings += flat_tier_readings(main_lines, rules, f"tier_text@{view.source}")
+        readings += label_readings(main_lines, rules, f"label@{view.source}")
+        readings += payment_line_readings(main_lines, rules)
+        readings += bulk_readings(main_lines, rules)
     for view in views:
-        readings += prose_readings(view.lines, view.main_start if view.title else None, rules)
+        readings += prose_readings(view.price_lines, view.main_start if view.title else None, rules)
     readings += _elsewhere(html_page, views)
     return readings, own_scopes, notes
 

@@ -28,7 +28,7 @@ from staktrakr.extract.readings import STRUCTURED_RULES, Locus, Reading, Role
 from staktrakr.extract.sanity import Band
 
 # Trust order of the readers when trusted readings agree (the first names the rule).
-RULE_TRUST = {"jsonld": 0, "microdata": 1, "rdfa": 1, "table": 2, "tier_text": 3, "label": 4}
+RULE_TRUST = {"jsonld": 0, "microdata": 1, "rdfa": 1, "table": 2, "grid": 3, "tier_text": 3, "label": 4}
 ROLE_TRUST = {Role.CHECK_WIRE: 0, Role.SALE: 1, Role.UNIT: 2, Role.REGULAR: 3}
 # Readings whose amount, when a candidate repeats it, explains that candidate away.
 EXPLAINING_ROLES = {
@@ -99,28 +99,51 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) 
             if reading.role is Role.REGULAR:
                 judge(reading, "regular price; a sale price is shown")
         trusted = [r for r in trusted if r.role is not Role.REGULAR]
+    explained = _explain_away(trusted, main, judge)
+    trusted = [r for r in trusted if r.cents not in explained]
     if trusted:
-        return _finish(_agree(trusted, main, judge, decision), readings, verdicts, notes)
-    meta = [r for r in in_band if r.rule == "meta"]
+        return _finish(_agree(trusted, explained, judge, decision), readings, verdicts, notes)
+    meta = [r for r in in_band if r.rule == "meta" and _explainer(r.cents, [r], main) is None]
     if meta:
         decision.chosen = meta[0]
         decision.summary = f"meta {meta[0].amount:,.2f}: no structured, table or labelled price on the page"
         return _finish(decision, readings, verdicts, notes)
-    if out_of_band:
+    if out_of_band and not explained:
         decision.rejected = min(out_of_band, key=_trust)
         decision.failure = "out_of_band"
         return _finish(decision, readings, verdicts, notes)
-    prose = [r for r in main if r.rule == "prose"]
+    prose = [r for r in main if r.rule == "prose" and r.cents not in explained]
     chosen, note = prose_choice(prose, band)
     if chosen is not None:
         decision.chosen = chosen
         decision.summary = f"prose {chosen.amount:,.2f}: the one plausible amount near the title or buy button"
+        if explained:
+            decision.summary += "; " + "; ".join(f"{r.describe()} equals {_why(r)}" for r in explained.values())
     else:
         for reading in prose:
             if reading.role is Role.UNIT and reading.is_dollars:
                 judge(reading, "outside band" if not band.contains(reading.amount) else "one of several amounts")
         decision.detail = note
     return _finish(decision, readings, verdicts, notes)
+
+
+def _explain_away(trusted: list[Reading], main: list[Reading], judge) -> dict[int, Reading]:  # type: ignore[no-untyped-def]
+    """Amounts of trusted readings that another reading says are something else (a was price, the
+    card column, another tier, a bulk price): {cents: the explaining reading}. A labelled
+    check/wire price is never explained away."""
+    explained: dict[int, Reading] = {}
+    for cents in {reading.cents for reading in trusted}:
+        explainer = _explainer(cents, trusted, main)
+        if explainer is not None:
+            explained[cents] = explainer
+    for reading in trusted:
+        if reading.cents in explained:
+            judge(reading, f"equals {_why(explained[reading.cents])} ({explained[reading.cents].evidence})")
+    return explained
+
+
+def _why(explainer: Reading) -> str:
+    return EXPLAINING_ROLES.get(explainer.role, explainer.role.value)
 
 
 def _page_not_in_dollars(candidates: list[Reading], foreign: list[Reading]) -> bool:
@@ -135,18 +158,9 @@ def _trust(reading: Reading) -> tuple[int, int]:
     return (RULE_TRUST.get(reading.rule, 9), ROLE_TRUST.get(reading.role, 9))
 
 
-def _agree(trusted: list[Reading], main: list[Reading], judge, decision: Decision) -> Decision:  # type: ignore[no-untyped-def]
-    """One amount among the trusted readings, explaining away those another reading accounts for."""
+def _agree(trusted: list[Reading], explained: dict[int, Reading], judge, decision: Decision) -> Decision:  # type: ignore[no-untyped-def]
+    """One amount among the trusted readings left, or a conflict naming the two most trusted."""
     amounts = {reading.cents for reading in trusted}
-    explanations: dict[int, Reading] = {}
-    if len(amounts) > 1:
-        for cents in amounts:
-            explainer = _explainer(cents, trusted, main)
-            if explainer is not None:
-                explanations[cents] = explainer
-        remaining = amounts - set(explanations)
-        if len(remaining) == 1:
-            amounts = remaining
     if len(amounts) > 1:
         first, second = sorted({min((r for r in trusted if r.cents == c), key=_trust) for c in amounts},
                                key=_trust)[:2]
@@ -157,26 +171,19 @@ def _agree(trusted: list[Reading], main: list[Reading], judge, decision: Decisio
                            f"{second.describe()} ({second.evidence})")
         return decision
     cents = next(iter(amounts))
-    chosen = min((r for r in trusted if r.cents == cents), key=_trust)
+    chosen = min(trusted, key=_trust)
     decision.chosen = chosen
-    reasons = []
     for reading in trusted:
-        if reading is chosen:
-            continue
-        if reading.cents == cents:
+        if reading is not chosen:
             judge(reading, "agrees")
-        else:
-            explainer = explanations[reading.cents]
-            why = EXPLAINING_ROLES.get(explainer.role, explainer.role.value)
-            judge(reading, f"equals {why} ({explainer.evidence})")
-            reasons.append(f"{reading.describe()} equals {why}")
-    agreeing = sorted({r.rule for r in trusted if r.cents == cents and r is not chosen})
+    agreeing = sorted({r.rule for r in trusted if r is not chosen})
     summary = f"{chosen.describe()}"
     if agreeing:
         summary += f", agreed by {', '.join(agreeing)}"
-    if reasons:
-        summary += f"; {'; '.join(reasons)}"
+    for explainer in explained.values():
+        summary += f"; {explainer.amount:,.2f} elsewhere equals {_why(explainer)}"
     decision.summary = summary
+    assert chosen.cents == cents
     return decision
 
 

@@ -32,13 +32,15 @@ PRICE_LABELS = (
                            r"^sale\s*:?$", re.IGNORECASE)),
     (Role.REGULAR, re.compile(r"\bregular\s+price\b\s*:?", re.IGNORECASE)),
     (Role.UNIT, re.compile(r"\b(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.UNIT, re.compile(r"\bprice\s*:|^price$", re.IGNORECASE)),
+    (Role.UNIT, re.compile(r"\bprice\s*:|^price$|\bprice\s*(?=(?:US)?\$)", re.IGNORECASE)),
 )
 # Labels of other numbers, read for the record and to explain structured prices.
 OTHER_LABELS = (
     (Role.CARD, re.compile(r"\b(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
     (Role.WAS, re.compile(r"\b(?:compare at|compare-at|was|list|retail|original)\s+price\b\s*:?|"
                           r"\b(?:msrp|was|rrp)\s*:", re.IGNORECASE)),
+    (Role.BID, re.compile(r"\b(?:buy ?back|we buy|sell(?: to us)?|bid)\s+price\b\s*:?|\bwe buy(?: at)?\s*:?",
+                          re.IGNORECASE)),
 )
 # Lines with these words are promotions or other numbers: their amounts are not the unit price.
 NOT_A_PRICE_WORDS = (
@@ -57,7 +59,8 @@ NOT_A_PRICE_ROLES = {
     "loyalty": Role.REWARD,
 }
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
-LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit")
+LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit",
+                       "buyback", "buy back", "we buy", "sell", "bid", "list", "retail", "original", "total", "unit")
 LABEL_CONTEXT_CHARS = 25
 # A price label sits on a short line; long lines are descriptions (and cost time on huge pages).
 LABEL_LINE_MAX_CHARS = 300
@@ -91,7 +94,7 @@ def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -
 
 def _may_hold_label(line: str) -> bool:
     lowered = line.lower()
-    return any(word in lowered for word in ("price", "now", "sale", "msrp", "was", "rrp"))
+    return any(word in lowered for word in ("price", "now", "sale", "msrp", "was", "rrp", "we buy"))
 
 
 def _is_unit_of_measure(line: str, match: re.Match[str]) -> bool:

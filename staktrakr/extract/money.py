@@ -64,6 +64,8 @@ CONTEXT_AFTER_CHARS = 24
 CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] = (
     (Role.WAS, re.compile(r"\b(?:was|msrp|m\.s\.r\.p\.?|rrp|srp|list price|retail(?: price)?|compare(?: at|-at)?"
                           r"(?: price)?|original(?: price)?|reg\.)\s*:?\s*$", re.I), None),
+    (Role.BULK, re.compile(r"(?:\b\d{1,5}\s*(?:\+|or more\b|and up\b|and over\b)|\bbuy \d{1,5}\b)[^$]{0,12}$", re.I),
+     re.compile(r"^\s*(?:each )?(?:for|when you buy|on orders of) \d{1,5}\s*(?:\+|or more)", re.I)),
     (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I), re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
     (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?) (?:of |over |above |"
                                 r"from |exceeding |at least )?\$?$|\b(?:over|above) $", re.I),

@@ -60,7 +60,7 @@ class Locus(str, Enum):
 
 
 STRUCTURED_RULES = frozenset({"jsonld", "microdata", "rdfa"})
-TABLE_RULES = frozenset({"table", "tier_text"})
+TABLE_RULES = frozenset({"table", "grid", "tier_text"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ class Reading:
     amount:   the number as shown (currency units, not cents)
     currency: ISO 4217 code when the page says which ("USD", "CAD", ...); None for a bare "$"
     role, locus: see Role and Locus
-    rule:     the reader: "jsonld", "microdata", "rdfa", "meta", "table", "tier_text", "label",
+    rule:     the reader: "jsonld", "microdata", "rdfa", "meta", "table", "grid" (a pricing grid of
+              divs), "tier_text" (a grid flattened to lines), "label",
               "prose", "text" (amounts seen outside the product region, for the record)
     evidence: the text it was read from (short)
     group:    readings of one source that belong together (e.g. "table#0": one pricing table)

@@ -81,6 +81,14 @@ class TextView:
     def main_lines(self) -> list[str]:
         return self.lines[self.main_start :]
 
+    @property
+    def price_lines(self) -> list[str]:
+        """All lines with the lines of controls (variant lists, reviews, questions) blanked:
+        "Bought at $30.78 last year" in a review is no price of this product."""
+        if not self.control_lines:
+            return self.lines
+        return ["" if index in self.control_lines else line for index, line in enumerate(self.lines)]
+
 
 @dataclass
 class JsonLdBlock:

@@ -7,9 +7,10 @@ A page often carries structured data for OTHER products too (related items, a si
 same way for all of them:
 - a scope is the page's own when its URL is the page's, it holds the product title (H1), or
   its name matches the title or the coin's name (shared words over all words >= OWN_NAME_FIT);
-- it is another product's when it names a fractional weight for a full-ounce coin, sat in a
-  cut region (and is not the page's own by the rule above: JSON-LD scripts often sit at the
-  end of the body), or has a name that matches neither (< OTHER_NAME_FIT);
+- it is another product's when it names a fractional weight for a full-ounce coin, names a URL
+  that is not this page's (unless its name is the page's title), sat in a cut region (unless
+  its name is the page's title: JSON-LD scripts often sit at the end of the body), or has a
+  name that matches neither (< OTHER_NAME_FIT);
 - among the candidates the best ranked wins (outside cut regions, URL, title, name fit, after
   the title, first);
   two candidates that rank the same and disagree on the price are not guessed between.
@@ -52,6 +53,7 @@ AVAILABILITY_STATES = {
 NOT_ASKING_PRICE_TYPES = ("strikethrough", "listprice", "msrp", "srp", "invoiceprice", "minimumadvertised")
 NAME_STOPWORDS = frozenset({"oz", "coin", "coins", "the", "of", "random", "year", "bu", "troy", "a", "and", "1"})
 OWN_NAME_FIT = 0.5
+EXACT_NAME_FIT = 0.99
 OTHER_NAME_FIT = 0.34
 
 
@@ -180,10 +182,15 @@ def _scope_kind(scope: ProductScope, coin: Coin, page_url: str, title: str | Non
     if scope.name and names_fraction_of_full_ounce(scope.name, coin.weight_oz):
         return "other"
     fit = name_fit(scope.name, coin.name, title)
-    if url_match or scope.holds_title or fit >= OWN_NAME_FIT:
+    titled = title is not None and name_fit(scope.name, title) >= EXACT_NAME_FIT
+    if url_match or scope.holds_title:
         return "own"
+    if scope.urls and not titled:
+        return "other"  # it names its own page, which is not this one, and not this page's title
     if scope.in_cut_region:
-        return "other"
+        return "own" if titled else "other"
+    if fit >= OWN_NAME_FIT:
+        return "own"
     if scope.name and fit < OTHER_NAME_FIT:
         return "other"
     if scope.before_title and not scope.name:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import lxml.html
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.money import evidence, find_amounts, is_money_only
+from staktrakr.extract.money import context_role, evidence, find_amounts, is_money_only
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.text import visible_text
 
@@ -194,6 +194,24 @@ def html_table_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list
     return []
 
 
+# Elements whose children are all rows of two or more cells: a pricing grid built from divs or lists.
+DIV_GRID_XPATH = "//*[not(self::table or self::tbody or self::thead or self::tr)][count(*) >= 2][not(*[count(*) < 2])]"
+DIV_GRID_MAX_ROWS = 40
+
+
+def div_grid_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list[Reading]:
+    """The first grid of rows and cells that is not a <table> (div or list markup) and reads as a tier grid."""
+    for number, grid in enumerate(tree.xpath(DIV_GRID_XPATH)):
+        children = list(grid)
+        if len(children) > DIV_GRID_MAX_ROWS or len({len(row) for row in children}) > 2:
+            continue
+        rows = [[visible_text(cell) for cell in row] for row in children]
+        found = read_grid(rows, rules, "grid", f"grid#{number}")
+        if found:
+            return found
+    return []
+
+
 def markdown_table_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
     """The first markdown pipe table in `lines` that reads as a tier grid."""
     block: list[list[str]] = []
@@ -242,7 +260,7 @@ def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
         position = best[1]
         if len(prices) == len(headers):
             price = prices[position]
-        elif position == 0:
+        elif position == 0 and not _unknown_column_before(lines, start):
             price = prices[0]
         else:
             continue
@@ -255,6 +273,46 @@ def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
         ]
         return [first, *others]
     return []
+
+
+PAYMENT_LABEL_MAX_CHARS = 30
+
+
+def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
+    """One price per payment method on its own line ("Check/Wire: $86.39", "Card/PayPal: $89.85",
+    or the label on one line and the amount on the next): a one-tier grid written as lines."""
+    found = []
+    for index, line in enumerate(lines):
+        amounts = find_amounts(line, include_foreign=True)
+        label, amount, shown = line, None, line
+        if amounts:
+            label, amount = line[: amounts[0].start], amounts[0]
+        elif index + 1 < len(lines) and is_money_only(lines[index + 1]):
+            following = find_amounts(lines[index + 1], include_foreign=True)
+            amount, shown = (following[0] if following else None), f"{line} {lines[index + 1]}"
+        label = label.strip(" :-|\t").strip()
+        if amount is None or not label or len(label) > PAYMENT_LABEL_MAX_CHARS or not is_payment_header(label, rules):
+            continue
+        if amounts and context_role(line, amount) is not None:
+            continue
+        role = Role.CHECK_WIRE if column_rank(label, rules) is not None else Role.CARD
+        found.append(Reading(amount.value, amount.currency, role, Locus.MAIN, "label", evidence(shown), "payment"))
+    checks = [reading for reading in found if reading.role is Role.CHECK_WIRE]
+    if len({reading.cents for reading in checks}) > 1:  # several check/wire lines: tiers or products, not one
+        found = [reading if reading.role is not Role.CHECK_WIRE else
+                 Reading(reading.amount, reading.currency, Role.OTHER_CELL, Locus.MAIN, "label", reading.evidence,
+                         "payment") for reading in found]
+    return found
+
+
+def _unknown_column_before(lines: list[str], start: int) -> bool:
+    """A short label line right before the first known header may be a column we do not know
+    ("Visa/MC"): then the prices cannot be matched to the headers by position."""
+    if start == 0:
+        return False
+    line = lines[start - 1]
+    return (len(line) <= PAYMENT_LABEL_MAX_CHARS and not find_amounts(line) and parse_tier(line) is None
+            and not QUANTITY_HEADER.search(line))
 
 
 def _line_tier(line: str) -> Tier | None:
