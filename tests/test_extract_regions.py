@@ -87,8 +87,9 @@ def test_related_carousel_prices_are_not_the_price():
       </body></html>"""
     cut = read(html, rules=VendorRules(cut_after=["Similar Products You May Like"]))
     assert (cut.price, cut.failure) == (None, "no_price")
-    uncut = read(html)
-    assert uncut.price == 92.10  # proves the cut is what keeps the carousel out
+    uncut = read(html)  # without the cut, the card's line is a name with an amount, not a price standing alone
+    assert (uncut.price, uncut.failure) == (None, "no_price")
+    assert [r["verdict"] for r in uncut.readings if r["amount"] == 92.10] == ["not a unit price (mention)"]
 
 
 # Wrong product --------------------------------------------------------------------------------

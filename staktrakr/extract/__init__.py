@@ -22,11 +22,17 @@ from __future__ import annotations
 
 from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract.base import Finding, PageContent
-from staktrakr.extract.decide import Decision, decide
+from staktrakr.extract.decide import Decision, PageFacts, decide
 from staktrakr.extract.jsonld import jsonld_scopes
-from staktrakr.extract.labels import bulk_readings, label_readings, prose_readings
+from staktrakr.extract.labels import (
+    bulk_readings,
+    card_price_statements,
+    check_discount_statement,
+    label_readings,
+    prose_readings,
+)
 from staktrakr.extract.microdata import html_scopes
-from staktrakr.extract.money import evidence, find_amounts, roles_in
+from staktrakr.extract.money import evidence, find_amounts, roles_in, stated_currency
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import HtmlPage, TextView, markdown_view, prepare_html
 from staktrakr.extract.sanity import Band, price_band
@@ -39,7 +45,7 @@ from staktrakr.extract.tables import (
     markdown_table_readings,
     payment_line_readings,
 )
-from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce
+from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce, other_weight
 
 __all__ = ["Finding", "PageContent", "extract_offer"]
 
@@ -56,7 +62,7 @@ def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_pe
     html_page = prepare_html(page.html, rules) if page.html else None
     md_view = markdown_view(page.markdown, rules) if page.markdown else None
     views = [view for view in (html_page.view if html_page else None, md_view) if view is not None and view.lines]
-    scopes = _structured_scopes(html_page, coin, page.url, rules)
+    scopes = _structured_scopes(html_page, rules, band)
     if not views and not any(scope.readings or scope.availability for scope in scopes):
         return Finding(failure="no_price", detail="page is empty (no visible text)")
     wrong = _wrong_product(coin, views, scopes, html_page)
@@ -64,7 +70,7 @@ def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_pe
         return wrong
 
     readings, own_scopes, notes = _readings(html_page, md_view, views, scopes, coin, page.url, rules)
-    decision = decide(readings, band, notes)
+    decision = decide(readings, band, notes, _page_facts(html_page, views, rules))
     stock = _stock(own_scopes, html_page, views)
     in_stock = in_stock_for(stock.state, rules)
     recorded = [reading.to_json() for reading in decision.readings]
@@ -83,12 +89,11 @@ def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_pe
     )
 
 
-def _structured_scopes(html_page: HtmlPage | None, coin: Coin, url: str, rules: VendorRules
-                       ) -> list[ProductScope]:
+def _structured_scopes(html_page: HtmlPage | None, rules: VendorRules, band: Band) -> list[ProductScope]:
     if html_page is None:
         return []
     title = _title_element(html_page)
-    return [*jsonld_scopes(html_page.jsonld, rules), *html_scopes(html_page.tree, title)]
+    return [*jsonld_scopes(html_page.jsonld, rules, band), *html_scopes(html_page.tree, title)]
 
 
 def _title_element(html_page: HtmlPage):  # type: ignore[no-untyped-def]
@@ -127,10 +132,21 @@ def _readings(html_page: HtmlPage | None, md_view: TextView | None, views: list[
         readings += label_readings(main_lines, rules, f"label@{view.source}")
         readings += payment_line_readings(main_lines, rules)
         readings += bulk_readings(main_lines, rules)
+        readings += card_price_statements(main_lines)
     for view in views:
         readings += prose_readings(view.price_lines, view.main_start if view.title else None, rules)
     readings += _elsewhere(html_page, views)
     return readings, own_scopes, notes
+
+
+def _page_facts(html_page: HtmlPage | None, views: list[TextView], rules: VendorRules) -> PageFacts:
+    currency = html_page.currency_choice if html_page is not None else None
+    card_only = None
+    for view in views:
+        main_lines = view.price_lines[view.main_start :]
+        currency = currency or stated_currency(main_lines)
+        card_only = card_only or check_discount_statement(main_lines, rules)
+    return PageFacts(currency=currency, card_only=card_only)
 
 
 def _elsewhere(html_page: HtmlPage | None, views: list[TextView]) -> list[Reading]:
@@ -162,10 +178,15 @@ def _wrong_product(
         titles.append(named[0])
     if html_page is not None and html_page.head_title:
         titles.append(html_page.head_title)
-    if not titles or not names_fraction_of_full_ounce(titles[0], coin.weight_oz):
+    if not titles:
         return None
-    fraction = fractional_weight(titles[0])
-    named_weight = fraction[1] if fraction else "a fraction"
+    if names_fraction_of_full_ounce(titles[0], coin.weight_oz):
+        fraction = fractional_weight(titles[0])
+        named_weight = fraction[1] if fraction else "a fraction"
+    else:
+        named_weight = other_weight(titles[0], coin.weight_oz)  # type: ignore[assignment]
+        if named_weight is None:
+            return None
     return Finding(
         failure="wrong_product",
         rule="title",

@@ -35,7 +35,7 @@ EXPLAINING_ROLES = {
     Role.WAS: "a was/list price", Role.CARD: "the card price", Role.OTHER_CELL: "another tier or column",
     Role.BULK: "a bulk price", Role.THRESHOLD: "an order threshold", Role.SHIPPING: "a shipping cost",
     Role.SAVINGS: "a saving", Role.PREMIUM: "a premium", Role.TOTAL: "a total", Role.SPOT: "a spot quote",
-    Role.PER_MEASURE: "a per-measure price", Role.PACK: "a pack price", Role.REGULAR: "the regular price",
+    Role.PACK: "a pack price", Role.REGULAR: "the regular price", Role.BID: "the dealer's buy price",
 }
 RECORDED_READINGS_MAX = 40
 
@@ -58,7 +58,22 @@ class Decision:
     readings: list[Reading] = field(default_factory=list)
 
 
-def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) -> Decision:
+@dataclass(frozen=True)
+class PageFacts:
+    """What the page says about all its prices, beside the readings.
+
+    currency:  (ISO code, the text saying so) when the page states its prices' currency
+               ("All prices in Canadian dollars", a currency selector set to CAD)
+    card_only: the line saying check/wire costs less ("Save 4% paying by check"), when the page
+               has one: unlabelled prices are then card prices
+    """
+
+    currency: tuple[str, str] | None = None
+    card_only: str | None = None
+
+
+def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
+           facts: PageFacts = PageFacts()) -> Decision:
     """Pick the unit price from `readings` by the rules in the module docstring (USD, one unit)."""
     verdicts: dict[int, str] = {}
 
@@ -75,12 +90,14 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) 
     priced = [r for r in main if r.role.may_be_unit_price]
     candidates = [r for r in priced if r.rule != "prose"]
     foreign = [r for r in priced if not r.is_dollars]
-    if foreign and _page_not_in_dollars(priced, foreign):
+    stated = facts.currency if facts.currency is not None and facts.currency[0] != "USD" else None
+    if (foreign and _page_not_in_dollars(priced, foreign)) or (
+            stated is not None and priced and not any(r.currency == "USD" for r in priced)):
         for reading in main:
             judge(reading, "not US dollars" if not reading.is_dollars else "currency unclear on this page")
-        shown = foreign[0]
+        code, shown = (foreign[0].currency, foreign[0].evidence) if foreign else stated  # type: ignore[misc]
         decision.failure = "wrong_currency"
-        decision.detail = f"the product is priced in {shown.currency} ({shown.evidence}), not US dollars"
+        decision.detail = f"the product is priced in {code} ({shown}), not US dollars"
         return _finish(decision, readings, verdicts, notes)
     for reading in main:
         if not reading.is_dollars:
@@ -93,8 +110,14 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) 
         (in_band if band.contains(reading.amount) else out_of_band).append(reading)
     for reading in out_of_band:
         judge(reading, f"outside band {band.describe()}")
+    if facts.card_only and not any(r.role is Role.CHECK_WIRE for r in in_band):
+        for reading in in_band:
+            judge(reading, "a card price: the page says check/wire costs less")
+        decision.failure = "no_price"
+        decision.detail = f"only card prices are shown ({facts.card_only}); no check/wire price"
+        return _finish(decision, readings, verdicts, notes)
     trusted = [r for r in in_band if r.rule in RULE_TRUST]
-    if any(r.role is Role.SALE for r in trusted):
+    if any(r.role is Role.SALE and band.contains(r.amount) for r in main):  # a sale in any currency
         for reading in trusted:
             if reading.role is Role.REGULAR:
                 judge(reading, "regular price; a sale price is shown")
@@ -103,8 +126,19 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) 
     trusted = [r for r in trusted if r.cents not in explained]
     if trusted:
         return _finish(_agree(trusted, explained, judge, decision), readings, verdicts, notes)
+    said_otherwise = {r.cents for r in main if r.rule != "prose" and r.role in EXPLAINING_ROLES
+                      and r.role is not Role.REGULAR}
+    prose = [r for r in main if r.rule == "prose" and r.cents not in explained and r.cents not in said_otherwise]
     meta = [r for r in in_band if r.rule == "meta" and _explainer(r.cents, [r], main) is None]
     if meta:
+        shown, _ = prose_choice(prose, band)
+        if shown is not None and shown.cents != meta[0].cents:
+            judge(meta[0], "disagrees with the price shown on the page")
+            judge(shown, "disagrees with the product meta tag")
+            decision.failure = "conflicting_prices"
+            decision.detail = (f"the meta tag says {meta[0].amount:,.2f} ({meta[0].evidence}) but the page shows "
+                               f"{shown.amount:,.2f} ({shown.evidence})")
+            return _finish(decision, readings, verdicts, notes)
         decision.chosen = meta[0]
         decision.summary = f"meta {meta[0].amount:,.2f}: no structured, table or labelled price on the page"
         return _finish(decision, readings, verdicts, notes)
@@ -112,7 +146,6 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None) 
         decision.rejected = min(out_of_band, key=_trust)
         decision.failure = "out_of_band"
         return _finish(decision, readings, verdicts, notes)
-    prose = [r for r in main if r.rule == "prose" and r.cents not in explained]
     chosen, note = prose_choice(prose, band)
     if chosen is not None:
         decision.chosen = chosen
@@ -176,7 +209,7 @@ def _agree(trusted: list[Reading], explained: dict[int, Reading], judge, decisio
     for reading in trusted:
         if reading is not chosen:
             judge(reading, "agrees")
-    agreeing = sorted({r.rule for r in trusted if r is not chosen})
+    agreeing = sorted({r.describe() for r in trusted if r is not chosen and r.describe() != chosen.describe()})
     summary = f"{chosen.describe()}"
     if agreeing:
         summary += f", agreed by {', '.join(agreeing)}"
@@ -202,15 +235,25 @@ def _explainer(cents: int, trusted: list[Reading], main: list[Reading]) -> Readi
     return None
 
 
+def _default_verdict(reading: Reading, chosen: Reading | None) -> str:
+    """A verdict for a reading no rule spoke of: why it did not matter."""
+    if chosen is not None and reading.cents == chosen.cents:
+        return "agrees"
+    if chosen is not None:
+        return f"not used: {chosen.rule} decided"
+    return "not decisive"
+
+
 def _finish(decision: Decision, readings: list[Reading], verdicts: dict[int, str], notes: list[str] | None) -> Decision:
     judged = []
+    chosen = decision.chosen
     for reading in readings:
-        if reading is decision.chosen:
+        if reading is chosen:
             judged.append(reading.judged("chosen"))
         elif reading is decision.rejected:
             judged.append(reading.judged(verdicts.get(id(reading), "rejected")))
         else:
-            judged.append(reading.judged(verdicts.get(id(reading), "")))
+            judged.append(reading.judged(verdicts.get(id(reading)) or _default_verdict(reading, chosen)))
     judged.sort(key=lambda r: (r.verdict != "chosen", r.locus is not Locus.MAIN, not r.role.may_be_unit_price))
     decision.readings = judged[:RECORDED_READINGS_MAX]
     if notes:

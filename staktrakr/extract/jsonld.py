@@ -5,8 +5,9 @@ ItemLists (those are listings of other products). Which one is the page's own is
 `structured.choose_scope`, like every structured reader.
 
 Offers of one product: AggregateOffer `lowPrice` counts only when it is the single price (no
-`highPrice`, or the same); a real range is a bulk/variant spread ("as low as"), not the unit
-price, so it gives no price (its availability still counts). Several Offers: the one for the
+`highPrice`, or the same, and no `offerCount` above one); a real range is a bulk/variant spread
+("as low as"), not the unit price, so it gives no price (its availability still counts).
+Several Offers: the one for the
 smallest quantity, preferring check/wire payment; if they still disagree the product is
 ambiguous. An Offer without `price` takes its `priceSpecification` entry that is not a
 strikethrough/list/MSRP price (schema.org PriceTypeEnumeration).
@@ -21,6 +22,7 @@ from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import JsonLdBlock
+from staktrakr.extract.sanity import Band
 from staktrakr.extract.structured import (
     ProductScope,
     availability_state,
@@ -32,19 +34,21 @@ from staktrakr.extract.structured import (
 PRODUCT_TYPES = frozenset({"product", "individualproduct", "productmodel", "productgroup"})
 
 
-def jsonld_scopes(blocks: list[JsonLdBlock], rules: VendorRules) -> list[ProductScope]:
-    """Every product the page's JSON-LD describes, with its offers read as readings."""
+def jsonld_scopes(blocks: list[JsonLdBlock], rules: VendorRules, band: Band | None = None) -> list[ProductScope]:
+    """Every product the page's JSON-LD describes, with its offers read as readings. With a band,
+    offers priced outside it (a tube, a box, a cents figure) are not candidates for the unit price."""
     scopes = []
     for block_index, block in enumerate(blocks):
         data = _load_json(block.text)
         if data is None:
             continue
         for product in _products(data):
-            scopes.append(_scope(product, block.in_cut_region, len(scopes), block_index, rules))
+            scopes.append(_scope(product, block.in_cut_region, len(scopes), block_index, rules, band))
     return scopes
 
 
-def _scope(product: dict[str, Any], in_cut: bool, position: int, block_index: int, rules: VendorRules) -> ProductScope:
+def _scope(product: dict[str, Any], in_cut: bool, position: int, block_index: int, rules: VendorRules,
+           band: Band | None) -> ProductScope:
     name = product.get("name") if isinstance(product.get("name"), str) else None
     offers = list(_offers(product.get("offers")))
     urls = [url for url in [product.get("url")] + [offer.get("url") for offer in offers] if isinstance(url, str)]
@@ -65,14 +69,17 @@ def _scope(product: dict[str, Any], in_cut: bool, position: int, block_index: in
     )
     if not priced:
         return scope
-    best_key = min(_preference(offer, rules) for offer, _ in priced)
-    best = [(offer, reading) for offer, reading in priced if _preference(offer, rules) == best_key]
+    plausible = [(offer, reading) for offer, reading in priced if band is None or band.contains(reading.amount)]
+    best_key = min(_preference(offer, rules) for offer, _ in plausible or priced)
+    best = [(offer, reading) for offer, reading in plausible or priced if _preference(offer, rules) == best_key]
+    states = [state for offer, _ in best if (state := availability_state(offer.get("availability")))]
     if len({reading.cents for _, reading in best}) > 1:
         scope.ambiguous = f"{len(best)} offers with different prices"
+        scope.availability = states[0] if len(set(states)) == 1 else None
     else:
-        offer, reading = best[0]
-        scope.availability = availability_state(offer.get("availability")) or scope.availability
-        scope.readings.insert(0, reading)
+        # Offers of one price (years, finishes): buyable when any of them is.
+        scope.availability = "in_stock" if "in_stock" in states else (states[0] if states else scope.availability)
+        scope.readings.insert(0, best[0][1])
     for offer, reading in priced:
         if (offer, reading) not in best:
             role = Role.CARD if _payment_rank(offer, rules) == 2 else Role.BULK
@@ -135,10 +142,14 @@ def _offer_prices(offer: dict[str, Any]) -> Iterator[tuple[float, str | None, Ro
     currency = currency_code(offer.get("priceCurrency"))
     if "aggregateoffer" in _types(offer):
         low, high = number(offer.get("lowPrice")), number(offer.get("highPrice"))
-        if low is not None and (high is None or abs(high - low) < 0.005):
+        count = number(offer.get("offerCount"))
+        single = (high is None and (count is None or count <= 1)) or (high is not None and low is not None
+                                                                       and abs(high - low) < 0.005)
+        if low is not None and single:
             yield low, currency, Role.UNIT, f"lowPrice {low:.2f} {currency or ''}".strip()
         elif low is not None:
-            yield low, currency, Role.BULK, f"lowPrice {low:.2f} of a range to {high:.2f}"
+            top = f"{high:.2f}" if high is not None else f"{count:g} offers"
+            yield low, currency, Role.BULK, f"lowPrice {low:.2f} of a range to {top}"
         elif (price := number(offer.get("price"))) is not None:
             yield price, currency, Role.UNIT, f"price {price:.2f} {currency or ''}".strip()
         return

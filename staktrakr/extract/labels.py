@@ -22,23 +22,29 @@ from __future__ import annotations
 import re
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.money import evidence, find_amounts, is_money_only, roles_in
+from staktrakr.extract.money import Amount, context_role, evidence, find_amounts, is_money_only, roles_in
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.sanity import Band
 
 # (role, pattern) in preference order; each label contributes its first occurrence.
+# Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b.
 PRICE_LABELS = (
-    (Role.SALE, re.compile(r"\b(?:sale|special|discounted|now)\s+price\b\s*:?|(?<!buy )\bnow\s*:?\s*(?=(?:US)?\$)|"
-                           r"^sale\s*:?$", re.IGNORECASE)),
-    (Role.REGULAR, re.compile(r"\bregular\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.UNIT, re.compile(r"\b(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.UNIT, re.compile(r"\bprice\s*:|^price$|\bprice\s*(?=(?:US)?\$)", re.IGNORECASE)),
+    (Role.SALE, re.compile(r"(?<![A-Za-z])(?:sale|special|discounted|now|today'?s|current)\s+price\b(?:\s+is)?\s*:?"
+                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)|^sale\s*:?$", re.IGNORECASE)),
+    (Role.REGULAR, re.compile(r"(?<![A-Za-z])regular\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(r"(?<![A-Za-z])(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(r"(?<![A-Za-z])price\s*:|^price$|(?<![A-Za-z])price\s*(?=(?:US)?\$)", re.IGNORECASE)),
 )
+# Words that make "... price" another label's ("Regular price", "Unit price"): not a plain "Price".
+PLAIN_PRICE_OWNERS = ("sale", "special", "discounted", "now", "today", "regular", "our", "your", "unit", "issue",
+                      "list", "retail", "original", "compare", "card", "credit", "paypal", "spot", "bundle")
 # Labels of other numbers, read for the record and to explain structured prices.
 OTHER_LABELS = (
-    (Role.CARD, re.compile(r"\b(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.WAS, re.compile(r"\b(?:compare at|compare-at|was|list|retail|original)\s+price\b\s*:?|"
-                          r"\b(?:msrp|was|rrp)\s*:", re.IGNORECASE)),
+    (Role.CARD, re.compile(r"(?<![A-Za-z])(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.WAS, re.compile(r"(?<![A-Za-z])(?:compare at|compare-at|was|list|retail|original|issue)\s+price\b"
+                          r"(?:\s+was)?\s*:?|"
+                          r"(?<![A-Za-z])(?:msrp|was|rrp)\s*:|^(?:~~)?\s*(?:was|msrp|rrp|reg\.?|list|retail|compare at)\s*:?\s*(?:~~)?$",
+                          re.IGNORECASE)),
     (Role.BID, re.compile(r"\b(?:buy ?back|we buy|sell(?: to us)?|bid)\s+price\b\s*:?|\bwe buy(?: at)?\s*:?",
                           re.IGNORECASE)),
 )
@@ -60,13 +66,20 @@ NOT_A_PRICE_ROLES = {
 }
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
 LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit",
-                       "buyback", "buy back", "we buy", "sell", "bid", "list", "retail", "original", "total", "unit")
+                       "buyback", "buy back", "we buy", "sell", "bid", "list", "retail", "original", "total", "unit",
+                       "issue", "bundle", "set of", "pack", "tube", "roll", "box", "lot")
+# A label sits at the start of its line or right after the amount before it, not inside a sentence.
+LABEL_LEAD_MAX_CHARS = 30
+SENTENCE_END = re.compile(r"[.?!]\s")
 LABEL_CONTEXT_CHARS = 25
 # A price label sits on a short line; long lines are descriptions (and cost time on huge pages).
 LABEL_LINE_MAX_CHARS = 300
 PROSE_TITLE_WINDOW_LINES = 20
 PROSE_CART_WINDOW_LINES = 6
 CART_WORDS = ("add to cart", "add to bag", "buy now")
+PROSE_WORD_CHARS = 10
+CARD_STATEMENT = re.compile(r"\b(?:credit card|card|paypal)\s+(?:price|pricing)\b|\bprice (?:shown )?(?:is )?for "
+                            r"(?:credit )?card", re.IGNORECASE)
 
 
 def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -> list[Reading]:
@@ -76,14 +89,17 @@ def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -
     labelled = [
         index for index, line in enumerate(lines) if len(line) <= LABEL_LINE_MAX_CHARS and _may_hold_label(line)
     ]
+    plain = PRICE_LABELS[-1][1]
     for role, pattern in (*PRICE_LABELS, *OTHER_LABELS):
         for index in labelled:
             line = lines[index]
             match = pattern.search(line)
-            if match is None or _is_unit_of_measure(line, match):
+            if match is None or _is_unit_of_measure(line, match) or not _leads(line, match.start()):
                 continue
-            before = line[max(0, match.start() - LABEL_CONTEXT_CHARS) : match.start()].lower()
+            before = _lead(line, match.start())[-LABEL_CONTEXT_CHARS:].lower()
             if role.may_be_unit_price and (_is_bulk(before, rules) or any(w in before for w in LABEL_DISQUALIFIERS)):
+                continue
+            if pattern is plain and before.rstrip().endswith(PLAIN_PRICE_OWNERS):
                 continue
             reading = _amount_after(lines, index, match.end(), rules, role, group)
             if reading is not None:
@@ -92,9 +108,22 @@ def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -
     return found
 
 
+def _lead(line: str, start: int) -> str:
+    """The text before a label since the line's start or the amount before it."""
+    previous = find_amounts(line[:start], include_struck=True)
+    return line[previous[-1].end if previous else 0 : start]
+
+
+def _leads(line: str, start: int) -> bool:
+    """The label starts its line, or follows the previous amount closely, outside any sentence."""
+    lead = _lead(line, start)
+    return len(lead) <= LABEL_LEAD_MAX_CHARS and not SENTENCE_END.search(lead)
+
+
 def _may_hold_label(line: str) -> bool:
     lowered = line.lower()
-    return any(word in lowered for word in ("price", "now", "sale", "msrp", "was", "rrp", "we buy"))
+    return any(word in lowered for word in ("price", "now", "sale", "msrp", "was", "rrp", "we buy", "reg", "list",
+                                            "retail", "compare"))
 
 
 def _is_unit_of_measure(line: str, match: re.Match[str]) -> bool:
@@ -108,16 +137,23 @@ def _amount_after(lines: list[str], index: int, offset: int, rules: VendorRules,
     rest = lines[index][offset:]
     amounts = find_amounts(rest, include_struck=True, include_foreign=True)
     shown = lines[index]
+    context: Role | None = None
     if amounts:
-        if _is_bulk(rest[: amounts[0].start], rules):
-            return None
+        gap = rest[: amounts[0].start]
+        if _is_bulk(gap, rules) or re.search(r"\d", gap) or len(re.sub(r"[^A-Za-z]", "", gap)) > 12:
+            return None  # "Bundle price (3 coins): $X", "Price: as low as $X"
         amount = amounts[0]
+        next_start = amounts[1].start if len(amounts) > 1 else None
+        context = context_role(rest, amount, 0, next_start)
     elif not rest.strip() and index + 1 < len(lines) and is_money_only(lines[index + 1]):
-        amount = find_amounts(lines[index + 1], include_struck=True, include_foreign=True)[0]
+        following = find_amounts(lines[index + 1], include_struck=True, include_foreign=True)
+        if not following:
+            return None
+        amount = following[0]
         shown = f"{lines[index]} {lines[index + 1]}"
     else:
         return None
-    final_role = Role.WAS if amount.struck else role
+    final_role = Role.WAS if amount.struck else (context if context not in (None, Role.CONVERTED) else role)
     return Reading(amount.value, amount.currency, final_role, Locus.MAIN, "label",
                    evidence(shown.replace("~~", "")), group)
 
@@ -171,12 +207,52 @@ def prose_readings(lines: list[str], title_index: int | None, rules: VendorRules
                 continue
             line_role = _line_role(line.lower(), lines, index, rules)
             amounts = find_amounts(line, include_struck=True, include_foreign=True)
-            for position, (amount, role) in enumerate(zip(amounts, roles_in(line, amounts))):
+            words = _words_besides(line, amounts)
+            roles = roles_in(line, amounts)
+            if Role.CONVERTED in roles:  # "approx. €79,50 / £68.20": every other currency on the line too
+                roles = [Role.CONVERTED if not amount.is_dollars else role for amount, role in zip(amounts, roles)]
+            for position, (amount, role) in enumerate(zip(amounts, roles)):
                 before = line[amounts[position - 1].end if position else 0 : amount.start].lower()
-                final = role or line_role or _words_role(before) or Role.UNIT
+                final = role or line_role or _words_role(before) or (Role.UNIT if words <= PROSE_WORD_CHARS
+                                                                     else Role.MENTION)
                 found.append(Reading(amount.value, amount.currency, final, Locus.MAIN, "prose",
                                      evidence(line.replace("~~", "")), f"prose#{index}"))
     return found
+
+
+def _words_besides(line: str, amounts: list[Amount]) -> int:
+    """How many letters a line holds besides its amounts: a price stands nearly alone on its line
+    ("$86.39", "$86.39 each", "Only $86.39!"); an amount inside a sentence is a mention."""
+    rest, last = [], 0
+    for amount in amounts:
+        rest.append(line[last : amount.start])
+        last = amount.end
+    rest.append(line[last:])
+    return len(re.sub(r"[^A-Za-z]", "", "".join(rest)))
+
+
+def card_price_statements(lines: list[str]) -> list[Reading]:
+    """A price line followed by a line saying it is the card price ("$89.85" / "Credit card price.")."""
+    found = []
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if len(line) <= 80 and CARD_STATEMENT.search(line) and not find_amounts(line) and is_money_only(lines[index - 1]):
+            amount = find_amounts(lines[index - 1], include_foreign=True)
+            if amount:
+                found.append(Reading(amount[0].value, amount[0].currency, Role.CARD, Locus.MAIN, "label",
+                                     evidence(f"{lines[index - 1]} {line}"), "card_statement"))
+    return found
+
+
+def check_discount_statement(lines: list[str], rules: VendorRules) -> str | None:
+    """A line saying paying by check/wire costs less ("Save 4% when paying by check or wire"): the
+    prices shown without a check/wire label are then card prices."""
+    methods = "|".join(re.escape(word) for word in rules.price_columns)
+    pattern = re.compile(
+        rf"\b(?:save|discount|\d+(?:\.\d+)?\s*%\s*(?:off|less))\b[^.]{{0,60}}?\b(?:{methods})"
+        rf"|\b(?:{methods})[^.]{{0,40}}?\b(?:save|discount|\d+(?:\.\d+)?\s*%\s*(?:off|less|discount))",
+        re.IGNORECASE)
+    return next((evidence(line) for line in lines if len(line) <= 160 and pattern.search(line)), None)
 
 
 def _line_role(lowered: str, lines: list[str], index: int, rules: VendorRules) -> Role | None:

@@ -18,6 +18,7 @@ import lxml.html
 from staktrakr.extract.money import evidence, find_amounts
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.structured import ProductScope, availability_state, currency_code, number
+from staktrakr.extract.stock import BUTTON_XPATH, CART_PHRASES
 from staktrakr.extract.text import visible_text
 
 SYNTAXES = (
@@ -33,6 +34,7 @@ def html_scopes(tree: lxml.html.HtmlElement, title: lxml.html.HtmlElement | None
     """Product scopes of both syntaxes in the (cut) page, with their price readings."""
     scopes: list[ProductScope] = []
     order: dict[lxml.html.HtmlElement, int] | None = None
+    landmarks: list[int] = []
     for rule, scope_xpath, attribute in SYNTAXES:
         type_attribute = "itemtype" if rule == "microdata" else "typeof"
         typed = [(element, element.get(type_attribute) or "") for element in tree.xpath(scope_xpath)]
@@ -44,9 +46,26 @@ def html_scopes(tree: lxml.html.HtmlElement, title: lxml.html.HtmlElement | None
             continue
         if order is None:
             order = {element: index for index, element in enumerate(tree.iter())}
+            landmarks = _landmarks_after_title(tree, title, order)
         for element in roots:
-            scopes.append(_scope(element, rule, attribute, set(roots), title, order, len(scopes)))
+            scope = _scope(element, rule, attribute, set(roots), title, order, len(scopes))
+            scope.apart_from_title = any(mark < order.get(element, 0) for mark in landmarks)
+            scopes.append(scope)
     return scopes
+
+
+def _landmarks_after_title(tree: lxml.html.HtmlElement, title: lxml.html.HtmlElement | None,
+                           order: dict[lxml.html.HtmlElement, int]) -> list[int]:
+    """Positions after the title that end its product's own area: other section headings and the
+    main buy button (whatever follows them with its own price is another product's)."""
+    if title is None:
+        return []
+    start = order.get(title, 0)
+    marks = [order[h] for h in tree.xpath("//h1 | //h2 | //h3 | //h4") if order.get(h, 0) > start
+             and visible_text(h)]
+    buttons = [order[b] for b in tree.xpath(BUTTON_XPATH) if order.get(b, 0) > start
+               and any(phrase in visible_text(b).lower() for phrase in CART_PHRASES)]
+    return sorted(marks[:1] + buttons[:1])
 
 
 def _scope(element: lxml.html.HtmlElement, rule: str, attribute: str, roots: set[lxml.html.HtmlElement],
@@ -66,7 +85,7 @@ def _scope(element: lxml.html.HtmlElement, rule: str, attribute: str, roots: set
     for node in props:
         if _prop(node, attribute) != "price":
             continue
-        reading = _price_reading(node, rule, currency, group)
+        reading = _price_reading(node, rule, currency, group, name)
         if reading is None:
             continue
         (asking if reading.role.may_be_unit_price else scope.readings).append(reading)
@@ -94,7 +113,8 @@ def _owner(node: lxml.html.HtmlElement, roots: set[lxml.html.HtmlElement]) -> lx
     return next((ancestor for ancestor in node.iterancestors() if ancestor in roots), None)
 
 
-def _price_reading(node: lxml.html.HtmlElement, rule: str, currency: str | None, group: str) -> Reading | None:
+def _price_reading(node: lxml.html.HtmlElement, rule: str, currency: str | None, group: str,
+                   name: str | None = None) -> Reading | None:
     """The amount a price property states: its visible money text, else its `content` attribute."""
     attribute_value = number(node.get("content")) if node.get("content") is not None else None
     shown = visible_text(node)
@@ -103,15 +123,17 @@ def _price_reading(node: lxml.html.HtmlElement, rule: str, currency: str | None,
         amount = amounts[0]
         role = Role.WAS if amount.struck else Role.UNIT
         text_currency = amount.currency or currency
+        label = f"{name}: " if name else ""
         if attribute_value is not None and abs(attribute_value - amount.value) >= 0.005:
-            note = f"{rule} price: text {shown} (content={node.get('content')} disagrees: the text counts)"
+            note = f"{label}{rule} price: text {shown} (content={node.get('content')} disagrees: the text counts)"
         else:
-            note = f"{rule} price {amount.value:.2f} {text_currency or ''}".strip()
+            note = f"{label}{rule} price {amount.value:.2f} {text_currency or ''}".strip()
         return Reading(amount.value, text_currency, role, Locus.MAIN, rule, evidence(note), group)
     if attribute_value is None:
         value = number(shown) if shown and not re.search(r"[A-Za-z]{4,}", shown) else None
         if value is None:
             return None
         attribute_value = value
+    label = f"{name}: " if name else ""
     return Reading(attribute_value, currency, Role.UNIT, Locus.MAIN, rule,
-                   evidence(f"{rule} price {attribute_value:.2f} {currency or ''}".strip()), group)
+                   evidence(f"{label}{rule} price {attribute_value:.2f} {currency or ''}".strip()), group)

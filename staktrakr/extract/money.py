@@ -29,9 +29,12 @@ STRUCK_MARK = "~~"
 
 # ISO codes by the prefix glued to "$".
 DOLLAR_PREFIXES = {
-    "US": "USD", "C": "CAD", "CA": "CAD", "CAN": "CAD", "A": "AUD", "AU": "AUD", "NZ": "NZD",
+    "US": "USD", "C": "CAD", "CA": "CAD", "CAN": "CAD", "CDN": "CAD", "A": "AUD", "AU": "AUD", "NZ": "NZD",
     "MX": "MXN", "HK": "HKD", "S": "SGD",
 }
+# Words after an amount that name its currency ("$118.40 Canadian dollars").
+CURRENCY_WORDS = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "mexican": "MXN", "hong kong": "HKD",
+                  "singapore": "SGD", "us": "USD", "u.s.": "USD", "american": "USD"}
 DOLLAR_CODES = ("USD", "CAD", "AUD", "NZD", "MXN", "HKD", "SGD")
 FOREIGN_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY"}
 FOREIGN_CODES = ("EUR", "GBP", "CHF", "JPY")
@@ -40,9 +43,16 @@ FOREIGN_CODES = ("EUR", "GBP", "CHF", "JPY")
 # must be well formed. The glued prefix may not follow a letter ("PLUS$5" is no US dollar).
 MONEY_PATTERN = re.compile(
     r"(?:\b(?P<code_before>" + "|".join(DOLLAR_CODES) + r")\s?)?"
-    r"(?:(?<![A-Za-z])(?P<prefix>US|CAN|CA|C|AU|A|NZ|MX|HK|S)(?=\$))?"
+    r"(?:(?<![A-Za-z])(?:(?P<prefix>US|CAN|CDN|CA|AU|NZ|MX|HK|C)\s?|(?P<glued>A|S))(?=\$))?"
     r"\$\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents>\.\d{1,2})?(?![\d,]*\d|\.\d)"
-    r"(?:\s?(?P<code_after>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\b)?"
+    r"(?:\s?\(?(?P<code_after>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\b\)?"
+    r"|\s(?P<word_after>Canadian|Australian|New Zealand|Mexican|Hong Kong|Singapore|US|U\.S\.|American)"
+    r"(?:\s+dollars?\b|(?=\s*(?:[.,;)]|$))))?"
+)
+# "USD 86.39", "86.39 USD": US dollars written with the code and no "$".
+USD_CODE_PATTERN = re.compile(
+    r"(?<![\w$])USD\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents>\.\d{1,2})?(?![\d,]*\d|\.\d)"
+    r"|(?<![\d,.$\w])(?P<whole2>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents2>\.\d{1,2})?\s?USD\b"
 )
 # "€86,39", "86,39 €", "£70.10", "EUR 86.39", "86.39 EUR": never dollars.
 FOREIGN_NUMBER = r"\d{1,3}(?:[.,\u00a0 ]\d{3})*(?:[.,]\d{1,2})?"
@@ -62,22 +72,29 @@ TICKER_LOOKBACK_CHARS = 30
 CONTEXT_BEFORE_CHARS = 32
 CONTEXT_AFTER_CHARS = 24
 CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] = (
-    (Role.WAS, re.compile(r"\b(?:was|msrp|m\.s\.r\.p\.?|rrp|srp|list price|retail(?: price)?|compare(?: at|-at)?"
-                          r"(?: price)?|original(?: price)?|reg\.)\s*:?\s*$", re.I), None),
-    (Role.BULK, re.compile(r"(?:\b\d{1,5}\s*(?:\+|or more\b|and up\b|and over\b)|\bbuy \d{1,5}\b)[^$]{0,12}$", re.I),
-     re.compile(r"^\s*(?:each )?(?:for|when you buy|on orders of) \d{1,5}\s*(?:\+|or more)", re.I)),
+    (Role.WAS, re.compile(r"\b(?:was|msrp|m\.s\.r\.p\.?|rrp|srp|list price|retail(?: price)?|compare(?: at|-at| to)?"
+                          r"(?: price)?|original(?: price)?|issue price|reg\.|last sold(?: for| at)?|sold for)"
+                          r"\s*:?\s*$", re.I), None),
+    (Role.CONVERTED, re.compile(r"(?:≈|~|\bapprox(?:\.|imately)?|\babout|\bequivalent(?: to)?|\bconverted(?: to)?)"
+                                r"\s*:?\s*\(?\s*$", re.I), re.compile(r"^\s*\(?\s*(?:approx|est\.|estimated)", re.I)),
+    (Role.BULK, re.compile(r"(?:\b\d{1,5}\s*(?:\+|or more\b|and up\b|and over\b)|\bbuy \d{1,5}\b)[^$]{0,30}$"
+                           r"|\b(?:from|starting(?: at)?|as low as)\s*:?\s*$", re.I),
+     re.compile(r"^\s*(?:each )?(?:for|when you buy|on orders of) \d{1,5}\s*(?:\+|or more)"
+                r"|^\s*\(?\s*(?:min\.?|minimum)\s*(?:qty|quantity|order|of)\b", re.I)),
     (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I), re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
-    (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?) (?:of |over |above |"
-                                r"from |exceeding |at least )?\$?$|\b(?:over|above) $", re.I),
+    (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?)\s*:?\s*(?:of |over |above |"
+                                r"from |exceeding |at least )?\$?$|\b(?:over|above|up to) $"
+                                r"|\bfree\b[^$]{0,20}\b(?:with|over|on|above)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:\+|or more\b|and (?:up|over|above)\b|minimum\b|to qualify\b|\S*\s*(?:ships?|shipping) free)",
                 re.I)),
     (Role.SHIPPING, re.compile(r"\b(?:shipping|delivery|postage|handling)(?: cost| fee| rate| from| only| just)?\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:shipping|flat rate|delivery)", re.I)),
     (Role.SAVINGS, re.compile(r"\b(?:save|savings|you save|discount|coupon|rebate)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
-    (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total|in (?:your )?(?:cart|basket|bag))\s*:?\s*$", re.I), None),
+    (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total|in (?:your )?(?:cart|basket|bag))\s*:?\s*$"
+                            r"|\b(?:cart|basket|bag)\s*(?:\(\d+\))?\s*:[^$]{0,20}$", re.I), None),
     (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
-    (Role.BID, re.compile(r"\b(?:we buy|sell to us|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
+    (Role.BID, re.compile(r"\b(?:we buy|we pay|sell to us|sell yours|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
     (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I), None),
     (Role.PER_MEASURE, re.compile(r"\bper (?:gram|ounce|oz)\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:/\s*(?:g|gram|oz|ozt|ounce)\b|per (?:gram|ounce|oz|troy))", re.I)),
@@ -127,7 +144,18 @@ def find_amounts(text: str, *, include_struck: bool = False, include_foreign: bo
             continue
         whole, cents = match.group("whole"), match.group("cents") or ""
         currency = _dollar_currency(match)
+        if currency is None and (labelled := CODE_IN_LABEL.search(text[max(0, match.start() - 16) : match.start()])):
+            currency = labelled.group("code")
         found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(), currency, struck))
+    if "USD" in text:
+        for match in USD_CODE_PATTERN.finditer(text):
+            struck = _inside(marks, match.start())
+            if struck and not include_struck:
+                continue
+            whole = match.group("whole") or match.group("whole2")
+            cents = match.group("cents") or match.group("cents2") or ""
+            found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(), "USD", struck))
+        found.sort(key=lambda amount: amount.start)
     if include_foreign and any(symbol in text for symbol in ("€", "£", "¥", "EUR", "GBP", "CHF", "JPY")):
         for match in FOREIGN_PATTERN.finditer(text):
             struck = _inside(marks, match.start())
@@ -141,10 +169,17 @@ def find_amounts(text: str, *, include_struck: bool = False, include_foreign: bo
     return found
 
 
+# "Price (CAD): $118.40": a code in the label just before an unmarked amount.
+CODE_IN_LABEL = re.compile(r"\((?P<code>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\)\s*:?\s*$")
+
+
 def _dollar_currency(match: re.Match[str]) -> str | None:
     codes = [match.group("code_before"), match.group("code_after")]
-    if match.group("prefix"):
-        codes.append(DOLLAR_PREFIXES[match.group("prefix")])
+    prefix = match.group("prefix") or match.group("glued")
+    if prefix:
+        codes.append(DOLLAR_PREFIXES[prefix])
+    if match.group("word_after"):
+        codes.append(CURRENCY_WORDS[match.group("word_after").lower()])
     named = [code for code in codes if code]
     if not named:
         return None
@@ -185,6 +220,37 @@ def roles_in(text: str, amounts: list[Amount]) -> list[Role | None]:
         next_start = amounts[index + 1].start if index + 1 < len(amounts) else None
         roles.append(context_role(text, amount, previous_end, next_start))
     return roles
+
+
+# "All prices in Canadian dollars", "Prices shown in AUD", a currency code alone on the line after a price.
+CURRENCY_NAMES = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "mexican": "MXN", "hong kong": "HKD",
+                  "singapore": "SGD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP", "us": "USD",
+                  "u.s.": "USD", "american": "USD", "united states": "USD"}
+CURRENCY_STATEMENT = re.compile(
+    r"\bprices?\s+(?:are\s+|is\s+)?(?:shown\s+|listed\s+|quoted\s+|displayed\s+|charged\s+)?in\s+"
+    r"(?:(?P<code>[A-Z]{3})\b|(?P<name>canadian|australian|new zealand|mexican|hong kong|singapore|us|u\.s\.|"
+    r"american|united states)\s+dollars?\b|(?P<other>euros?|pounds?)\b)",
+    re.IGNORECASE,
+)
+CODE_LINE = re.compile(r"^\(?(?P<code>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\)?$")
+
+
+def stated_currency(lines: list[str]) -> tuple[str, str] | None:
+    """(ISO code, the text saying so) when the page states the currency of its prices, else None."""
+    for index, line in enumerate(lines):
+        if len(line) > 300:
+            continue
+        match = CURRENCY_STATEMENT.search(line)
+        if match is not None:
+            code = match.group("code")
+            if code is None:
+                code = CURRENCY_NAMES.get((match.group("name") or match.group("other") or "").lower())
+            if code:
+                return code.upper(), evidence(line)
+        code_line = CODE_LINE.match(line)
+        if code_line is not None and index > 0 and is_money_only(lines[index - 1]):
+            return code_line.group("code"), evidence(f"{lines[index - 1]} {line}")
+    return None
 
 
 def is_money_only(text: str) -> bool:

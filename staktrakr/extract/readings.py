@@ -36,6 +36,8 @@ class Role(str, Enum):
     PER_MEASURE = "per_measure"  # a price per gram / per ounce of a bigger item
     PACK = "pack"                # a tube, roll or box price
     REWARD = "reward"            # loyalty points, cash back
+    CONVERTED = "converted"      # "≈ €79.50": a conversion shown for information
+    MENTION = "mention"          # an amount inside a sentence ("insured up to $5,000"), not shown as a price
 
     @property
     def may_be_unit_price(self) -> bool:

@@ -38,7 +38,9 @@ OTHER_REGION_ROLES = {"complementary": Locus.SIDEBAR, "navigation": Locus.NAVIGA
 OTHER_REGION_WORDS = (
     (Locus.OTHER_PRODUCT, re.compile(
         r"(?:^|[\s_-])(?:related|upsells?|up-sells?|cross-?sells?|recommend(?:ed|ations?)?|similar|recently|"
-        r"also|carousel|you-may|youmay|more-products|product-slider)(?:$|[\s_-])", re.IGNORECASE)),
+        r"also|carousel|you-may|youmay|more-products|product-slider|frequently|pairs)(?:$|[\s_-])"
+        r"|products?[-_]?(?:grid|list|listing|carousel|cards?)|collection[-_]?(?:grid|list)|productGrid"
+        r"|(?:^|\s)products(?:$|\s)", re.IGNORECASE)),
     (Locus.SIDEBAR, re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)),
     (Locus.TICKER, re.compile(r"(?:^|[\s_-])(?:ticker|spot-prices?|spotprices?|metal-prices?)(?:$|[\s_-])",
                               re.IGNORECASE)),
@@ -56,6 +58,8 @@ CONTROL_WORDS = re.compile(
 )
 CONTROL_MARK = "\ue002"  # private-use character: starts text that belongs to a control
 OTHER_TEXT_MAX_CHARS = 4_000
+# libxml2 drops what follows </body></html>; the parser closes both at the end anyway.
+CLOSING_BODY = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 # A cut_after marker must be a heading-like text, not a sentence that happens to mention it.
 MARKER_MAX_EXTRA_CHARS = 40
 TITLE_MARK = "\ue000"  # private-use character: never in real page text
@@ -109,15 +113,18 @@ class HtmlPage:
     view: TextView
     head_title: str | None
     cut_texts: list[tuple[Locus, str]] = field(default_factory=list)
+    currency_choice: tuple[str, str] | None = None  # (code, evidence) of a currency selector's choice
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
-    """Parse HTML leniently; None for an empty or unparseable document."""
+    """Parse HTML leniently (deep nesting and huge text nodes included; content after a stray
+    </body></html> kept); None for an empty or unparseable document."""
     if not html or not html.strip():
         return None
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+    source = CLOSING_BODY.sub("", html)
     try:
-        return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+        return lxml.html.document_fromstring(source.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
         return None
 
@@ -161,10 +168,26 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
     jsonld = [JsonLdBlock(text, not _attached(script, root)) for script, text in zip(scripts, script_texts)]
     for element in list(root.iter(*INVISIBLE_TAGS)):
         _drop(element)
+    currency_choice = _currency_choice(root)
     _mark_controls(root)
     view = _html_view(root, rules, title)
     view.cut_markers = markers
-    return HtmlPage(jsonld=jsonld, meta=meta, tree=root, view=view, head_title=head_title, cut_texts=cut_texts)
+    return HtmlPage(jsonld=jsonld, meta=meta, tree=root, view=view, head_title=head_title, cut_texts=cut_texts,
+                    currency_choice=currency_choice)
+
+
+def _currency_choice(root: lxml.html.HtmlElement) -> tuple[str, str] | None:
+    """The currency a selector (a <select> named or id'd "currency") has chosen, as an ISO code."""
+    for select in root.xpath("//select[@name or @id]"):
+        if "currency" not in f"{select.get('name') or ''} {select.get('id') or ''}".lower():
+            continue
+        chosen = select.xpath(".//option[@selected]")
+        if chosen:
+            shown = collapse(resolve(chosen[0].text_content()))
+            code = re.search(r"\b([A-Z]{3})\b", f"{chosen[0].get('value') or ''} {shown}")
+            if code:
+                return code.group(1), f"currency selector: {shown or code.group(1)}"
+    return None
 
 
 def other_region(element: lxml.html.HtmlElement) -> Locus | None:

@@ -1,8 +1,9 @@
 """Stock status: structured availability first, then the purchase button, then stock phrases.
 
 Order of trust:
-1. schema.org availability (JSON-LD, microdata, product meta) of the product read.
-2. The page's first purchase button after the title (HTML): a button reading "Sold Out" /
+1. schema.org availability (JSON-LD, microdata, product meta) of the product read, unless the
+   visible buy button says the product cannot be bought now (a stale "InStock" loses to it).
+2. The page's first purchase button after the title (HTML, not a variant swatch): a button reading "Sold Out" /
    "Notify Me" / "Pre-Order", or a disabled "Add to Cart", says not buyable; an enabled
    "Add to Cart" says buyable and outweighs out-of-stock phrases elsewhere (themes keep
    hidden-by-CSS "Sold out" badges on in-stock pages), but not pre-order/back-order phrases
@@ -27,6 +28,7 @@ import lxml.html
 
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
+from staktrakr.extract.regions import is_control
 from staktrakr.extract.text import visible_text
 
 OUT_OF_STOCK_PHRASES = (
@@ -38,7 +40,7 @@ WAIT_LIST_PHRASES = (
     "email when in stock", "email me when in stock", "email me when available", "email when available",
     "notify when available", "join the waitlist", "join waitlist",
 )
-BACKORDER_PHRASES = ("back order", "backorder", "back-order")
+BACKORDER_PHRASES = ("back order", "backorder", "back-order", "backordered", "back-ordered", "on backorder")
 PREORDER_PHRASES = ("pre-order", "preorder", "pre order", "presale", "pre-sale")
 IN_STOCK_PHRASES = ("in stock", "available now", "ready to ship", "ships today")
 CART_PHRASES = ("add to cart", "add to bag", "add to basket", "buy now")
@@ -46,8 +48,17 @@ NOTIFY_BUTTON_WORDS = ("notify me", "sold out", "out of stock", "unavailable", "
 STOCK_LINE_MAX_CHARS = 80
 BUTTON_XPATH = (
     "//button | //input[@type='submit' or @type='button'] "
-    "| //a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')]"
+    "| //a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')"
+    " or contains(@href, 'cart') or contains(@id, 'cart') or contains(@id, 'add')]"
 )
+# Words that make a stock phrase part of a policy, a review or a variant, not the product's status.
+NOT_STATUS_WORDS = frozenset(
+    "if items orders may will policy any all we you your our was were last everywhere got mine again hope "
+    "some these those other tube box roll option options size sizes variant".split()
+)
+STATUS_FILLER_MAX_WORDS = 4
+BUTTON_FILLER_MAX_WORDS = 8
+SHIPS_CLAUSE = re.compile(r"\b(?:ships?|shipping|expected|available|arrives?|releases?|est\.?|estimated|due)\b.*$")
 
 
 @dataclass(frozen=True)
@@ -75,12 +86,16 @@ def button_reading(tree: lxml.html.HtmlElement) -> StockReading | None:
     for button in tree.xpath(BUTTON_XPATH):
         if order and order.get(button, -1) < title_position:
             continue
+        if is_control(button) or any(is_control(ancestor) for ancestor in button.iterancestors()):
+            continue  # a variant swatch or option: its "Sold out" is that option's
         label = (visible_text(button) or " ".join((button.get("value") or "").split())).lower()
         if not label:
             label = " ".join((button.get("value") or button.get("aria-label") or "").split()).lower()
-        if any(phrase in label for phrase in PREORDER_PHRASES):
+        preorder = next((phrase for phrase in PREORDER_PHRASES if phrase in label), None)
+        if preorder is not None and _status(label, preorder, BUTTON_FILLER_MAX_WORDS):
             return StockReading("preorder", evidence(f"button: {label}"))
-        if any(word in label for word in NOTIFY_BUTTON_WORDS):
+        notify = next((word for word in NOTIFY_BUTTON_WORDS if word in label), None)
+        if notify is not None and "price" not in label and _status(label, notify, BUTTON_FILLER_MAX_WORDS):
             return StockReading("out_of_stock", evidence(f"button: {label}"))
         if any(phrase in label for phrase in CART_PHRASES):
             if _disabled(button):
@@ -108,28 +123,39 @@ def phrase_reading(lines: list[str], button: StockReading | None,
         if len(line) > STOCK_LINE_MAX_CHARS or index in control_lines:
             continue
         lowered = line.lower()
-        if _has_phrase(lowered, OUT_OF_STOCK_PHRASES):
-            return StockReading("out_of_stock", evidence(line))
-        if _has_phrase(lowered, BACKORDER_PHRASES):
-            return StockReading("backorder", evidence(line))
-        if _has_phrase(lowered, PREORDER_PHRASES):
-            return StockReading("preorder", evidence(line))
-        if not cart_on_page and _has_phrase(lowered, WAIT_LIST_PHRASES):
+        for state, phrases in (("out_of_stock", OUT_OF_STOCK_PHRASES), ("backorder", BACKORDER_PHRASES),
+                               ("preorder", PREORDER_PHRASES)):
+            phrase = _has_phrase(lowered, phrases)
+            if phrase is not None and _status(lowered, phrase):
+                return StockReading(state, evidence(line))
+        phrase = _has_phrase(lowered, WAIT_LIST_PHRASES)
+        if not cart_on_page and phrase is not None and _status(lowered, phrase):
             return StockReading("out_of_stock", evidence(line))
     for index, line in enumerate(lines):
         lowered = line.lower()
         if index in control_lines:
             continue
-        if len(line) <= STOCK_LINE_MAX_CHARS and (_has_phrase(lowered, IN_STOCK_PHRASES) or lowered in CART_PHRASES):
+        if len(line) <= STOCK_LINE_MAX_CHARS and (_has_phrase(lowered, IN_STOCK_PHRASES) is not None
+                                                  or lowered in CART_PHRASES):
             return StockReading("in_stock", evidence(line))
     return None
 
 
-def _has_phrase(lowered_line: str, phrases: tuple[str, ...]) -> bool:
-    return any(
-        phrase in lowered_line and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered_line)
-        for phrase in phrases
-    )
+def _has_phrase(lowered_line: str, phrases: tuple[str, ...]) -> str | None:
+    """The first of `phrases` standing as words in the line, or None."""
+    return next((phrase for phrase in phrases if phrase in lowered_line
+                 and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered_line)), None)
+
+
+def _status(lowered: str, phrase: str, max_words: int = STATUS_FILLER_MAX_WORDS) -> bool:
+    """The text is a stock status ("Sold out", "This item is currently out of stock", "Backordered -
+    ships in 3 weeks"), not a policy, a review or a variant naming the phrase ("If an item is on
+    backorder we will email you", "2024 (Out of stock)")."""
+    rest = SHIPS_CLAUSE.sub("", lowered.replace(phrase, " ", 1))
+    words = re.findall(r"[a-z0-9']+", rest)
+    if any(word in NOT_STATUS_WORDS or any(ch.isdigit() for ch in word) for word in words):
+        return False
+    return len(words) <= max_words
 
 
 def read_stock(
@@ -140,9 +166,11 @@ def read_stock(
     control_lines: frozenset[int] = frozenset(),
 ) -> StockReading:
     """The page's stock state by the order of trust in the module docstring."""
-    if structured_state is not None:
-        return StockReading(structured_state, structured_evidence)
     button = button_reading(tree) if tree is not None else None
+    if structured_state is not None:
+        if structured_state == "in_stock" and button is not None and button.state != "in_stock":
+            return button  # the visible buy button says it cannot be bought now: a stale "InStock" loses
+        return StockReading(structured_state, structured_evidence)
     if button is not None and button.state != "in_stock":
         return button
     phrases = phrase_reading(lines, button, control_lines)

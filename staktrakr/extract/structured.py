@@ -7,6 +7,8 @@ A page often carries structured data for OTHER products too (related items, a si
 same way for all of them:
 - a scope is the page's own when its URL is the page's, it holds the product title (H1), or
   its name matches the title or the coin's name (shared words over all words >= OWN_NAME_FIT);
+- an HTML scope under another section heading than the title, or after the main buy button, is
+  another product's unless its name is the page's title;
 - it is another product's when it names a fractional weight for a full-ounce coin, names a URL
   that is not this page's (unless its name is the page's title), sat in a cut region (unless
   its name is the page's title: JSON-LD scripts often sit at the end of the body), or has a
@@ -23,6 +25,7 @@ PriceTypeEnumeration).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +55,9 @@ AVAILABILITY_STATES = {
 # schema.org PriceTypeEnumeration members that are not the asking price.
 NOT_ASKING_PRICE_TYPES = ("strikethrough", "listprice", "msrp", "srp", "invoiceprice", "minimumadvertised")
 NAME_STOPWORDS = frozenset({"oz", "coin", "coins", "the", "of", "random", "year", "bu", "troy", "a", "and", "1"})
+# A price no dealer page states: larger is a misread (or an attack on the parser), never a price.
+MAX_PRICE_USD = 1e8
+MAX_PRICE_CHARS = 40
 OWN_NAME_FIT = 0.5
 EXACT_NAME_FIT = 0.99
 OTHER_NAME_FIT = 0.34
@@ -77,6 +83,8 @@ class ProductScope:
     holds_title: bool = False
     before_title: bool = False
     position: int = 0
+    # HTML scopes: another section heading, or the main buy button, stands between the title and it
+    apart_from_title: bool = False
 
     @property
     def asking(self) -> Reading | None:
@@ -107,20 +115,25 @@ def number(value: Any) -> float | None:
     """A schema.org price value as a positive float: 95.49, "95.49", "$1,234.56", "1.234,56"; else None."""
     if isinstance(value, bool):
         return None
+    parsed: float | None = None
     if isinstance(value, (int, float)):
-        return float(value) if value > 0 else None
-    if isinstance(value, str) and re.search(r"\d", value):
+        parsed = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?[eE][+-]?\d+\s*", value):
+        parsed = float(value)
+    elif isinstance(value, str) and re.search(r"\d", value) and len(value) <= MAX_PRICE_CHARS:
         parsed = Price.fromstring(value.strip(), decimal_separator="." if re.fullmatch(r"\s*\d+\.\d{3}\s*", value)
                                   else None).amount_float
-        return parsed if parsed is not None and parsed > 0 else None
-    return None
+    if parsed is None or not math.isfinite(parsed) or not 0 < parsed < MAX_PRICE_USD:
+        return None
+    return parsed
 
 
 def currency_code(value: Any) -> str | None:
-    """A priceCurrency value as an upper-case code, or None when absent."""
-    if isinstance(value, str) and value.strip():
-        return value.strip().upper()
-    return None
+    """A priceCurrency value as an ISO code ("usd", "US$", "US Dollar" -> "USD"); None when absent or a bare "$"."""
+    if not isinstance(value, str) or not value.strip() or value.strip() == "$":
+        return None
+    code = value.strip().upper()
+    return "USD" if code in ("US$", "US DOLLAR", "US DOLLARS", "DOLLAR", "DOLLARS", "U.S. DOLLAR") else code
 
 
 def price_type_role(price_type: Any) -> Role:
@@ -145,6 +158,20 @@ def name_fit(name: str | None, *wanted: str | None) -> float:
             if target:
                 best = max(best, len(words & target) / len(words | target))
     return best
+
+
+# Words naming a finish, grade or pack that makes a product another one than a page not naming it.
+FINISH_WORDS = frozenset(
+    "proof reverse burnished colorized gilded enameled antiqued graded ngc pcgs ms69 ms70 pf69 pf70 pr69 pr70 "
+    "tube roll box monster lot set".split()
+)
+
+
+def _other_finish(name: str | None, title: str) -> bool:
+    """The name names a finish, grade or pack the title does not."""
+    if not name:
+        return False
+    return bool((_words(name) & FINISH_WORDS) - _words(title))
 
 
 def _words(text: str) -> set[str]:
@@ -181,10 +208,14 @@ def _scope_kind(scope: ProductScope, coin: Coin, page_url: str, title: str | Non
     url_match = any(same_page(url, page_url) for url in scope.urls)
     if scope.name and names_fraction_of_full_ounce(scope.name, coin.weight_oz):
         return "other"
+    if not url_match and _other_finish(scope.name, title or coin.name):
+        return "other"  # "... Proof" on a page whose title names no proof: a sibling product
     fit = name_fit(scope.name, coin.name, title)
     titled = title is not None and name_fit(scope.name, title) >= EXACT_NAME_FIT
     if url_match or scope.holds_title:
         return "own"
+    if scope.apart_from_title and not titled:
+        return "other"  # under another heading or after the buy button: another product's card
     if scope.urls and not titled:
         return "other"  # it names its own page, which is not this one, and not this page's title
     if scope.in_cut_region:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import lxml.html
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.money import context_role, evidence, find_amounts, is_money_only
+from staktrakr.extract.money import Amount, context_role, evidence, find_amounts, is_money_only
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.text import visible_text
 
@@ -39,7 +39,10 @@ TIER_OPEN = re.compile(
     re.IGNORECASE,
 )
 TIER_ANY = re.compile(r"^(?:any\s+(?:qty|quantity)|each|single|1 unit)$", re.IGNORECASE)
-QUANTITY_HEADER = re.compile(r"\b(?:qty|quantity|tier|units?|amount)\b", re.IGNORECASE)
+# An exact quantity with its unit ("1 coin", "1 bar"): a tier of its own.
+TIER_EXACT = re.compile(r"^(?:qty\.?\s*)?(\d{1,5})\s*(?:pcs|coins?|units?|bars?|rounds?|items?|pieces?|ea)$",
+                        re.IGNORECASE)
+QUANTITY_HEADER = re.compile(r"\b(?:qty|quantity|tier|units?|amount|buy|count|pieces?|coins?)\b", re.IGNORECASE)
 BARE_INTEGER = re.compile(r"^\d{1,5}$")
 FLAT_LOOKAHEAD_LINES = 14
 
@@ -59,6 +62,9 @@ def parse_tier(cell: str, bare_integers: bool = False) -> Tier | None:
         return Tier(int(match.group(1)))
     if TIER_ANY.match(text):
         return Tier(1)
+    exact = TIER_EXACT.match(text)
+    if exact:
+        return Tier(int(exact.group(1)))
     if bare_integers and BARE_INTEGER.match(text):
         return Tier(int(text))
     return None
@@ -80,8 +86,15 @@ def is_payment_header(header: str, rules: VendorRules) -> bool:
 
 def read_grid(rows: list[list[str]], rules: VendorRules, rule: str, group: str = "") -> list[Reading]:
     """Readings of one grid of cell texts (the chosen first-tier cell first), or [] if it is no tier grid."""
-    rows = [[" ".join(cell.split()) for cell in row] for row in rows if any(cell.strip() for cell in row)]
+    rows = [_without_trailing_blanks([" ".join(cell.split()) for cell in row]) for row in rows
+            if any(cell.strip() for cell in row)]
     return _tiers_as_rows(rows, rules, rule, group) or _tiers_as_columns(rows, rules, rule, group)
+
+
+def _without_trailing_blanks(row: list[str]) -> list[str]:
+    while row and not row[-1]:
+        row = row[:-1]
+    return row
 
 
 def _reading(amount_text: str, role: Role, rule: str, shown: str, group: str) -> Reading | None:
@@ -105,7 +118,9 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str, group: 
         return []
     tier, row = min(tier_rows, key=lambda item: item[0].lowest_quantity)
     price_cells = [index for index in range(1, len(row)) if find_amounts(row[index])]
-    offset = len(row) - len(header) if header is not None else 0  # a header without the quantity cell
+    # A header one cell short lacks the quantity cell only when it starts with a payment column.
+    shifted = header is not None and len(header) < len(row) and is_payment_header(header[0], rules)
+    offset = len(row) - len(header) if shifted and header is not None else 0
 
     def label(index: int) -> str | None:
         return header[index - offset] if header is not None and 0 <= index - offset < len(header) else None
@@ -218,7 +233,7 @@ def markdown_table_readings(lines: list[str], rules: VendorRules) -> list[Readin
     for line in [*lines, ""]:
         if line.startswith("|") or (line.count("|") >= 2 and block):
             cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if not all(re.fullmatch(r":?-{2,}:?|", cell) for cell in cells):
+            if not all(re.fullmatch(r":?-+:?|", cell) for cell in cells):
                 block.append(cells)
             continue
         if block:
@@ -251,8 +266,7 @@ def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
             cursor += 1
         if cursor >= len(lines) or _line_tier(lines[cursor]) is None or not headers:
             continue
-        tier_line = lines[cursor]
-        prices, tail = _prices_after_tier(lines, cursor)
+        tier_line, prices, tail = _lowest_tier_block(lines, cursor)
         ranked = [(column_rank(text, rules), position) for position, text in enumerate(headers)]
         best = min((item for item in ranked if item[0] is not None), default=None)
         if best is None or not prices:
@@ -278,10 +292,16 @@ def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
 PAYMENT_LABEL_MAX_CHARS = 30
 
 
+PAID_BY = re.compile(r"^\s*(?:by|via|with|when paying (?:by|with)|paying (?:by|with)|paid (?:by|with))\s+"
+                     r"(?P<method>[A-Za-z(][A-Za-z()/ -]{1,24})", re.IGNORECASE)
+
+
 def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
-    """One price per payment method on its own line ("Check/Wire: $86.39", "Card/PayPal: $89.85",
-    or the label on one line and the amount on the next): a one-tier grid written as lines."""
-    found = []
+    """One price per payment method ("Check/Wire: $86.39", "Card/PayPal: $89.85", the label on one
+    line and the amount on the next, or "Pay $86.39 by check, $89.85 by card"): a one-tier grid
+    written as lines. The best-ranked check/wire label is the check/wire price; the others are
+    other columns; two different amounts under equally ranked labels are no check/wire price."""
+    found: list[tuple[int | None, Reading]] = []
     for index, line in enumerate(lines):
         amounts = find_amounts(line, include_foreign=True)
         label, amount, shown = line, None, line
@@ -291,18 +311,32 @@ def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]
             following = find_amounts(lines[index + 1], include_foreign=True)
             amount, shown = (following[0] if following else None), f"{line} {lines[index + 1]}"
         label = label.strip(" :-|\t").strip()
-        if amount is None or not label or len(label) > PAYMENT_LABEL_MAX_CHARS or not is_payment_header(label, rules):
+        if (amount is not None and label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules)
+                and not (amounts and context_role(line, amount) is not None)):
+            found.append(_payment_reading(amount, label, shown, rules))
             continue
-        if amounts and context_role(line, amount) is not None:
-            continue
-        role = Role.CHECK_WIRE if column_rank(label, rules) is not None else Role.CARD
-        found.append(Reading(amount.value, amount.currency, role, Locus.MAIN, "label", evidence(shown), "payment"))
-    checks = [reading for reading in found if reading.role is Role.CHECK_WIRE]
-    if len({reading.cents for reading in checks}) > 1:  # several check/wire lines: tiers or products, not one
-        found = [reading if reading.role is not Role.CHECK_WIRE else
-                 Reading(reading.amount, reading.currency, Role.OTHER_CELL, Locus.MAIN, "label", reading.evidence,
-                         "payment") for reading in found]
-    return found
+        for amount in amounts:
+            paid = PAID_BY.match(line[amount.end : amount.end + 40])
+            if paid is not None and is_payment_header(paid.group("method"), rules):
+                found.append(_payment_reading(amount, paid.group("method"), line, rules))
+    ranks = [rank for rank, reading in found if reading.role is Role.CHECK_WIRE]
+    if not ranks:
+        return [reading for _, reading in found]
+    best = min(rank for rank in ranks if rank is not None)
+    best_amounts = {reading.cents for rank, reading in found if rank == best and reading.role is Role.CHECK_WIRE}
+    result = []
+    for rank, reading in found:
+        if reading.role is Role.CHECK_WIRE and (rank != best or len(best_amounts) > 1):
+            reading = Reading(reading.amount, reading.currency, Role.OTHER_CELL, Locus.MAIN, "label",
+                              reading.evidence, "payment")
+        result.append(reading)
+    return result
+
+
+def _payment_reading(amount: Amount, label: str, shown: str, rules: VendorRules) -> tuple[int | None, Reading]:
+    rank = column_rank(label, rules)
+    role = Role.CHECK_WIRE if rank is not None else Role.CARD
+    return rank, Reading(amount.value, amount.currency, role, Locus.MAIN, "label", evidence(shown), "payment")
 
 
 def _unknown_column_before(lines: list[str], start: int) -> bool:
@@ -330,14 +364,33 @@ def _is_header_cell(line: str, rules: VendorRules) -> bool:
     )
 
 
-def _prices_after_tier(lines: list[str], tier_index: int) -> tuple[list[float], str]:
-    """Prices on the tier line after the tier, then on following price-only lines."""
+def _lowest_tier_block(lines: list[str], cursor: int) -> tuple[str, list[float], str]:
+    """(tier line, its prices, their text) of the lowest-quantity tier among the tier blocks that
+    start at `cursor` (dealers list tiers ascending or descending)."""
+    blocks = []
+    while cursor < len(lines) and (tier := _line_tier(lines[cursor])) is not None:
+        prices, tail, after = _prices_after_tier(lines, cursor)
+        if not prices:
+            break
+        blocks.append((tier.lowest_quantity, lines[cursor], prices, tail))
+        cursor = after
+    if not blocks:
+        return lines[cursor] if cursor < len(lines) else "", [], ""
+    _, tier_line, prices, tail = min(blocks, key=lambda block: block[0])
+    return tier_line, prices, tail
+
+
+def _prices_after_tier(lines: list[str], tier_index: int) -> tuple[list[float], str, int]:
+    """Prices on the tier line after the tier, then on following price-only lines; and the index after them."""
     line = lines[tier_index]
     prices = [amount.value for amount in find_amounts(line)]
     shown = [line]
     cursor = tier_index + 1
     while cursor < len(lines) and is_money_only(lines[cursor]) and len(prices) < 8:
-        prices.append(find_amounts(lines[cursor])[0].value)
+        found = find_amounts(lines[cursor])
+        if not found:
+            break
+        prices.append(found[0].value)
         shown.append(lines[cursor])
         cursor += 1
-    return prices, " ".join(shown[1:]) if len(shown) > 1 else ""
+    return prices, " ".join(shown[1:]) if len(shown) > 1 else "", cursor

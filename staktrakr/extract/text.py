@@ -31,26 +31,42 @@ UNREAD_TAGS = frozenset({"script", "style", "template", "noscript"})
 # Class or id words of elements that show an old price (Magento old-price, BigCommerce price--rrp and
 # price--non-sale, Shopify compare-at, WooCommerce "was").
 STRUCK_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:old|was|compare|compare-at|compareat|rrp|msrp|strike|strikethrough|crossed|"
-    r"non-sale|list-price|retail-price)(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?:old|was|compare|rrp|msrp|strike|strikethrough|crossed|non-sale)(?:$|[\s_-])"
+    r"|old[-_]?price|original[-_]?price|before[-_]?discount|was[-_]?price|compare[-_]?at|line-through"
+    r"|list[-_]?price|retail[-_]?price|regular[-_]price[-_]?(?:old|was|strike)",
     re.IGNORECASE,
 )
+REGULAR_CLASS = re.compile(r"regular[-_]?price|price[-_]?regular|price--regular|price-item--regular", re.IGNORECASE)
+SALE_CLASS = re.compile(r"sale[-_]?price|price[-_]?sale|price--sale|price-item--sale|special[-_]?price", re.IGNORECASE)
 LINE_THROUGH = re.compile(r"text-decoration(?:-line)?\s*:\s*[^;]*line-through", re.IGNORECASE)
 CENTS = re.compile(r"^\s*\d{2}\s*$")
 WHOLE_DOLLARS_AT_END = re.compile(r"\$\s?(?:\d{1,3}(?:,\d{3})+|\d{1,7})$")
-# Boundary markers between two parts of one number ("$" "5,163", "5" ",163", "86" ".39") vanish;
-# every other boundary is a space.
-NUMBER_JOIN = re.compile(r"(?<=[\d$.,])" + BOUNDARY + r"+(?=[\d.,])|(?<=\$)" + BOUNDARY + r"+(?=\s?\d)")
+# Boundary markers between two parts of one number ("$" "5,163", "5" ",163", "86" ".39") vanish, and
+# whole dollars followed by a two-digit element are dollars and cents ("$86" "39"); a boundary after
+# a complete amount ("$86.39" "250 in stock") and every other boundary is a space. Each boundary is
+# judged on a few characters either side, so resolving is linear in the text.
+BOUNDARY_RUN = re.compile(BOUNDARY + "+")
+WHOLE_DOLLARS_BEFORE = re.compile(r"\$\s?[\d,]*\d$")
+TWO_DIGITS_AFTER = re.compile(r"^\d{2}(?:" + BOUNDARY + r"|\s|$)")
+NUMBER_CHAR = re.compile(r"[\d.,]")
+COMPLETE_AMOUNT = re.compile(r"\d\.\d{2}$")
+CONTEXT_CHARS = 24
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
 def is_struck(element: lxml.html.HtmlElement) -> bool:
-    """An element that shows a price no longer asked: <s>, <del>, line-through, an "old price" class."""
+    """An element that shows a price no longer asked: <s>, <del>, line-through, an "old price" class,
+    or a "regular price" class beside a "sale price" one (the theme strikes it with CSS)."""
     if element.tag in STRUCK_TAGS:
         return True
     if LINE_THROUGH.search(element.get("style") or ""):
         return True
     names = f"{element.get('class') or ''} {element.get('data-price-type') or ''}"
-    return bool(STRUCK_CLASS.search(names)) and not element.xpath(".//button | .//input")
+    if STRUCK_CLASS.search(names):
+        return not element.xpath(".//button | .//input")
+    parent = element.getparent()
+    return bool(REGULAR_CLASS.search(names)) and parent is not None and any(
+        SALE_CLASS.search(sibling.get("class") or "") for sibling in parent if sibling is not element)
 
 
 # Elements that may show a struck price (cheap XPath, no string functions) before `is_struck` confirms them.
@@ -60,7 +76,10 @@ STRUCK_CANDIDATES_XPATH = "//s | //del | //strike | //*[@style] | //*[@data-pric
 def mark_tree(root: lxml.html.HtmlElement) -> None:
     """Annotate `root` in place: line breaks at blocks, boundary markers at inline elements,
     "~~" around struck prices, cents in superscript joined to their dollars."""
-    struck = {element for element in root.xpath(STRUCK_CANDIDATES_XPATH) if is_struck(element)}
+    struck: set[lxml.html.HtmlElement] = set()
+    for element in root.xpath(STRUCK_CANDIDATES_XPATH):  # document order: an outer struck element comes first
+        if is_struck(element) and not any(ancestor in struck for ancestor in element.iterancestors()):
+            struck.add(element)
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -108,10 +127,31 @@ def _text_before(element: lxml.html.HtmlElement) -> str:
 
 
 def resolve(text: str) -> str:
-    """Text with boundary markers resolved (number parts joined, other boundaries spaces)."""
+    """Text with boundary markers resolved (number parts joined, other boundaries spaces) and
+    zero-width characters removed."""
+    text = text.translate(ZERO_WIDTH)
     if BOUNDARY not in text:
         return text
-    return NUMBER_JOIN.sub("", text).replace(BOUNDARY, " ")
+    parts, last = [], 0
+    for run in BOUNDARY_RUN.finditer(text):
+        parts.append(text[last : run.start()])
+        left = text[max(0, run.start() - CONTEXT_CHARS) : run.start()].replace(BOUNDARY, "")
+        parts.append(_joint(left, text[run.end() : run.end() + 4]))
+        last = run.end()
+    parts.append(text[last:])
+    return "".join(parts).replace(BOUNDARY, " ")
+
+
+def _joint(left: str, right: str) -> str:
+    """What a run of boundary markers between `left` and `right` becomes."""
+    right_first = right.lstrip(" ")[:1]
+    if left.endswith("$") and right_first.isdigit():
+        return ""                                   # "$" + "5,163"
+    if WHOLE_DOLLARS_BEFORE.search(left) and TWO_DIGITS_AFTER.match(right):
+        return "."                                  # "$86" + "39": dollars and cents
+    if left[-1:] and NUMBER_CHAR.match(left[-1]) and right[:1] and NUMBER_CHAR.match(right[:1]):
+        return " " if COMPLETE_AMOUNT.search(left) else ""   # "5" + ",163", "86" + ".39"
+    return " "
 
 
 def collapse(text: str) -> str:

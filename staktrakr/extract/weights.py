@@ -40,6 +40,38 @@ def fractional_weight(title: str) -> tuple[float, str] | None:
     return value, text
 
 
+WHOLE_OUNCES = re.compile(r"(?<![\d/.,])(\d{1,4}(?:\.\d{1,3})?)\s*-?\s*" + OUNCE, re.IGNORECASE)
+METRIC = re.compile(r"(?<![\d/.,])(\d{1,4}(?:\.\d{1,3})?)\s*-?\s*(kilo(?:gram)?s?|kg|grams?|g)\b", re.IGNORECASE)
+GRAMS_PER_TROY_OUNCE = 31.1034768
+WEIGHT_TOLERANCE = 0.02
+
+
+def named_weights(title: str) -> list[tuple[float, str]]:
+    """Every weight a title names, in troy ounces, with the matched text (fractions, whole and
+    decimal ounces, grams, kilos)."""
+    found = []
+    fraction = fractional_weight(title)
+    if fraction is not None:
+        found.append(fraction)
+    for match in WHOLE_OUNCES.finditer(title):
+        value = float(match.group(1))
+        if value >= 1:
+            found.append((value, match.group(0)))
+    for match in METRIC.finditer(title):
+        grams = float(match.group(1)) * (1000 if match.group(2).lower().startswith("k") else 1)
+        found.append((grams / GRAMS_PER_TROY_OUNCE, match.group(0)))
+    return found
+
+
+def other_weight(title: str, weight_oz: float) -> str | None:
+    """The weight a title names when it names weights and none is the coin's (a 2 oz page for a
+    1 oz coin), else None."""
+    weights = named_weights(title)
+    if not weights or any(abs(value - weight_oz) <= weight_oz * WEIGHT_TOLERANCE for value, _ in weights):
+        return None
+    return weights[0][1]
+
+
 def names_fraction_of_full_ounce(title: str, weight_oz: float) -> bool:
     """True when the coin is a full ounce or more and the title names a fractional weight."""
     return weight_oz >= FULL_OUNCE_THRESHOLD and fractional_weight(title) is not None

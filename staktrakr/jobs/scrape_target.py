@@ -7,6 +7,7 @@ outcome carries every attempt, so a failure row says exactly why, and a price sa
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
@@ -17,6 +18,8 @@ from staktrakr.fetch import SOURCE_OF_FETCHER, FetcherSet
 from staktrakr.fetch.base import FailureKind, FetchResult
 from staktrakr.jobs.schedule import Politeness, VendorLane, fetch_with_retries
 from staktrakr.timeutil import iso_z, utcnow
+
+log = logging.getLogger(__name__)
 
 # Failures after which the same request is worth one more try through the home proxy.
 PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION})
@@ -54,6 +57,7 @@ class TargetOutcome:
     confidence: int | None = None
     elapsed_ms: int = 0
     attempts: list[Attempt] = field(default_factory=list)
+    stock_evidence: str | None = None  # what decided in_stock (structured availability, buy button, a phrase)
     decision: str | None = None       # why this number (or why none): the extraction's decision line
     readings: list[dict[str, Any]] = field(default_factory=list)  # every price reading of the page read last
 
@@ -122,7 +126,11 @@ async def _fetch_and_read(target: Target, lane: VendorLane, fetchers: FetcherSet
         _record(outcome, result, None)
         return result, None
     page = PageContent(url=result.final_url or url, html=result.html, markdown=result.markdown)
-    finding = await asyncio.to_thread(extract_offer, page, target.coin, rules, spot_usd_per_oz)
+    try:
+        finding = await asyncio.to_thread(extract_offer, page, target.coin, rules, spot_usd_per_oz)
+    except Exception as exc:  # a page that breaks the reader fails this target, never the whole cycle
+        log.exception("extraction failed for %s %s at %s", target.coin.slug, target.vendor_id, page.url)
+        finding = Finding(failure="extraction_error", detail=f"{type(exc).__name__}: {str(exc)[:200]}")
     _record(outcome, result, finding)
     return result, finding
 
@@ -141,6 +149,7 @@ def _record(outcome: TargetOutcome, result: FetchResult, finding: Finding | None
         outcome.in_stock = False
     if finding is not None and (finding.ok or not outcome.readings):
         outcome.decision, outcome.readings = finding.decision, list(finding.readings)
+        outcome.stock_evidence = finding.stock_evidence
 
 
 def _explain_failure(outcome: TargetOutcome) -> None:
