@@ -241,7 +241,7 @@ def _cut_regions(cut: list[tuple[Locus, lxml.html.HtmlElement]], title: lxml.htm
         if element in holds_title or not _attached(element, root):
             continue
         if budget > 0:
-            text = resolve(element.text_content() or "")[:budget]
+            text = resolve((element.text_content() or "")[: budget * 2])[:budget]
             budget -= len(text)
             texts.append((locus, text))
         _drop(element)
@@ -310,7 +310,7 @@ def _remove_from(element: lxml.html.HtmlElement) -> str:
         parent = node.getparent()
         for sibling in list(node.itersiblings()):
             if sum(map(len, removed)) < OTHER_TEXT_MAX_CHARS:
-                removed.append(resolve(sibling.text_content() or ""))
+                removed.append(resolve((sibling.text_content() or "")[:OTHER_TEXT_MAX_CHARS]))
             parent.remove(sibling)
         node.tail = None
         node = parent
