@@ -39,6 +39,7 @@ from staktrakr.extract.sanity import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
 from staktrakr.extract.tables import (
+    bare_tier_readings,
     div_grid_readings,
     flat_tier_readings,
     html_table_readings,
@@ -128,7 +129,8 @@ def _readings(html_page: HtmlPage | None, md_view: TextView | None, views: list[
         readings += markdown_table_readings(md_view.main_lines, rules)
     for view in views:
         main_lines = view.price_lines[view.main_start :]
-        readings += flat_tier_readings(main_lines, rules, f"tier_text@{view.source}")
+        readings += flat_tier_readings(main_lines, rules, f"tier_text@{view.source}") or bare_tier_readings(
+            main_lines, rules, f"tier_text@{view.source}")
         readings += label_readings(main_lines, rules, f"label@{view.source}")
         readings += payment_line_readings(main_lines, rules)
         readings += bulk_readings(main_lines, rules)

@@ -30,7 +30,8 @@ from staktrakr.extract.sanity import Band
 # Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b.
 PRICE_LABELS = (
     (Role.SALE, re.compile(r"(?<![A-Za-z])(?:sale|special|discounted|now|today'?s|current)\s+price\b(?:\s+is)?\s*:?"
-                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)|^sale\s*:?$", re.IGNORECASE)),
+                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)|(?<![A-Za-z])(?:special|sale)\s*:\s*(?=(?:US)?\$)"
+                           r"|^sale\s*:?$", re.IGNORECASE)),
     (Role.REGULAR, re.compile(r"(?<![A-Za-z])regular\s+price\b\s*:?", re.IGNORECASE)),
     (Role.UNIT, re.compile(r"(?<![A-Za-z])(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
     (Role.UNIT, re.compile(r"(?<![A-Za-z])price\s*:|^price$|(?<![A-Za-z])price\s*(?=(?:US)?\$)", re.IGNORECASE)),

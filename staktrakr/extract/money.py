@@ -91,7 +91,7 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
      re.compile(r"^\s*(?:shipping|flat rate|delivery)", re.I)),
     (Role.SAVINGS, re.compile(r"\b(?:save|savings|you save|discount|coupon|rebate)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
-    (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total|in (?:your )?(?:cart|basket|bag))\s*:?\s*$"
+    (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total)\b[^$]{0,20}$|\bin (?:your )?(?:cart|basket|bag)\s*:?\s*$"
                             r"|\b(?:cart|basket|bag)\s*(?:\(\d+\))?\s*:[^$]{0,20}$", re.I), None),
     (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
     (Role.BID, re.compile(r"\b(?:we buy|we pay|sell to us|sell yours|buy ?back|bid)\b[^$]{0,12}$", re.I), None),

@@ -94,6 +94,9 @@ def button_reading(tree: lxml.html.HtmlElement) -> StockReading | None:
         preorder = next((phrase for phrase in PREORDER_PHRASES if phrase in label), None)
         if preorder is not None and _status(label, preorder, BUTTON_FILLER_MAX_WORDS):
             return StockReading("preorder", evidence(f"button: {label}"))
+        backorder = next((phrase for phrase in BACKORDER_PHRASES if phrase in label), None)
+        if backorder is not None and _status(label, backorder, BUTTON_FILLER_MAX_WORDS):
+            return StockReading("backorder", evidence(f"button: {label}"))
         notify = next((word for word in NOTIFY_BUTTON_WORDS if word in label), None)
         if notify is not None and "price" not in label and _status(label, notify, BUTTON_FILLER_MAX_WORDS):
             return StockReading("out_of_stock", evidence(f"button: {label}"))

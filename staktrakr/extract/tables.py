@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 import lxml.html
 
@@ -45,6 +46,7 @@ TIER_EXACT = re.compile(r"^(?:qty\.?\s*)?(\d{1,5})\s*(?:pcs|coins?|units?|bars?|
 QUANTITY_HEADER = re.compile(r"\b(?:qty|quantity|tier|units?|amount|buy|count|pieces?|coins?)\b", re.IGNORECASE)
 BARE_INTEGER = re.compile(r"^\d{1,5}$")
 FLAT_LOOKAHEAD_LINES = 14
+PAYMENT_LABEL_MAX_CHARS = 30
 
 
 @dataclass(frozen=True)
@@ -198,33 +200,77 @@ def _tiers_as_columns(rows: list[list[str]], rules: VendorRules, rule: str, grou
 
 
 def html_table_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list[Reading]:
-    """The first HTML table on the (cut) page that reads as a tier grid."""
-    for number, table in enumerate(tree.iter("table")):
-        rows = []
-        for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
-            rows.append([visible_text(cell) for cell in row.xpath("./th | ./td")])
-        found = read_grid(rows, rules, "table", f"table#{number}")
-        if found:
-            return found
-    return []
+    """The first HTML table on the (cut) page that reads as a tier grid (see `_labelled_grid`)."""
+    def grids() -> Iterator[tuple[lxml.html.HtmlElement, list[list[str]]]]:
+        for table in tree.iter("table"):
+            yield table, [[visible_text(cell) for cell in row.xpath("./th | ./td")]
+                          for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")]
+
+    return _labelled_grid(grids(), rules, "table")
 
 
 # Elements whose children are all rows of two or more cells: a pricing grid built from divs or lists.
 DIV_GRID_XPATH = "//*[not(self::table or self::tbody or self::thead or self::tr)][count(*) >= 2][not(*[count(*) < 2])]"
 DIV_GRID_MAX_ROWS = 40
+GRID_SPAN = 4  # grids read after the first one, for grids one per payment method
 
 
 def div_grid_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list[Reading]:
     """The first grid of rows and cells that is not a <table> (div or list markup) and reads as a tier grid."""
-    for number, grid in enumerate(tree.xpath(DIV_GRID_XPATH)):
-        children = list(grid)
-        if len(children) > DIV_GRID_MAX_ROWS or len({len(row) for row in children}) > 2:
+    def grids() -> Iterator[tuple[lxml.html.HtmlElement, list[list[str]]]]:
+        for grid in tree.xpath(DIV_GRID_XPATH):
+            children = list(grid)
+            if len(children) <= DIV_GRID_MAX_ROWS and len({len(row) for row in children}) <= 2:
+                yield grid, [[visible_text(cell) for cell in row] for row in children]
+
+    return _labelled_grid(grids(), rules, "grid")
+
+
+def _labelled_grid(grids: Iterator[tuple[lxml.html.HtmlElement, list[list[str]]]], rules: VendorRules,
+                   rule: str) -> list[Reading]:
+    """The first tier grid of the page, read with the label in front of it: a grid under a
+    "Card/PayPal" heading is the card column, under "Check/Wire" the check/wire one. When grids
+    come one per payment method, the best-ranked method among the first few wins; the other
+    grids' prices are other columns."""
+    found: list[tuple[int, list[Reading]]] = []
+    for number, (element, rows) in enumerate(grids):
+        readings = read_grid(rows, rules, rule, f"{rule}#{number}")
+        if not readings:
             continue
-        rows = [[visible_text(cell) for cell in row] for row in children]
-        found = read_grid(rows, rules, "grid", f"grid#{number}")
-        if found:
-            return found
-    return []
+        label = _label_before(element)
+        rank = 9
+        if readings[0].role is Role.UNIT and label and is_payment_header(label, rules):
+            label_rank = column_rank(label, rules)
+            role = Role.CARD if label_rank is None else Role.CHECK_WIRE
+            readings = [_with_role(readings[0], role, label), *readings[1:]]
+            rank = 99 if label_rank is None else label_rank
+        elif readings[0].role is Role.CHECK_WIRE:
+            rank = 0
+        found.append((rank, readings))
+        if len(found) >= GRID_SPAN or (rank != 99 and not label):
+            break
+    candidates = [(rank, readings) for rank, readings in found if rank != 99]
+    if not candidates:
+        return [reading for _, readings in found for reading in readings]
+    chosen = min(candidates, key=lambda item: item[0])[1]
+    others = [_with_role(r, Role.OTHER_CELL if r.role in (Role.CHECK_WIRE, Role.UNIT) else r.role)
+              for _, readings in found if readings is not chosen for r in readings]
+    return [*chosen, *others]
+
+
+def _label_before(element: lxml.html.HtmlElement) -> str | None:
+    """A short heading or label right before a grid (its caption, or the previous sibling)."""
+    caption = element.find("caption")
+    previous = caption if caption is not None else element.getprevious()
+    if previous is None:
+        return None
+    text = visible_text(previous)
+    return text if text and len(text) <= PAYMENT_LABEL_MAX_CHARS and not find_amounts(text) else None
+
+
+def _with_role(reading: Reading, role: Role, label: str | None = None) -> Reading:
+    shown = evidence(f"{label}: {reading.evidence}") if label else reading.evidence
+    return Reading(reading.amount, reading.currency, role, reading.locus, reading.rule, shown, reading.group)
 
 
 def markdown_table_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
@@ -244,10 +290,36 @@ def markdown_table_readings(lines: list[str], rules: VendorRules) -> list[Readin
     return []
 
 
+FLAT_GRID_SPAN_LINES = 60
+
+
 def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_text") -> list[Reading]:
-    """A tier grid flattened to lines: payment headers, then a tier line, then one price per column."""
+    """A tier grid flattened to lines: payment headers, then a tier line, then one price per column.
+    Dealers that list tiers once per payment method ("Bitcoin" 1+ $X ..., "Wire / Check" 1+ $Y ...)
+    give one grid per method: the best-ranked method among the grids near the first one wins, and
+    the others' first-tier prices are other columns."""
+    grids: list[tuple[int, list[Reading]]] = []
+    for index, rank, readings in _flat_grids(lines, rules, group):
+        if grids and index > grids[0][0] + FLAT_GRID_SPAN_LINES:
+            break
+        grids.append((rank, readings))
+    if not grids:
+        return []
+    best_rank = min(rank for rank, _ in grids)
+    best = [readings for rank, readings in grids if rank == best_rank]
+    if len({readings[0].cents for readings in best}) > 1:
+        best = best[:1]  # equally ranked grids that disagree: the first grid on the page counts
+    chosen = best[0]
+    others = [Reading(r.amount, r.currency, Role.OTHER_CELL if r.role is Role.CHECK_WIRE else r.role, r.locus,
+                      r.rule, r.evidence, r.group) for _, readings in grids if readings is not chosen for r in readings]
+    return [*chosen, *others]
+
+
+def _flat_grids(lines: list[str], rules: VendorRules, group: str) -> Iterator[tuple[int, int, list[Reading]]]:
+    """(line index, column rank, readings) of every flattened grid, in page order."""
+    read_until = 0
     for index, line in enumerate(lines):
-        if len(line) > 40 or column_rank(line, rules) is None or find_amounts(line):
+        if index < read_until or len(line) > 40 or column_rank(line, rules) is None or find_amounts(line):
             continue
         start = index
         while start > 0 and _is_header_cell(lines[start - 1], rules):
@@ -285,11 +357,39 @@ def flat_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
                     Locus.MAIN, "tier_text", shown, group)
             for i, other in enumerate(prices) if i != position and i < len(headers)
         ]
-        return [first, *others]
+        read_until = cursor + 1
+        yield index, best[0], [first, *others]
+
+
+PRICE_COLUMN_HEADER = re.compile(r"^(?:price|prices|price per (?:coin|bar|unit|piece)|per (?:coin|bar|unit)|each|"
+                                 r"price ?/ ?ea\.?|unit price|your price|our price)\s*:?$", re.IGNORECASE)
+
+
+def bare_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_text") -> list[Reading]:
+    """Tiers listed with one price each and no payment columns ("Price" / "1-19" $783.40 / "20-99"
+    $779.48): the lowest tier's price is the unit price (UNIT), the others other tiers. Needs two
+    tiers or more, so a lone "1+ $X" line is left to the labels and prose."""
+    for index, line in enumerate(lines):
+        if _line_tier(line) is None:
+            continue
+        if index > 0 and not PRICE_COLUMN_HEADER.match(lines[index - 1]) and is_payment_header(lines[index - 1], rules):
+            continue  # a payment method's list: the flattened grids read those
+        blocks = []
+        cursor = index
+        while cursor < len(lines) and (tier := _line_tier(lines[cursor])) is not None:
+            prices, tail, after = _prices_after_tier(lines, cursor)
+            if len(prices) != 1:
+                break
+            blocks.append((tier.lowest_quantity, lines[cursor], prices[0], tail))
+            cursor = after
+        if len(blocks) < 2:
+            continue
+        lowest = min(blocks, key=lambda block: block[0])
+        shown = evidence(f"{lowest[1]} {lowest[3]}")
+        first = Reading(lowest[2], None, Role.UNIT, Locus.MAIN, "tier_text", shown, group)
+        return [first, *(Reading(block[2], None, Role.OTHER_CELL, Locus.MAIN, "tier_text", evidence(block[1]), group)
+                         for block in blocks if block is not lowest)]
     return []
-
-
-PAYMENT_LABEL_MAX_CHARS = 30
 
 
 PAID_BY = re.compile(r"^\s*(?:by|via|with|when paying (?:by|with)|paying (?:by|with)|paid (?:by|with))\s+"
@@ -304,18 +404,22 @@ def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]
     found: list[tuple[int | None, Reading]] = []
     for index, line in enumerate(lines):
         amounts = find_amounts(line, include_foreign=True)
-        label, amount, shown = line, None, line
-        if amounts:
-            label, amount = line[: amounts[0].start], amounts[0]
-        elif index + 1 < len(lines) and is_money_only(lines[index + 1]):
+        if not amounts and index + 1 < len(lines) and is_money_only(lines[index + 1]):
             following = find_amounts(lines[index + 1], include_foreign=True)
-            amount, shown = (following[0] if following else None), f"{line} {lines[index + 1]}"
-        label = label.strip(" :-|\t").strip()
-        if (amount is not None and label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules)
-                and not (amounts and context_role(line, amount) is not None)):
-            found.append(_payment_reading(amount, label, shown, rules))
+            label = line.strip(" :-|\t").strip()
+            if following and label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules):
+                found.append(_payment_reading(following[0], label, f"{line} {lines[index + 1]}", rules))
             continue
-        for amount in amounts:
+        for position, amount in enumerate(amounts):
+            # "Card / PayPal: $89.85 · Check/Wire: $86.39": each amount's label is the text before it
+            label = line[amounts[position - 1].end if position else 0 : amount.start]
+            if position and PAID_BY.match(label):
+                label = re.split(r"[,;·•|]", label, maxsplit=1)[1] if re.search(r"[,;·•|]", label) else ""
+            label = label.strip(" :-|·•,;/\t*").strip()
+            if (label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules)
+                    and context_role(line, amount, amounts[position - 1].end if position else 0) is None):
+                found.append(_payment_reading(amount, label, line, rules))
+                continue
             paid = PAID_BY.match(line[amount.end : amount.end + 40])
             if paid is not None and is_payment_header(paid.group("method"), rules):
                 found.append(_payment_reading(amount, paid.group("method"), line, rules))
@@ -350,8 +454,9 @@ def _unknown_column_before(lines: list[str], start: int) -> bool:
 
 
 def _line_tier(line: str) -> Tier | None:
-    """The tier a line starts with: "1-9" or "1-9 $95.49 $99.31"."""
-    return parse_tier(line.split("$", 1)[0])
+    """The tier a line starts with: "1-9", "1-9 $95.49 $99.31", "1-19: US$30.28"."""
+    amounts = find_amounts(line, include_struck=True, include_foreign=True) if "$" in line or "USD" in line else []
+    return parse_tier(line[: amounts[0].start] if amounts else line.split("$", 1)[0])
 
 
 def _is_header_cell(line: str, rules: VendorRules) -> bool:
