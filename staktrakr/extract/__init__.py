@@ -20,6 +20,8 @@ Readings, then a decision:
 
 from __future__ import annotations
 
+import lxml.html
+
 from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract.base import Finding, PageContent
 from staktrakr.extract.decide import Decision, PageFacts, decide
@@ -97,7 +99,7 @@ def _structured_scopes(html_page: HtmlPage | None, rules: VendorRules, band: Ban
     return [*jsonld_scopes(html_page.jsonld, rules, band), *html_scopes(html_page.tree, title)]
 
 
-def _title_element(html_page: HtmlPage):  # type: ignore[no-untyped-def]
+def _title_element(html_page: HtmlPage) -> lxml.html.HtmlElement | None:
     return next((h for h in html_page.tree.iter("h1") if h.text_content().strip(" \n\t\ue001")), None)
 
 
@@ -182,11 +184,12 @@ def _wrong_product(
         titles.append(html_page.head_title)
     if not titles:
         return None
+    named_weight: str | None
     if names_fraction_of_full_ounce(titles[0], coin.weight_oz):
         fraction = fractional_weight(titles[0])
         named_weight = fraction[1] if fraction else "a fraction"
     else:
-        named_weight = other_weight(titles[0], coin.weight_oz)  # type: ignore[assignment]
+        named_weight = other_weight(titles[0], coin.weight_oz)
         if named_weight is None:
             return None
     return Finding(
@@ -213,32 +216,21 @@ def _stock(own_scopes: list[ProductScope], html_page: HtmlPage | None, views: li
 
 def _failure(coin: Coin, band: Band, decision: Decision, stock: StockReading, in_stock: bool | None,
              readings: list[Reading], rules: VendorRules) -> Finding:
-    common = {"in_stock": in_stock, "stock_evidence": stock.evidence}
+    def fail(failure: str, detail: str, rule: str | None = None, shown: str | None = None) -> Finding:
+        return Finding(failure=failure, detail=detail, rule=rule, evidence=shown, in_stock=in_stock,
+                       stock_evidence=stock.evidence)
+
     if decision.failure == "out_of_band" and decision.rejected is not None:
         rejected = decision.rejected
-        return Finding(
-            failure="out_of_band",
-            rule=rejected.rule,
-            evidence=rejected.evidence,
-            detail=f"price {rejected.amount:,.2f} ({rejected.rule}) outside band {band.describe()} for {coin.slug}",
-            **common,
-        )
+        return fail("out_of_band", f"price {rejected.amount:,.2f} ({rejected.rule}) outside band {band.describe()} "
+                    f"for {coin.slug}", rejected.rule, rejected.evidence)
     if decision.failure is not None:
-        return Finding(failure=decision.failure, detail=decision.detail, **common)
+        return fail(decision.failure, decision.detail)
     if stock.state in ("out_of_stock", "backorder"):
-        return Finding(failure="out_of_stock", rule="stock", evidence=stock.evidence,
-                       detail=f"out of stock, no price shown ({stock.evidence})", **common)
+        return fail("out_of_stock", f"out of stock, no price shown ({stock.evidence})", "stock", stock.evidence)
     if stock.state == "preorder" and not rules.preorder_ok:
-        return Finding(failure="preorder", rule="stock", evidence=stock.evidence,
-                       detail=f"pre-order, no price shown ({stock.evidence})", **common)
+        return fail("preorder", f"pre-order, no price shown ({stock.evidence})", "stock", stock.evidence)
     bulk = next((r for r in readings if r.role is Role.BULK and r.locus is Locus.MAIN and r.rule == "label"), None)
     if bulk is not None:
-        return Finding(
-            failure="no_price",
-            rule="bulk",
-            evidence=bulk.evidence,
-            detail=f"only a bulk price ({bulk.evidence}) found; not a unit price",
-            **common,
-        )
-    detail = decision.detail or "no price found (structured data, tables, labels, text near the title)"
-    return Finding(failure="no_price", detail=detail, **common)
+        return fail("no_price", f"only a bulk price ({bulk.evidence}) found; not a unit price", "bulk", bulk.evidence)
+    return fail("no_price", decision.detail or "no price found (structured data, tables, labels, text near the title)")

@@ -22,6 +22,7 @@ Rules, in order (each names the kind of mistake it prevents):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from staktrakr.extract.labels import prose_choice
 from staktrakr.extract.readings import STRUCTURED_RULES, Locus, Reading, Role
@@ -38,6 +39,7 @@ EXPLAINING_ROLES = {
     Role.PACK: "a pack price", Role.REGULAR: "the regular price", Role.BID: "the dealer's buy price",
 }
 RECORDED_READINGS_MAX = 40
+Judge = Callable[[Reading, str], None]
 
 
 @dataclass
@@ -95,7 +97,7 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
             stated is not None and priced and not any(r.currency == "USD" for r in priced)):
         for reading in main:
             judge(reading, "not US dollars" if not reading.is_dollars else "currency unclear on this page")
-        code, shown = (foreign[0].currency, foreign[0].evidence) if foreign else stated  # type: ignore[misc]
+        code, shown = (foreign[0].currency or "", foreign[0].evidence) if foreign else (stated or ("", ""))
         decision.failure = "wrong_currency"
         decision.detail = f"the product is priced in {code} ({shown}), not US dollars"
         return _finish(decision, readings, verdicts, notes)
@@ -105,7 +107,8 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
         elif not reading.role.may_be_unit_price:
             judge(reading, f"not a unit price ({reading.role.value})")
     candidates = [r for r in candidates if r.is_dollars]
-    in_band, out_of_band = [], []
+    in_band: list[Reading] = []
+    out_of_band: list[Reading] = []
     for reading in candidates:
         (in_band if band.contains(reading.amount) else out_of_band).append(reading)
     for reading in out_of_band:
@@ -160,7 +163,7 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
     return _finish(decision, readings, verdicts, notes)
 
 
-def _explain_away(trusted: list[Reading], main: list[Reading], judge) -> dict[int, Reading]:  # type: ignore[no-untyped-def]
+def _explain_away(trusted: list[Reading], main: list[Reading], judge: Judge) -> dict[int, Reading]:
     """Amounts of trusted readings that another reading says are something else (a was price, the
     card column, another tier, a bulk price): {cents: the explaining reading}. A labelled
     check/wire price is never explained away."""
@@ -191,7 +194,7 @@ def _trust(reading: Reading) -> tuple[int, int]:
     return (RULE_TRUST.get(reading.rule, 9), ROLE_TRUST.get(reading.role, 9))
 
 
-def _agree(trusted: list[Reading], explained: dict[int, Reading], judge, decision: Decision) -> Decision:  # type: ignore[no-untyped-def]
+def _agree(trusted: list[Reading], explained: dict[int, Reading], judge: Judge, decision: Decision) -> Decision:
     """One amount among the trusted readings left, or a conflict naming the two most trusted."""
     amounts = {reading.cents for reading in trusted}
     if len(amounts) > 1:

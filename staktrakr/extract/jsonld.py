@@ -37,7 +37,7 @@ PRODUCT_TYPES = frozenset({"product", "individualproduct", "productmodel", "prod
 def jsonld_scopes(blocks: list[JsonLdBlock], rules: VendorRules, band: Band | None = None) -> list[ProductScope]:
     """Every product the page's JSON-LD describes, with its offers read as readings. With a band,
     offers priced outside it (a tube, a box, a cents figure) are not candidates for the unit price."""
-    scopes = []
+    scopes: list[ProductScope] = []
     for block_index, block in enumerate(blocks):
         data = _load_json(block.text)
         if data is None:

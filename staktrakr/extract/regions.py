@@ -330,7 +330,8 @@ def _html_view(root: lxml.html.HtmlElement, rules: VendorRules, title: lxml.html
         title.text = TITLE_MARK + (title.text or "")
     body = root.find("body")
     text = resolve((body if body is not None else root).text_content())
-    lines, main_start, controls = [], 0, set()
+    lines: list[str] = []
+    main_start, controls = 0, set()
     for raw_line in text.split("\n"):
         line = collapse(raw_line)
         if CONTROL_MARK in line:
@@ -394,7 +395,8 @@ def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str], 
     if not patterns:
         return lines, main_start, controls
     compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
-    kept, new_start, kept_controls = [], 0, set()
+    kept: list[str] = []
+    new_start, kept_controls = 0, set()
     for index, line in enumerate(lines):
         if index == main_start:
             new_start = len(kept)

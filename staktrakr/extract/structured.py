@@ -185,7 +185,9 @@ def same_page(url: str, page_url: str) -> bool:
 
 def choose_scope(scopes: list[ProductScope], coin: Coin, page_url: str, title: str | None) -> ScopeChoice:
     """The page's own product among one reader's scopes, by the rules in the module docstring."""
-    own, unknown, others = [], [], []
+    own: list[ProductScope] = []
+    unknown: list[ProductScope] = []
+    others: list[ProductScope] = []
     for scope in scopes:
         kind = _scope_kind(scope, coin, page_url, title)
         (own if kind == "own" else unknown if kind == "unknown" else others).append(scope)
@@ -261,7 +263,7 @@ def read_meta(meta: dict[str, str]) -> ProductScope | None:
     if price is None and availability is None:
         return None
     readings = []
-    if price is not None:
+    if price is not None and key is not None:
         shown = evidence(f"meta {key} {meta[key]} {currency or ''}")
         readings.append(Reading(price, currency, Role.UNIT, Locus.MAIN, "meta", shown, "meta"))
     return ProductScope("meta", meta.get("og:title"), readings=readings, availability=availability)

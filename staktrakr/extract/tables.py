@@ -133,10 +133,10 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str, group: 
         chosen, role = min(ranked)[1], Role.CHECK_WIRE
     else:
         avoided = {index for index, text in labelled.items() if is_payment_header(text, rules)}
-        chosen = next((index for index in price_cells if index not in avoided), None)
-        role = Role.UNIT
-        if chosen is None:
+        unlabelled = next((index for index in price_cells if index not in avoided), None)
+        if unlabelled is None:
             return []
+        chosen, role = unlabelled, Role.UNIT
     column = labelled.get(chosen, "first price column")
     first = _reading(row[chosen], role, rule, f"{row[0]} | {column}: {row[chosen]}", group)
     if first is None:
@@ -157,8 +157,7 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str, group: 
 
 def _tiers_as_columns(rows: list[list[str]], rules: VendorRules, rule: str, group: str) -> list[Reading]:
     for header_index, header in enumerate(rows):
-        tiers = {index: parse_tier(cell) for index, cell in enumerate(header)}
-        tiers = {index: tier for index, tier in tiers.items() if tier is not None}
+        tiers = {index: tier for index, cell in enumerate(header) if (tier := parse_tier(cell)) is not None}
         if not tiers:
             continue
         first_column = min(tiers, key=lambda index: (tiers[index].lowest_quantity, index))
@@ -358,7 +357,7 @@ def _flat_grids(lines: list[str], rules: VendorRules, group: str) -> Iterator[tu
             for i, other in enumerate(prices) if i != position and i < len(headers)
         ]
         read_until = cursor + 1
-        yield index, best[0], [first, *others]
+        yield index, best[0] or 0, [first, *others]
 
 
 PRICE_COLUMN_HEADER = re.compile(r"^(?:price|prices|price per (?:coin|bar|unit|piece)|per (?:coin|bar|unit)|each|"
