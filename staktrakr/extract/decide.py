@@ -134,13 +134,13 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
     prose = [r for r in main if r.rule == "prose" and r.cents not in explained and r.cents not in said_otherwise]
     meta = [r for r in in_band if r.rule == "meta" and _explainer(r.cents, [r], main) is None]
     if meta:
-        shown, _ = prose_choice(prose, band)
-        if shown is not None and shown.cents != meta[0].cents:
+        visible, _ = prose_choice(prose, band)
+        if visible is not None and visible.cents != meta[0].cents:
             judge(meta[0], "disagrees with the price shown on the page")
-            judge(shown, "disagrees with the product meta tag")
+            judge(visible, "disagrees with the product meta tag")
             decision.failure = "conflicting_prices"
             decision.detail = (f"the meta tag says {meta[0].amount:,.2f} ({meta[0].evidence}) but the page shows "
-                               f"{shown.amount:,.2f} ({shown.evidence})")
+                               f"{visible.amount:,.2f} ({visible.evidence})")
             return _finish(decision, readings, verdicts, notes)
         decision.chosen = meta[0]
         decision.summary = f"meta {meta[0].amount:,.2f}: no structured, table or labelled price on the page"
