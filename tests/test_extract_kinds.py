@@ -214,3 +214,104 @@ def test_deep_nesting_and_content_after_a_stray_body_end_are_read():
     assert read(deep).price == 86.39
     html = f"<html><body>{TITLE}</body></html><p>Price: $86.39</p>{BUY}"
     assert extract_offer(PageContent(url="https://d.test/ase", html=html), ASE, RULES, 80.0).price == 86.39
+
+
+# A second outside attack ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("after_buy", [
+    "<h2>Shop more silver</h2><div>2023 Maple</div><div>Sale price $79.99 USD Regular price <s>$84.99</s></div>",
+    "<div class='more-perth'><h3>More from the Perth Mint</h3><div>Kookaburra 1 oz Our Price: $87.49</div></div>",
+    "<h2>Other Silver Coins</h2><p>Silver Buffalo Price: $84.99</p>",
+])
+def test_labels_past_the_products_buy_area_are_another_products(after_buy):
+    html = f"<html><body>{TITLE}<div class='price'>$86.39</div>{BUY}{after_buy}</body></html>"
+    finding = extract_offer(PageContent(url="https://dealer.test/p/ase", html=html), ASE, RULES, 80.0)
+    assert (finding.price, finding.failure) == (86.39, None)
+
+
+def test_a_sold_out_page_without_its_own_price_does_not_take_a_tiles_price():
+    html = (f"<html><body>{TITLE}<p>This item is sold out.</p><button disabled>Sold out</button>"
+            "<h2>Popular right now</h2><div>2023 Maple Price: $84.99</div></body></html>")
+    finding = extract_offer(PageContent(url="https://dealer.test/p/ase", html=html), ASE, RULES, 80.0)
+    assert finding.price is None
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("$86.39 Check/Wire | $89.85 Card/PayPal", 86.39),
+    ("$86.39 (Check/Wire) · $89.85 (Card/PayPal)", 86.39),
+    ("$89.85 card / $86.39 check", 86.39),
+    ("Credit Card / PayPal: $89.85 · Check/Wire: $86.39", 86.39),
+])
+def test_payment_labels_before_or_after_their_amounts(line, expected):
+    finding = read(f"<p>{line}</p>", head=jsonld({"@type": "Offer", "price": "89.85"}))
+    assert (finding.price, finding.failure) == (expected, None)
+
+
+@pytest.mark.parametrize("noise", ["Reach $99 for free shipping", "Each (tube of 20): $85.89",
+                                   "Wire Transfer Fee: $15.00", "VIP Member Price: $84.99",
+                                   "Bulk Price: $83.19 (500+ coins)", "Lowest Price: $85.39 (buy 500+)"])
+def test_payment_words_inside_words_fees_and_member_prices_are_not_the_price(noise):
+    assert read(f"<div class='price'>$86.39</div><p>{noise}</p>").price in (86.39, FAIL)
+
+
+def test_a_grid_with_its_header_row_in_its_own_container_and_icon_headers():
+    split = ("<div class='head'><div>Quantity</div><div>Credit Card / PayPal</div><div>eCheck / Bank Wire</div></div>"
+             "<div class='body'><div class='row'><div>1 - 19</div><div>$89.85</div><div>$86.39</div></div>"
+             "<div class='row'><div>20+</div><div>$89.33</div><div>$85.89</div></div></div>")
+    assert read(split, head=jsonld({"@type": "Offer", "price": "89.85"})).price == 86.39
+    icons = ("<table><tr><th>Qty</th><th><img alt='Credit Card' src='cc.png'></th><th><img alt='Check/Wire' "
+             "src='cw.png'></th></tr><tr><td>Any Qty.</td><td>$89.85</td><td>$86.39</td></tr></table>")
+    assert read(icons, head=jsonld({"@type": "Offer", "price": "89.85"})).price == 86.39
+
+
+@pytest.mark.parametrize("page", [
+    "<p>Price: $118.40 CDN</p>", "<p>$118.40</p><p>All prices are in Canadian funds.</p>",
+])
+def test_more_ways_a_page_says_canadian_dollars(page):
+    assert read(page).failure == "wrong_currency"
+
+
+def test_a_currency_selector_in_the_cut_header_and_an_announcement_bar_above_the_title():
+    header = ("<header><select name='currency'><option value='USD'>USD</option><option value='CAD' selected>CAD"
+              "</option></select></header>")
+    html = f"<html><body>{header}{TITLE}<p>$118.40</p>{BUY}</body></html>"
+    assert extract_offer(PageContent(url="https://d.test/p", html=html), ASE, RULES, 80.0).failure == "wrong_currency"
+    bar = f"<html><body><div class='announcement'>All prices are in Canadian dollars</div>{TITLE}<p>$118.40</p></body></html>"
+    assert extract_offer(PageContent(url="https://d.test/p", html=bar), ASE, RULES, 80.0).failure == "wrong_currency"
+
+
+def test_structured_price_that_disagrees_with_the_lone_price_shown_is_a_conflict():
+    finding = read("<div class='price'>$86.39</div>", head=jsonld({"@type": "Offer", "price": "88.00"}))
+    assert (finding.price, finding.failure) == (None, "conflicting_prices")
+
+
+def test_microdata_call_for_price_and_a_card_before_the_title():
+    call = ("<div itemscope itemtype='https://schema.org/Offer'><span itemprop='price' content='86.39'>"
+            "Call for price</span></div>")
+    assert read(call).price is None
+    html = ("<html><body><div class='col-left'><div itemscope itemtype='http://schema.org/Product'>"
+            "<span itemprop='name'>American Silver Eagle 1 oz Coin (Random Year)</span>"
+            "<span itemprop='price' content='84.99'>$84.99</span></div></div>"
+            f"{TITLE}<div class='product-price'>$86.39</div>{BUY}</body></html>")
+    assert extract_offer(PageContent(url="https://d.test/p", html=html), ASE, RULES, 80.0).price == 86.39
+
+
+def test_a_goldback_page_of_another_denomination_is_the_wrong_product():
+    coin = CATALOG.coins["goldback-utah-g1"]
+    html = "<html><body><h1>Utah Goldback G2</h1><p>Price: $23.00</p></body></html>"
+    assert extract_offer(PageContent(url="https://d.test/p", html=html), coin, RULES, 5000.0).failure == "wrong_product"
+
+
+@pytest.mark.parametrize(("body", "in_stock"), [
+    (f"<div class='product-options'><button>Random Year (Sold Out)</button></div>{BUY}", True),
+    ("<button class='single_add_to_cart_button button disabled wc-variation-selection-needed'>Add to cart</button>",
+     True),
+    (f"<h3>Pre-Order FAQ</h3><p>Pre-orders ship when the mint delivers.</p>{BUY}", True),
+    ("<p class='availability'>Sold Out</p><div class='shelf'><h3>Shop similar</h3><div class='tile'>2023 Silver Maple "
+     "<span>$84.99</span> <a class='btn' href='/cart/add/2'>Add to cart</a></div></div>", False),
+])
+def test_stock_from_the_products_own_control_and_status(body, in_stock):
+    html = f"<html><body>{TITLE}<div class='price'>$86.39</div>{body}</body></html>"
+    finding = extract_offer(PageContent(url="https://dealer.test/p/ase", html=html), ASE, RULES, 80.0)
+    assert (finding.price, finding.in_stock) == (86.39, in_stock)

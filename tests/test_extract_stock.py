@@ -26,7 +26,7 @@ def read(body: str, rules: VendorRules = RULES, markdown: bool = False):
 def test_out_of_stock_phrases_keep_the_price(phrase):
     finding = read(f"<div>Price: $95.49</div><p class='status'>{phrase}</p>")
     assert (finding.price, finding.in_stock, finding.failure) == (95.49, False, None)
-    assert finding.stock_evidence == phrase
+    assert finding.stock_evidence == f"page text: {phrase}"
 
 
 @pytest.mark.parametrize("phrase", ["Pre-Order", "Preorder now", "Pre order: ships 03/15", "Presale"])
@@ -42,7 +42,7 @@ def test_price_without_any_stock_signal_is_in_stock():
 
 
 def test_in_stock_words_are_the_evidence():
-    assert read("<div>Price: $95.49</div><p>In Stock</p>").stock_evidence == "In Stock"
+    assert read("<div>Price: $95.49</div><p>In Stock</p>").stock_evidence == "page text: In Stock"
 
 
 def test_stock_words_in_nav_footer_and_carousel_are_cut():
@@ -106,8 +106,8 @@ def test_first_purchase_button_after_the_title_decides_not_the_carousel():
 def test_out_of_stock_without_a_price_is_an_out_of_stock_failure():
     finding = read("<p>Sold Out</p>")
     assert (finding.price, finding.in_stock, finding.failure) == (None, False, "out_of_stock")
-    assert finding.detail == "out of stock, no price shown (Sold Out)"
-    assert (finding.rule, finding.evidence) == ("stock", "Sold Out")
+    assert finding.detail == "out of stock, no price shown (page text: Sold Out)"
+    assert (finding.rule, finding.evidence) == ("stock", "page text: Sold Out")
 
 
 def test_preorder_without_a_price():

@@ -89,10 +89,14 @@ def test_html_grid_with_header_missing_the_quantity_cell():
     assert html_price(body) == 95.49
 
 
-def test_html_grid_without_payment_headers_uses_the_first_price_column():
+def test_html_grid_without_payment_headers_gives_no_unit_price_from_two_columns():
+    """Two price columns and no payment headers: either could be the card column."""
     body = """<table><tr><td>1-19</td><td>$95.49</td><td>$99.31</td></tr>
     <tr><td>20+</td><td>$94.49</td><td>$98.27</td></tr></table>"""
-    assert html_price(body) == 95.49
+    page = prepare_html(f"<html><body><h1>1 oz Silver Eagle</h1>{body}</body></html>", RULES)
+    assert {reading.role for reading in html_table_readings(page.tree, RULES)} == {Role.OTHER_CELL}
+    one_column = body.replace("<td>$99.31</td>", "").replace("<td>$98.27</td>", "")
+    assert html_price(one_column) == 95.49
 
 
 def test_html_grid_with_only_avoided_columns_gives_nothing():

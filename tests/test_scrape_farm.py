@@ -162,6 +162,22 @@ def test_next_fetcher_is_tried_after_a_failure_and_the_first_reason_is_kept(farm
     assert [a.reason for a in outcome.attempts] == ["blocked: HTTP 403", "disabled: FIRECRAWL_BASE_URL is not set"]
 
 
+@pytest.mark.parametrize(("page", "reason"), [
+    ("<html><head><script type='application/ld+json'>{\"@type\": \"Product\", \"name\": \"American Silver Eagle\", "
+     "\"offers\": {\"@type\": \"Offer\", \"price\": \"118.40\", \"priceCurrency\": \"CAD\"}}</script></head>"
+     "<body><h1>American Silver Eagle</h1><p>Regular price $118.40</p></body></html>", "wrong_currency"),
+    ("<html><body><h1>American Silver Eagle</h1><table><tr><th>Qty</th><th>Check/Wire</th></tr><tr><td>1-19</td>"
+     "<td>$76.25</td></tr></table><p>Price: $79.00</p></body></html>", "conflicting_prices"),
+])
+def test_a_page_refused_on_principle_is_not_read_again_by_another_fetcher(farm, farm_settings, page, reason):
+    """Firecrawl's markdown of the same page lacks what decided (currency, table): it must not guess."""
+    url = farm.host("settled").add("/ase", page)
+    farm.firecrawl().scrape_page(url, "# American Silver Eagle\n\nRegular price $118.40\n")
+    outcome = one(scrape(farm_settings(), [make_target("ase", "settled", url, fetchers=["http", "firecrawl"])]))
+    assert (outcome.price, outcome.reason.split(":")[0]) == (None, reason)
+    assert [a.fetcher for a in outcome.attempts] == ["http"] and farm.firecrawl().requests == []
+
+
 def test_fetcher_option_forces_one_fetcher(farm, farm_settings):
     dealer_url = farm.host("apmex").add("/ase", page_text("html_table.html"))
     farm.firecrawl().scrape_page(dealer_url, page_text("tier_grid.md"))

@@ -20,6 +20,8 @@ Readings, then a decision:
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 
 from staktrakr.catalog import Coin, VendorRules
@@ -36,9 +38,9 @@ from staktrakr.extract.labels import (
 from staktrakr.extract.microdata import html_scopes
 from staktrakr.extract.money import evidence, find_amounts, roles_in, stated_currency
 from staktrakr.extract.readings import Locus, Reading, Role
-from staktrakr.extract.regions import HtmlPage, TextView, markdown_view, prepare_html
+from staktrakr.extract.regions import PURCHASE_LINE, HtmlPage, TextView, markdown_view, prepare_html
 from staktrakr.extract.sanity import Band, price_band
-from staktrakr.extract.stock import StockReading, in_stock_for, read_stock
+from staktrakr.extract.stock import StockReading, in_stock_for, phrase_reading, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
 from staktrakr.extract.tables import (
     bare_tier_readings,
@@ -48,13 +50,19 @@ from staktrakr.extract.tables import (
     markdown_table_readings,
     payment_line_readings,
 )
-from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce, other_weight
+from staktrakr.extract.weights import (
+    fractional_weight,
+    names_fraction_of_full_ounce,
+    other_goldback_denomination,
+    other_weight,
+)
 
 __all__ = ["Finding", "PageContent", "extract_offer"]
 
 # Metals sold by the troy ounce, where a fractional title on a full-ounce page is a wrong product.
 OUNCE_METALS = frozenset({"silver", "gold", "platinum", "palladium"})
 OTHER_REGION_AMOUNTS_MAX = 12
+NOT_BUYABLE_LINE = re.compile(r"sold out|out of stock|unavailable|notify me", re.IGNORECASE)
 
 
 def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_per_oz: float | None) -> Finding:
@@ -87,9 +95,9 @@ def extract_offer(page: PageContent, coin: Coin, rules: VendorRules, spot_usd_pe
             decision=decision.summary,
             readings=recorded,
         )
-    return _failure(coin, band, decision, stock, in_stock, readings, rules).model_copy(
-        update={"decision": decision.summary or None, "readings": recorded}
-    )
+    failed = _failure(coin, band, decision, stock, in_stock, readings, rules)
+    return failed.model_copy(update={"decision": decision.summary or f"{failed.failure}: {failed.detail}",
+                                     "readings": recorded})
 
 
 def _structured_scopes(html_page: HtmlPage | None, rules: VendorRules, band: Band) -> list[ProductScope]:
@@ -147,9 +155,11 @@ def _page_facts(html_page: HtmlPage | None, views: list[TextView], rules: Vendor
     currency = html_page.currency_choice if html_page is not None else None
     card_only = None
     for view in views:
-        main_lines = view.price_lines[view.main_start :]
-        currency = currency or stated_currency(main_lines)
-        card_only = card_only or check_discount_statement(main_lines, rules)
+        # A site-wide statement of the currency counts wherever it sits (an announcement bar too).
+        currency = currency or stated_currency(view.lines)
+        card_only = card_only or check_discount_statement(view.price_lines[view.main_start :], rules)
+    if currency is None and html_page is not None:
+        currency = stated_currency([line for _, text in html_page.cut_texts for line in text.split("\n")])
     return PageFacts(currency=currency, card_only=card_only)
 
 
@@ -158,6 +168,7 @@ def _elsewhere(html_page: HtmlPage | None, views: list[TextView]) -> list[Readin
     texts: list[tuple[Locus, str]] = list(html_page.cut_texts) if html_page is not None else []
     for view in views:
         texts += [(Locus.HEADER, line) for line in view.lines[: view.main_start]]
+        texts += [(Locus.OTHER_PRODUCT, line) for line in view.after_area]
     found = []
     for locus, text in texts:
         for line in text.split("\n"):
@@ -173,7 +184,16 @@ def _elsewhere(html_page: HtmlPage | None, views: list[TextView]) -> list[Readin
 def _wrong_product(
     coin: Coin, views: list[TextView], scopes: list[ProductScope], html_page: HtmlPage | None
 ) -> Finding | None:
-    """The page's product title names a fractional weight while the coin is a full ounce or more."""
+    """The page's product title names a fractional weight while the coin is a full ounce or more,
+    another whole weight, or (Goldbacks) another denomination."""
+    if coin.metal == "goldback":
+        title = next((view.title for view in views if view.title), None)
+        denomination = other_goldback_denomination(title, coin.weight_oz) if title else None
+        if title is None or denomination is None:
+            return None
+        return Finding(failure="wrong_product", rule="title", evidence=evidence(title),
+                       detail=f"page title names {denomination} but {coin.slug} is {coin.weight_oz:g} G: "
+                              f"{evidence(title)}")
     if coin.metal not in OUNCE_METALS:
         return None
     titles = [view.title for view in views if view.title]
@@ -203,15 +223,33 @@ def _wrong_product(
 def _stock(own_scopes: list[ProductScope], html_page: HtmlPage | None, views: list[TextView]) -> StockReading:
     with_state = next((scope for scope in own_scopes if scope.availability), None)
     view = views[0] if views else None
-    lines = view.main_lines if view else []
+    lines = view.lines[view.main_start : view.area_end] if view else []
     controls = frozenset(index - view.main_start for index in view.control_lines) if view else frozenset()
+    structured = with_state.availability if with_state else None
+    if view is not None and structured in (None, "in_stock"):
+        own = _title_section_status(view, controls)
+        if own is not None:
+            return own  # "Sold Out" under the title, before any buy button: a later button is another section's
     return read_stock(
-        with_state.availability if with_state else None,
+        structured,
         f"{with_state.rule} {with_state.availability}" if with_state else None,
         html_page.tree if html_page is not None else None,
         lines,
         controls,
     )
+
+
+def _title_section_status(view: TextView, controls: frozenset[int]) -> StockReading | None:
+    """The not-buyable status the title's own section states when a section heading comes before
+    any purchase control (so the first buy button on the page belongs to another section)."""
+    heading = min((index for index in view.heading_lines if index > view.main_start), default=None)
+    if heading is None:
+        return None
+    section = view.lines[view.main_start : heading]
+    if any(PURCHASE_LINE.search(line) and not NOT_BUYABLE_LINE.search(line) for line in section):
+        return None
+    status = phrase_reading(section, None, controls)
+    return status if status is not None and status.state != "in_stock" else None
 
 
 def _failure(coin: Coin, band: Band, decision: Decision, stock: StockReading, in_stock: bool | None,

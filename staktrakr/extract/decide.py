@@ -127,11 +127,23 @@ def decide(readings: list[Reading], band: Band, notes: list[str] | None = None,
         trusted = [r for r in trusted if r.role is not Role.REGULAR]
     explained = _explain_away(trusted, main, judge)
     trusted = [r for r in trusted if r.cents not in explained]
-    if trusted:
-        return _finish(_agree(trusted, explained, judge, decision), readings, verdicts, notes)
     said_otherwise = {r.cents for r in main if r.rule != "prose" and r.role in EXPLAINING_ROLES
                       and r.role is not Role.REGULAR}
     prose = [r for r in main if r.rule == "prose" and r.cents not in explained and r.cents not in said_otherwise]
+    if trusted:
+        agreed = _agree(trusted, explained, judge, decision)
+        chosen = agreed.chosen
+        if chosen is not None and all(r.rule in STRUCTURED_RULES for r in trusted):
+            # Only the page's data says so: the price the page shows, when it shows one alone, must agree.
+            visible, _ = prose_choice(prose, band)
+            if visible is not None and visible.cents != chosen.cents:
+                judge(visible, "disagrees with the structured price")
+                judge(chosen, "disagrees with the price the page shows")
+                agreed.chosen = None
+                agreed.failure = "conflicting_prices"
+                agreed.detail = (f"the structured data says {chosen.amount:,.2f} ({chosen.evidence}) but the page "
+                                 f"shows {visible.amount:,.2f} ({visible.evidence})")
+        return _finish(agreed, readings, verdicts, notes)
     meta = [r for r in in_band if r.rule == "meta" and _explainer(r.cents, [r], main) is None]
     if meta:
         visible, _ = prose_choice(prose, band)

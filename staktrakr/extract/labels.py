@@ -68,7 +68,9 @@ NOT_A_PRICE_ROLES = {
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
 LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit",
                        "buyback", "buy back", "we buy", "sell", "bid", "list", "retail", "original", "total", "unit",
-                       "issue", "bundle", "set of", "pack", "tube", "roll", "box", "lot")
+                       "issue", "bundle", "set of", "pack", "tube", "roll", "box", "lot", "member", "vip", "club",
+                       "bulk", "lowest", "exchange", "holder", "display", "fee", "insured", "wholesale", "dealer",
+                       "match", "target", "alert")
 # A label sits at the start of its line or right after the amount before it, not inside a sentence.
 LABEL_LEAD_MAX_CHARS = 30
 SENTENCE_END = re.compile(r"[.?!]\s")
@@ -79,8 +81,9 @@ PROSE_TITLE_WINDOW_LINES = 20
 PROSE_CART_WINDOW_LINES = 6
 CART_WORDS = ("add to cart", "add to bag", "buy now")
 PROSE_WORD_CHARS = 10
-CARD_STATEMENT = re.compile(r"\b(?:credit card|card|paypal)\s+(?:price|pricing)\b|\bprice (?:shown )?(?:is )?for "
-                            r"(?:credit )?card", re.IGNORECASE)
+CARD_STATEMENT = re.compile(r"\b(?:credit card|card|paypal)\s+(?:price|pricing)\b|\bprices? (?:shown )?(?:is |are )?for "
+                            r"(?:credit )?card|\bprices? (?:shown )?(?:reflects?|include|assumes?) (?:payment|paying) "
+                            r"(?:by|with) (?:credit )?card", re.IGNORECASE)
 
 
 def label_readings(lines: list[str], rules: VendorRules, group: str = "label") -> list[Reading]:
@@ -251,9 +254,14 @@ def check_discount_statement(lines: list[str], rules: VendorRules) -> str | None
     methods = "|".join(re.escape(word) for word in rules.price_columns)
     pattern = re.compile(
         rf"\b(?:save|discount|\d+(?:\.\d+)?\s*%\s*(?:off|less))\b[^.]{{0,60}}?\b(?:{methods})"
-        rf"|\b(?:{methods})[^.]{{0,40}}?\b(?:save|discount|\d+(?:\.\d+)?\s*%\s*(?:off|less|discount))",
+        rf"|\b(?:{methods})[^.]{{0,40}}?\b(?:save|discount|\d+(?:\.\d+)?\s*%\s*(?:off|less|discount))"
+        rf"|\bprices? (?:shown )?(?:reflects?|include|assumes?) (?:payment|paying) (?:by|with) (?:credit )?card",
         re.IGNORECASE)
-    return next((evidence(line) for line in lines if len(line) <= 160 and pattern.search(line)), None)
+    # "Prices shown include our 4% check/wire discount": the shown prices are check/wire prices.
+    included = re.compile(r"\b(?:reflects?|includes?|including|with) (?:our |the |a )?(?:\d+(?:\.\d+)?\s*% )?"
+                          r"(?:[a-z/-]+ ){0,3}discount", re.IGNORECASE)
+    return next((evidence(line) for line in lines if len(line) <= 160 and pattern.search(line)
+                 and not included.search(line)), None)
 
 
 def _line_role(lowered: str, lines: list[str], index: int, rules: VendorRules) -> Role | None:

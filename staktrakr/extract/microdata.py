@@ -115,15 +115,25 @@ def _owner(node: lxml.html.HtmlElement, roots: set[lxml.html.HtmlElement]) -> lx
 
 def _price_reading(node: lxml.html.HtmlElement, rule: str, currency: str | None, group: str,
                    name: str | None = None) -> Reading | None:
-    """The amount a price property states: its visible money text, else its `content` attribute."""
+    """The amount a price property states. The visible money text is what the buyer sees: when it
+    disagrees with the `content` attribute the text counts; when it shows several amounts the one
+    the attribute names counts (none if it names none); an element whose visible text is words
+    and no amount ("Call for price") states no price. The attribute alone counts only for an
+    element that shows nothing (a <meta>, an empty span)."""
     attribute_value = number(node.get("content")) if node.get("content") is not None else None
     shown = visible_text(node)
     amounts = find_amounts(shown, include_struck=True, include_foreign=True)
+    label = f"{name}: " if name else ""
+    if len(amounts) > 1:
+        matching = [amount for amount in amounts if attribute_value is not None
+                    and abs(amount.value - attribute_value) < 0.005]
+        if not matching:
+            return None
+        amounts = matching
     if amounts:
         amount = amounts[0]
         role = Role.WAS if amount.struck else Role.UNIT
         text_currency = amount.currency or currency
-        label = f"{name}: " if name else ""
         if attribute_value is not None and abs(attribute_value - amount.value) >= 0.005:
             note = f"{label}{rule} price: text {shown} (content={node.get('content')} disagrees: the text counts)"
         else:
@@ -134,6 +144,7 @@ def _price_reading(node: lxml.html.HtmlElement, rule: str, currency: str | None,
         if value is None:
             return None
         attribute_value = value
-    label = f"{name}: " if name else ""
+    elif re.search(r"[A-Za-z]{3,}", shown):
+        return None  # "Call for price": the page shows no price, whatever the attribute says
     return Reading(attribute_value, currency, Role.UNIT, Locus.MAIN, rule,
                    evidence(f"{label}{rule} price {attribute_value:.2f} {currency or ''}".strip()), group)

@@ -35,7 +35,7 @@ DOLLAR_PREFIXES = {
 # Words after an amount that name its currency ("$118.40 Canadian dollars").
 CURRENCY_WORDS = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "mexican": "MXN", "hong kong": "HKD",
                   "singapore": "SGD", "us": "USD", "u.s.": "USD", "american": "USD"}
-DOLLAR_CODES = ("USD", "CAD", "AUD", "NZD", "MXN", "HKD", "SGD")
+DOLLAR_CODES = ("USD", "CAD", "CDN", "AUD", "NZD", "MXN", "HKD", "SGD")
 FOREIGN_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY"}
 FOREIGN_CODES = ("EUR", "GBP", "CHF", "JPY")
 
@@ -80,7 +80,8 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
     (Role.BULK, re.compile(r"(?:\b\d{1,5}\s*(?:\+|or more\b|and up\b|and over\b)|\bbuy \d{1,5}\b)[^$]{0,30}$"
                            r"|\b(?:from|starting(?: at)?|as low as)\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:each )?(?:for|when you buy|on orders of) \d{1,5}\s*(?:\+|or more)"
-                r"|^\s*\(?\s*(?:min\.?|minimum)\s*(?:qty|quantity|order|of)\b", re.I)),
+                r"|^\s*\(?\s*(?:min\.?|minimum)\s*(?:qty|quantity|order|of)\b"
+                r"|^\s*\(\s*(?:buy |for |on )?\d{1,5}\s*(?:\+|or more)", re.I)),
     (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I), re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
     (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?)\s*:?\s*(?:of |over |above |"
                                 r"from |exceeding |at least )?\$?$|\b(?:over|above|up to) $"
@@ -89,18 +90,22 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
                 re.I)),
     (Role.SHIPPING, re.compile(r"\b(?:shipping|delivery|postage|handling)(?: cost| fee| rate| from| only| just)?\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:shipping|flat rate|delivery)", re.I)),
+    (Role.FEE, re.compile(r"\b(?:fee|fees|surcharge|processing)\b[^$]{0,12}$", re.I),
+     re.compile(r"^\s*(?:fee|surcharge|processing fee)\b", re.I)),
     (Role.SAVINGS, re.compile(r"\b(?:save|savings|you save|discount|coupon|rebate)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
     (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total)\b[^$]{0,20}$|\bin (?:your )?(?:cart|basket|bag)\s*:?\s*$"
                             r"|\b(?:cart|basket|bag)\s*(?:\(\d+\))?\s*:[^$]{0,20}$", re.I), None),
     (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
     (Role.BID, re.compile(r"\b(?:we buy|we pay|sell to us|sell yours|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
-    (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I), None),
+    (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I),
+     re.compile(r"^\s*\(?\s*(?:by |with |via |paying by |if paying by )?(?:credit card|card|paypal)\b(?!\s*:)", re.I)),
     (Role.PER_MEASURE, re.compile(r"\bper (?:gram|ounce|oz)\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:/\s*(?:g|gram|oz|ozt|ounce)\b|per (?:gram|ounce|oz|troy))", re.I)),
     (Role.PACK, re.compile(r"\b(?:tube|roll|box|sheet|case) (?:of \d+ )?(?:price\s*)?:?\s*$", re.I),
      re.compile(r"^\s*(?:/|per |a )(?:tube|roll|box|sheet|case)\b", re.I)),
-    (Role.REWARD, re.compile(r"\b(?:reward|points|cash ?back|loyalty)\b[^$]{0,12}$", re.I), None),
+    (Role.REWARD, re.compile(r"\b(?:reward|points|cash ?back|loyalty)\b[^$]{0,12}$", re.I),
+     re.compile(r"^\s*(?:in )?(?:cash ?back|rewards?|points|store credit)\b", re.I)),
 )
 
 
@@ -183,7 +188,7 @@ def _dollar_currency(match: re.Match[str]) -> str | None:
     named = [code for code in codes if code]
     if not named:
         return None
-    foreign = [code for code in named if code != "USD"]
+    foreign = ["CAD" if code == "CDN" else code for code in named if code != "USD"]
     return foreign[0] if foreign else "USD"
 
 
@@ -229,7 +234,7 @@ CURRENCY_NAMES = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", 
 CURRENCY_STATEMENT = re.compile(
     r"\bprices?\s+(?:are\s+|is\s+)?(?:shown\s+|listed\s+|quoted\s+|displayed\s+|charged\s+)?in\s+"
     r"(?:(?P<code>[A-Z]{3})\b|(?P<name>canadian|australian|new zealand|mexican|hong kong|singapore|us|u\.s\.|"
-    r"american|united states)\s+dollars?\b|(?P<other>euros?|pounds?)\b)",
+    r"american|united states)\s+(?:dollars?|funds|currency)\b|(?P<other>euros?|pounds?)\b)",
     re.IGNORECASE,
 )
 CODE_LINE = re.compile(r"^\(?(?P<code>" + "|".join(DOLLAR_CODES + FOREIGN_CODES) + r")\)?$")
@@ -246,10 +251,11 @@ def stated_currency(lines: list[str]) -> tuple[str, str] | None:
             if code is None:
                 code = CURRENCY_NAMES.get((match.group("name") or match.group("other") or "").lower())
             if code:
-                return code.upper(), evidence(line)
+                return ("CAD" if code.upper() == "CDN" else code.upper()), evidence(line)
         code_line = CODE_LINE.match(line)
         if code_line is not None and index > 0 and is_money_only(lines[index - 1]):
-            return code_line.group("code"), evidence(f"{lines[index - 1]} {line}")
+            code = code_line.group("code")
+            return ("CAD" if code == "CDN" else code), evidence(f"{lines[index - 1]} {line}")
     return None
 
 

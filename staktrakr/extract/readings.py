@@ -29,6 +29,7 @@ class Role(str, Enum):
     PREMIUM = "premium"          # premium over spot
     THRESHOLD = "threshold"      # an order threshold or minimum ("orders $99+ ship free")
     SHIPPING = "shipping"        # a shipping cost
+    FEE = "fee"                  # a processing, wire or handling fee
     SAVINGS = "savings"          # "Save $3.00", "$5 off", a discount or coupon
     TOTAL = "total"              # cart total, subtotal
     SPOT = "spot"                # a spot, melt or market value quote
@@ -59,6 +60,7 @@ class Locus(str, Enum):
     FOOTER = "footer"
     OVERLAY = "overlay"              # a popup, modal or mini-cart
     ELSEWHERE = "elsewhere"          # a region the vendor's catalog rules cut
+    HIDDEN = "hidden"                # kept off the screen by a hiding class
 
 
 STRUCTURED_RULES = frozenset({"jsonld", "microdata", "rdfa"})

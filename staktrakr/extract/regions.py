@@ -24,6 +24,9 @@ from staktrakr.extract.text import collapse, mark_tree, resolve
 
 # Elements whose text never shows on the page (or is a script's source).
 INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head")
+# Utility classes that hide an element (Bootstrap, Tailwind, Shopify); not "visually-hidden" or
+# "sr-only", whose text screen readers read out (Shopify's "Sale price" labels).
+HIDING_CLASSES = frozenset({"hidden", "d-none", "hide", "is-hidden", "u-hidden", "display-none", "js-hidden"})
 HIDDEN_XPATH = (
     "//*[@hidden] | //*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
@@ -44,8 +47,8 @@ OTHER_REGION_WORDS = (
     (Locus.SIDEBAR, re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)),
     (Locus.TICKER, re.compile(r"(?:^|[\s_-])(?:ticker|spot-prices?|spotprices?|metal-prices?)(?:$|[\s_-])",
                               re.IGNORECASE)),
-    (Locus.OVERLAY, re.compile(r"(?:^|[\s_-])(?:modal|popup|mini-?cart|cart-drawer|newsletter)(?:$|[\s_-])",
-                               re.IGNORECASE)),
+    (Locus.OVERLAY, re.compile(r"(?:^|[\s_-])(?:modal|popup|mini-?cart|cart-drawer|newsletter)(?![-_]?price)"
+                               r"(?:$|[\s_-])", re.IGNORECASE)),
 )
 # Candidates for `other_region` (cheap XPath, no string functions) before tag/role/word checks.
 OTHER_REGION_XPATH = " | ".join([f"//{tag}" for tag in OTHER_REGION_TAGS] + ["//*[@role] | //*[@class] | //*[@id]"])
@@ -57,6 +60,13 @@ CONTROL_WORDS = re.compile(
     re.IGNORECASE,
 )
 CONTROL_MARK = "\ue002"  # private-use character: starts text that belongs to a control
+HEADING_MARK = "\ue003"  # private-use character: starts a section heading (h2-h6)
+# A short line that is a purchase control: a buy button or what stands in its place.
+PURCHASE_LINE = re.compile(
+    r"^(?=.{1,40}$).*\b(?:add to (?:cart|bag|basket)|buy (?:it )?now)\b"
+    r"|^(?:sold out|out of stock|unavailable|notify me\b.{0,30}|pre-?order(?: now)?|back-?order(?: now)?)$",
+    re.IGNORECASE,
+)
 OTHER_TEXT_MAX_CHARS = 4_000
 # libxml2 drops what follows </body></html>; the parser closes both at the end anyway.
 CLOSING_BODY = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
@@ -80,18 +90,37 @@ class TextView:
     main_start: int = 0
     cut_markers: list[str] = field(default_factory=list)
     control_lines: frozenset[int] = frozenset()
+    heading_lines: frozenset[int] = frozenset()
 
     @property
     def main_lines(self) -> list[str]:
         return self.lines[self.main_start :]
 
     @property
+    def area_end(self) -> int:
+        """Where the product's own area ends: at the first section heading after its purchase
+        control ("Add to cart", "Sold out", ...). What follows ("Customers also bought", "Shop
+        more silver", another product's tiles) is not this product's price or stock. A page with
+        no purchase control has no known end."""
+        purchase = next((index for index in range(self.main_start, len(self.lines))
+                         if index not in self.control_lines and PURCHASE_LINE.search(self.lines[index])), None)
+        if purchase is None:
+            return len(self.lines)
+        return min((index for index in self.heading_lines if index > purchase), default=len(self.lines))
+
+    @property
     def price_lines(self) -> list[str]:
-        """All lines with the lines of controls (variant lists, reviews, questions) blanked:
-        "Bought at $30.78 last year" in a review is no price of this product."""
-        if not self.control_lines:
+        """All lines with the lines of controls (variant lists, reviews, questions) and those past the
+        product's area blanked: "Bought at $30.78 last year" in a review, or a tile under "Shop more
+        silver", is no price of this product."""
+        end = self.area_end
+        if not self.control_lines and end >= len(self.lines):
             return self.lines
-        return ["" if index in self.control_lines else line for index, line in enumerate(self.lines)]
+        return ["" if index in self.control_lines or index >= end else line for index, line in enumerate(self.lines)]
+
+    @property
+    def after_area(self) -> list[str]:
+        return self.lines[self.area_end :]
 
 
 @dataclass
@@ -149,6 +178,7 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
     head_title = collapse(head_title_el.text_content()) if head_title_el is not None else None
     for element in root.xpath(HIDDEN_XPATH):
         _drop(element)
+    currency_choice = _currency_choice(root)  # a site-wide selector, read before the header is cut
     title = _first_h1(root)
     cut: list[tuple[Locus, lxml.html.HtmlElement]] = [
         (locus, element) for element in root.xpath(OTHER_REGION_XPATH) if (locus := other_region(element)) is not None
@@ -168,7 +198,6 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
     jsonld = [JsonLdBlock(text, not _attached(script, root)) for script, text in zip(scripts, script_texts)]
     for element in list(root.iter(*INVISIBLE_TAGS)):
         _drop(element)
-    currency_choice = _currency_choice(root)
     _mark_controls(root)
     view = _html_view(root, rules, title)
     view.cut_markers = markers
@@ -191,9 +220,12 @@ def _currency_choice(root: lxml.html.HtmlElement) -> tuple[str, str] | None:
 
 
 def other_region(element: lxml.html.HtmlElement) -> Locus | None:
-    """The locus of a container that is not the page's own product (by tag, role, class/id words)."""
+    """The locus of a container that is not the page's own product (by tag, role, class/id words),
+    or HIDDEN for an element a hiding class keeps off the screen."""
     if not isinstance(element.tag, str):
         return None
+    if HIDING_CLASSES & set((element.get("class") or "").split()):
+        return Locus.HIDDEN
     locus = OTHER_REGION_TAGS.get(element.tag) or OTHER_REGION_ROLES.get((element.get("role") or "").lower())
     if locus is not None:
         return locus
@@ -263,10 +295,21 @@ def _drop(element: lxml.html.HtmlElement) -> None:
 
 
 def _first_h1(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    for heading in root.iter("h1"):
-        if resolve(heading.text_content()).strip():
-            return heading
-    return None
+    """The product title: the first non-empty H1, passing over a site logo's H1 in the page's
+    header, navigation or footer when the page has another."""
+    headings = [heading for heading in root.iter("h1") if resolve(heading.text_content()).strip()]
+    own = next((heading for heading in headings if not _in_site_furniture(heading)), None)
+    return own if own is not None else (headings[0] if headings else None)
+
+
+def _in_site_furniture(element: lxml.html.HtmlElement) -> bool:
+    """Inside the page-level header, navigation or footer (not an article's own <header>)."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("article", "main", "section"):
+            return False
+        if ancestor.tag in ("header", "nav", "footer") or (ancestor.get("role") or "") in ("banner", "navigation"):
+            return True
+    return False
 
 
 def _cut_after_html(root: lxml.html.HtmlElement, markers: list[str]) -> tuple[list[str], str]:
@@ -328,12 +371,20 @@ def _html_view(root: lxml.html.HtmlElement, rules: VendorRules, title: lxml.html
     title_text = collapse(resolve(title.text_content())) if title is not None else None
     if title is not None:
         title.text = TITLE_MARK + (title.text or "")
+    headings = [heading for heading in root.iter("h2", "h3", "h4", "h5", "h6") if heading is not title]
+    for heading in headings:  # the mark goes after the block's own line break, onto the heading's line
+        text = heading.text or ""
+        heading.text = "\n" + HEADING_MARK + text[1:] if text.startswith("\n") else HEADING_MARK + text
     body = root.find("body")
     text = resolve((body if body is not None else root).text_content())
     lines: list[str] = []
-    main_start, controls = 0, set()
+    main_start, controls, heading_lines = 0, set(), set()
     for raw_line in text.split("\n"):
         line = collapse(raw_line)
+        if HEADING_MARK in line:
+            line = collapse(line.replace(HEADING_MARK, ""))
+            if line:
+                heading_lines.add(len(lines))
         if CONTROL_MARK in line:
             line = collapse(line.replace(CONTROL_MARK, ""))
             if line:
@@ -346,15 +397,19 @@ def _html_view(root: lxml.html.HtmlElement, rules: VendorRules, title: lxml.html
             main_start = len(lines)
             line = line[1:].strip()
         lines.append(line.replace(TITLE_MARK, ""))
-    # Undo the mark so later readers of the tree see the real title.
+    # Undo the marks so later readers of the tree see the real texts.
     if title is not None and title.text is not None:
         title.text = title.text.replace(TITLE_MARK, "", 1)
-    lines, main_start, controls = _drop_pattern_lines(lines, main_start, rules.cut_patterns, controls)
+    for heading in headings:
+        heading.text = (heading.text or "").replace(HEADING_MARK, "", 1)
+    lines, main_start, (controls, heading_lines) = _drop_pattern_lines(lines, main_start, rules.cut_patterns,
+                                                                        controls, heading_lines)
     return TextView(source="html", lines=lines, title=title_text, main_start=main_start,
-                    control_lines=frozenset(controls))
+                    control_lines=frozenset(controls), heading_lines=frozenset(heading_lines))
 
 
 MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+MD_IMAGE_ALT = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 MD_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -369,9 +424,10 @@ def markdown_view(markdown: str, rules: VendorRules) -> TextView | None:
     if not markdown or not markdown.strip():
         return None
     lines: list[str] = []
-    title, main_start = None, 0
+    title, main_start, heading_lines = None, 0, set()
     for raw_line in markdown.splitlines():
-        line = MD_IMAGE.sub("", raw_line)
+        # Images keep their alt text inside table rows (an icon heading a payment column).
+        line = MD_IMAGE_ALT.sub(r"\1", raw_line) if raw_line.lstrip().startswith("|") else MD_IMAGE.sub("", raw_line)
         line = MD_LINK.sub(r"\1", line)
         line = collapse(MD_EMPHASIS.sub("", line))
         if not line or set(line) <= set("-=*_ "):
@@ -381,31 +437,37 @@ def markdown_view(markdown: str, rules: VendorRules) -> TextView | None:
             line = heading.group(2).strip()
             if len(heading.group(1)) == 1 and title is None and line:
                 title, main_start = line, len(lines)
+            elif line:
+                heading_lines.add(len(lines))
         if line:
             lines.append(line)
-    lines, main_start, _ = _drop_pattern_lines(lines, main_start, rules.cut_patterns)
+    lines, main_start, (_, heading_lines) = _drop_pattern_lines(lines, main_start, rules.cut_patterns, set(),
+                                                                 heading_lines)
     lines, markers = _cut_after_lines(lines, main_start, rules.cut_after)
-    return TextView(source="markdown", lines=lines, title=title, main_start=main_start, cut_markers=markers)
+    return TextView(source="markdown", lines=lines, title=title, main_start=main_start, cut_markers=markers,
+                    heading_lines=frozenset(index for index in heading_lines if index < len(lines)))
 
 
-def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str], controls: set[int] | None = None
-                        ) -> tuple[list[str], int, set[int]]:
-    """Drop lines matching any cut pattern, keeping the title index (and control lines) in step."""
-    controls = controls or set()
+def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str], *marked: set[int]
+                        ) -> tuple[list[str], int, tuple[set[int], ...]]:
+    """Drop lines matching any cut pattern, keeping the title index and the marked line sets
+    (controls, headings) in step."""
     if not patterns:
-        return lines, main_start, controls
+        return lines, main_start, marked
     compiled = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
     kept: list[str] = []
-    new_start, kept_controls = 0, set()
+    new_start = 0
+    kept_marks: tuple[set[int], ...] = tuple(set() for _ in marked)
     for index, line in enumerate(lines):
         if index == main_start:
             new_start = len(kept)
         if any(pattern.search(line) for pattern in compiled):
             continue
-        if index in controls:
-            kept_controls.add(len(kept))
+        for source, target in zip(marked, kept_marks):
+            if index in source:
+                target.add(len(kept))
         kept.append(line)
-    return kept, min(new_start, max(len(kept) - 1, 0)), kept_controls
+    return kept, min(new_start, max(len(kept) - 1, 0)), kept_marks
 
 
 def _cut_after_lines(lines: list[str], main_start: int, markers: list[str]) -> tuple[list[str], list[str]]:

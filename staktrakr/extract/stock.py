@@ -54,7 +54,8 @@ BUTTON_XPATH = (
 # Words that make a stock phrase part of a policy, a review or a variant, not the product's status.
 NOT_STATUS_WORDS = frozenset(
     "if items orders may will policy any all we you your our was were last everywhere got mine again hope "
-    "some these those other tube box roll option options size sizes variant".split()
+    "some these those other tube box roll option options size sizes variant faq faqs info information details "
+    "terms questions question learn about".split()
 )
 STATUS_FILLER_MAX_WORDS = 4
 BUTTON_FILLER_MAX_WORDS = 8
@@ -92,15 +93,17 @@ def button_reading(tree: lxml.html.HtmlElement) -> StockReading | None:
         if not label:
             label = " ".join((button.get("value") or button.get("aria-label") or "").split()).lower()
         preorder = next((phrase for phrase in PREORDER_PHRASES if phrase in label), None)
-        if preorder is not None and _status(label, preorder, BUTTON_FILLER_MAX_WORDS):
+        if preorder is not None and _button_status(label, preorder):
             return StockReading("preorder", evidence(f"button: {label}"))
         backorder = next((phrase for phrase in BACKORDER_PHRASES if phrase in label), None)
         if backorder is not None and _status(label, backorder, BUTTON_FILLER_MAX_WORDS):
             return StockReading("backorder", evidence(f"button: {label}"))
         notify = next((word for word in NOTIFY_BUTTON_WORDS if word in label), None)
-        if notify is not None and "price" not in label and _status(label, notify, BUTTON_FILLER_MAX_WORDS):
+        if notify is not None and _button_status(label, notify):
             return StockReading("out_of_stock", evidence(f"button: {label}"))
         if any(phrase in label for phrase in CART_PHRASES):
+            if _disabled(button) and SELECTION_NEEDED.search(button.get("class") or ""):
+                return None  # disabled only until a variant is chosen
             if _disabled(button):
                 return StockReading("out_of_stock", evidence(f"disabled button: {label}"))
             return StockReading("in_stock", evidence(f"button: {label}"))
@@ -130,17 +133,17 @@ def phrase_reading(lines: list[str], button: StockReading | None,
                                ("preorder", PREORDER_PHRASES)):
             phrase = _has_phrase(lowered, phrases)
             if phrase is not None and _status(lowered, phrase):
-                return StockReading(state, evidence(line))
+                return StockReading(state, evidence(f"page text: {line}"))
         phrase = _has_phrase(lowered, WAIT_LIST_PHRASES)
         if not cart_on_page and phrase is not None and _status(lowered, phrase):
-            return StockReading("out_of_stock", evidence(line))
+            return StockReading("out_of_stock", evidence(f"page text: {line}"))
     for index, line in enumerate(lines):
         lowered = line.lower()
         if index in control_lines:
             continue
         if len(line) <= STOCK_LINE_MAX_CHARS and (_has_phrase(lowered, IN_STOCK_PHRASES) is not None
                                                   or lowered in CART_PHRASES):
-            return StockReading("in_stock", evidence(line))
+            return StockReading("in_stock", evidence(f"page text: {line}"))
     return None
 
 
@@ -148,6 +151,21 @@ def _has_phrase(lowered_line: str, phrases: tuple[str, ...]) -> str | None:
     """The first of `phrases` standing as words in the line, or None."""
     return next((phrase for phrase in phrases if phrase in lowered_line
                  and re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered_line)), None)
+
+
+# The only words a purchase button may say besides its status ("Sold out", "Notify me when available").
+BUTTON_FILLER_WORDS = frozenset(
+    "currently temporarily this item is now when back in stock it's its it me us available again product".split()
+)
+# A cart button disabled until the buyer picks a variant: no stock evidence (WooCommerce variable products).
+SELECTION_NEEDED = re.compile(r"selection-needed|select-options?|choose-options?|variation-selection", re.IGNORECASE)
+
+
+def _button_status(label: str, phrase: str) -> bool:
+    """The button's label is the status and filler only ("Sold out", "Notify me when back in
+    stock"), not a variant's name with it ("Random Year (Sold Out)", "Email me when this goes on sale")."""
+    rest = SHIPS_CLAUSE.sub("", label.replace(phrase, " ", 1))
+    return all(word in BUTTON_FILLER_WORDS for word in re.findall(r"[a-z0-9']+", rest))
 
 
 def _status(lowered: str, phrase: str, max_words: int = STATUS_FILLER_MAX_WORDS) -> bool:

@@ -59,7 +59,6 @@ NAME_STOPWORDS = frozenset({"oz", "coin", "coins", "the", "of", "random", "year"
 MAX_PRICE_USD = 1e8
 MAX_PRICE_CHARS = 40
 OWN_NAME_FIT = 0.5
-EXACT_NAME_FIT = 0.99
 OTHER_NAME_FIT = 0.34
 
 
@@ -174,6 +173,18 @@ def _other_finish(name: str | None, title: str) -> bool:
     return bool((_words(name) & FINISH_WORDS) - _words(title))
 
 
+TITLE_STOPWORDS = frozenset({"the", "of", "a", "and", "oz", "ozt", "troy", "coin", "coins", "1"})
+
+
+def _same_name(name: str | None, title: str) -> bool:
+    """The name is the page's title (the same words, grade and year words included)."""
+    if not name:
+        return False
+    words = set(re.findall(r"[a-z0-9/]+", name.lower())) - TITLE_STOPWORDS
+    wanted = set(re.findall(r"[a-z0-9/]+", title.lower())) - TITLE_STOPWORDS
+    return bool(words) and words == wanted
+
+
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9/]+", text.lower())) - NAME_STOPWORDS
 
@@ -213,11 +224,11 @@ def _scope_kind(scope: ProductScope, coin: Coin, page_url: str, title: str | Non
     if not url_match and _other_finish(scope.name, title or coin.name):
         return "other"  # "... Proof" on a page whose title names no proof: a sibling product
     fit = name_fit(scope.name, coin.name, title)
-    titled = title is not None and name_fit(scope.name, title) >= EXACT_NAME_FIT
+    titled = title is not None and _same_name(scope.name, title)
     if url_match or scope.holds_title:
         return "own"
-    if scope.apart_from_title and not titled:
-        return "other"  # under another heading or after the buy button: another product's card
+    if (scope.apart_from_title or scope.before_title) and not titled:
+        return "other"  # before the title, under another heading or after the buy button: a card
     if scope.urls and not titled:
         return "other"  # it names its own page, which is not this one, and not this page's title
     if scope.in_cut_region:
@@ -225,8 +236,6 @@ def _scope_kind(scope: ProductScope, coin: Coin, page_url: str, title: str | Non
     if fit >= OWN_NAME_FIT:
         return "own"
     if scope.name and fit < OTHER_NAME_FIT:
-        return "other"
-    if scope.before_title and not scope.name:
         return "other"
     return "unknown"
 

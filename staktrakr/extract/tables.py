@@ -19,6 +19,7 @@ structured price is really the card column or a larger tier.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -39,7 +40,7 @@ TIER_OPEN = re.compile(
     r"^(?:qty\.?|quantity|buy)?\s*:?\s*(\d{1,5})\s*(?:\+|or more|and up|and over)\s*(?:pcs|coins?|units?)?:?$",
     re.IGNORECASE,
 )
-TIER_ANY = re.compile(r"^(?:any\s+(?:qty|quantity)|each|single|1 unit)$", re.IGNORECASE)
+TIER_ANY = re.compile(r"^(?:any\s+(?:qty|quantity)\.?|each|single|1 unit)$", re.IGNORECASE)
 # An exact quantity with its unit ("1 coin", "1 bar"): a tier of its own.
 TIER_EXACT = re.compile(r"^(?:qty\.?\s*)?(\d{1,5})\s*(?:pcs|coins?|units?|bars?|rounds?|items?|pieces?|ea)$",
                         re.IGNORECASE)
@@ -75,15 +76,26 @@ def parse_tier(cell: str, bare_integers: bool = False) -> Tier | None:
 def column_rank(header: str, rules: VendorRules) -> int | None:
     """Preference of a payment column header: index in price_columns; None if avoided or unrelated."""
     lowered = header.lower()
-    if any(word in lowered for word in rules.avoid_columns):
+    if any(_names(lowered, word) for word in rules.avoid_columns):
         return None
-    ranks = [index for index, word in enumerate(rules.price_columns) if word in lowered]
+    ranks = [index for index, word in enumerate(rules.price_columns) if _names(lowered, word)]
     return min(ranks) if ranks else None
 
 
 def is_payment_header(header: str, rules: VendorRules) -> bool:
     lowered = header.lower()
-    return any(word in lowered for word in (*rules.price_columns, *rules.avoid_columns))
+    return any(_names(lowered, word) for word in (*rules.price_columns, *rules.avoid_columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _payment_word(word: str) -> re.Pattern[str]:
+    """A payment word as a word ("ach" in "ACH/Wire", not in "Each" or "Reach"; "check" in "eCheck")."""
+    prefix = "(?:e-?)?" if word == "check" else ""
+    return re.compile(rf"(?<![a-z]){prefix}{re.escape(word)}s?(?![a-z])")
+
+
+def _names(lowered: str, word: str) -> bool:
+    return word in lowered and _payment_word(word).search(lowered) is not None
 
 
 def read_grid(rows: list[list[str]], rules: VendorRules, rule: str, group: str = "") -> list[Reading]:
@@ -133,10 +145,13 @@ def _tiers_as_rows(rows: list[list[str]], rules: VendorRules, rule: str, group: 
         chosen, role = min(ranked)[1], Role.CHECK_WIRE
     else:
         avoided = {index for index, text in labelled.items() if is_payment_header(text, rules)}
-        unlabelled = next((index for index in price_cells if index not in avoided), None)
-        if unlabelled is None:
+        open_columns = [index for index in price_cells if index not in avoided]
+        if not open_columns:
             return []
-        chosen, role = unlabelled, Role.UNIT
+        chosen = open_columns[0]
+        # One price column is the price; two or more without payment headers do not say which is
+        # check/wire (dealers put card first as often as not): the grid then only records them.
+        role = Role.UNIT if len(open_columns) == 1 else Role.OTHER_CELL
     column = labelled.get(chosen, "first price column")
     first = _reading(row[chosen], role, rule, f"{row[0]} | {column}: {row[chosen]}", group)
     if first is None:
@@ -202,7 +217,7 @@ def html_table_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list
     """The first HTML table on the (cut) page that reads as a tier grid (see `_labelled_grid`)."""
     def grids() -> Iterator[tuple[lxml.html.HtmlElement, list[list[str]]]]:
         for table in tree.iter("table"):
-            yield table, [[visible_text(cell) for cell in row.xpath("./th | ./td")]
+            yield table, [[_cell_text(cell) for cell in row.xpath("./th | ./td")]
                           for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")]
 
     return _labelled_grid(grids(), rules, "table")
@@ -220,7 +235,9 @@ def div_grid_readings(tree: lxml.html.HtmlElement, rules: VendorRules) -> list[R
         for grid in tree.xpath(DIV_GRID_XPATH):
             children = list(grid)
             if len(children) <= DIV_GRID_MAX_ROWS and len({len(row) for row in children}) <= 2:
-                yield grid, [[visible_text(cell) for cell in row] for row in children]
+                rows = [[_cell_text(cell) for cell in row] for row in children]
+                header = _header_row_before(grid, len(children[0]))
+                yield grid, ([header] if header else []) + rows
 
     return _labelled_grid(grids(), rules, "grid")
 
@@ -255,6 +272,29 @@ def _labelled_grid(grids: Iterator[tuple[lxml.html.HtmlElement, list[list[str]]]
     others = [_with_role(r, Role.OTHER_CELL if r.role in (Role.CHECK_WIRE, Role.UNIT) else r.role)
               for _, readings in found if readings is not chosen for r in readings]
     return [*chosen, *others]
+
+
+def _cell_text(cell: lxml.html.HtmlElement) -> str:
+    """A cell's text, or the alt/title of its image when it shows only an icon (a card logo)."""
+    text = visible_text(cell)
+    if text:
+        return text
+    image = cell.find(".//img")
+    return ((image.get("alt") or image.get("title") or "") if image is not None else "").strip()
+
+
+def _header_row_before(grid: lxml.html.HtmlElement, cells: int) -> list[str] | None:
+    """The header row of a grid whose header sits in its own container right before it (a
+    "head" div of the same number of cells, without amounts)."""
+    previous = grid.getprevious()
+    if previous is None:
+        return None
+    row = previous if len(previous) == cells else (previous[0] if len(previous) == 1 and len(previous[0]) == cells
+                                                   else None)
+    if row is None:
+        return None
+    texts = [_cell_text(cell) for cell in row]
+    return texts if not any(find_amounts(text) for text in texts) and any(texts) else None
 
 
 def _label_before(element: lxml.html.HtmlElement) -> str | None:
@@ -391,8 +431,8 @@ def bare_tier_readings(lines: list[str], rules: VendorRules, group: str = "tier_
     return []
 
 
-PAID_BY = re.compile(r"^\s*(?:by|via|with|when paying (?:by|with)|paying (?:by|with)|paid (?:by|with))\s+"
-                     r"(?P<method>[A-Za-z(][A-Za-z()/ -]{1,24})", re.IGNORECASE)
+PAID_BY = re.compile(r"^\s*\(?\s*(?:by|via|with|when paying (?:by|with)|paying (?:by|with)|paid (?:by|with))\s+",
+                     re.IGNORECASE)
 
 
 def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]:
@@ -409,19 +449,9 @@ def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]
             if following and label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules):
                 found.append(_payment_reading(following[0], label, f"{line} {lines[index + 1]}", rules))
             continue
-        for position, amount in enumerate(amounts):
-            # "Card / PayPal: $89.85 · Check/Wire: $86.39": each amount's label is the text before it
-            label = line[amounts[position - 1].end if position else 0 : amount.start]
-            if position and PAID_BY.match(label):
-                label = re.split(r"[,;·•|]", label, maxsplit=1)[1] if re.search(r"[,;·•|]", label) else ""
-            label = label.strip(" :-|·•,;/\t*").strip()
-            if (label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules)
-                    and context_role(line, amount, amounts[position - 1].end if position else 0) is None):
-                found.append(_payment_reading(amount, label, line, rules))
-                continue
-            paid = PAID_BY.match(line[amount.end : amount.end + 40])
-            if paid is not None and is_payment_header(paid.group("method"), rules):
-                found.append(_payment_reading(amount, paid.group("method"), line, rules))
+        for amount, method in zip(amounts, _payment_labels(line, amounts, rules)):
+            if method is not None and context_role(line, amount) in (None, Role.CARD):
+                found.append(_payment_reading(amount, method, line, rules))
     ranks = [rank for rank, reading in found if reading.role is Role.CHECK_WIRE]
     if not ranks:
         return [reading for _, reading in found]
@@ -434,6 +464,29 @@ def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]
                               reading.evidence, "payment")
         result.append(reading)
     return result
+
+
+def _payment_labels(line: str, amounts: list[Amount], rules: VendorRules) -> list[str | None]:
+    """The payment label of each amount on a line: the labels stand either before their amounts
+    ("Check/Wire: $86.39 · Card: $89.85") or after them ("$86.39 by check, $89.85 by card",
+    "$86.39 (Check/Wire) | $89.85 (Card/PayPal)"); the line's first or last text decides which."""
+    texts = [line[amounts[i - 1].end if i else 0 : amount.start] for i, amount in enumerate(amounts)]
+    texts.append(line[amounts[-1].end :] if amounts else line)
+
+    def label(text: str, after: bool) -> str | None:
+        if after and text.rstrip().endswith(":"):
+            return None  # "Card:" after an amount labels the next one
+        if after:
+            text = re.split(r"[|·•;,]|(?<=\))\s", text.strip(), maxsplit=1)[0]
+            text = PAID_BY.sub("", text)
+            text = re.sub(r"\bprice\b\s*$", "", text.strip(" ()"), flags=re.IGNORECASE)
+        cleaned = text.strip(" :-|·•,;/\t*()").strip()
+        fits = cleaned and len(cleaned) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(cleaned, rules)
+        return cleaned if fits else None
+
+    if label(texts[0], after=False) is not None or any(text.rstrip().endswith(":") for text in texts[1:-1]):
+        return [label(text, after=False) for text in texts[:-1]]
+    return [label(text, after=True) for text in texts[1:]]
 
 
 def _payment_reading(amount: Amount, label: str, shown: str, rules: VendorRules) -> tuple[int | None, Reading]:

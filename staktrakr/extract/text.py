@@ -51,6 +51,7 @@ TWO_DIGITS_AFTER = re.compile(r"^\d{2}(?:" + BOUNDARY + r"|\s|$)")
 NUMBER_CHAR = re.compile(r"[\d.,]")
 COMPLETE_AMOUNT = re.compile(r"\d\.\d{2}$")
 CONTEXT_CHARS = 24
+SUP_CONTEXT_CHARS = 24
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
@@ -86,6 +87,10 @@ def mark_tree(root: lxml.html.HtmlElement) -> None:
         if element.tag in UNREAD_TAGS:  # never shown; its tail still follows a boundary
             element.tail = BOUNDARY + (element.tail or "")
             continue
+        if element.tag == "input" and (element.get("type") or "").lower() in ("submit", "button"):
+            # A button input shows its value: the page reads "Add to Cart" there, on a line of its own.
+            element.tail = "\n" + " ".join((element.get("value") or "").split()) + "\n" + (element.tail or "")
+            continue
         if element.tag == "sup" and CENTS.match(element.text_content() or "") and _after_whole_dollars(element):
             element.text = "." + (element.text or "").strip()
             element.tail = BOUNDARY + (element.tail or "")
@@ -113,17 +118,20 @@ def _after_whole_dollars(sup: lxml.html.HtmlElement) -> bool:
 
 
 def _text_before(element: lxml.html.HtmlElement) -> str:
-    """The text of `element`'s parent that comes before `element`."""
-    parent = element.getparent()
-    if parent is None:
-        return ""
-    parts = [parent.text or ""]
-    for sibling in parent:
-        if sibling is element:
-            break
-        parts.append(sibling.text_content() or "")
-        parts.append(sibling.tail or "")
-    return "".join(parts)
+    """The last few characters of `element`'s parent before `element` (walking back over its
+    previous siblings only as far as needed, so many <sup>s in one parent stay linear)."""
+    parts: list[str] = []
+    size = 0
+    sibling = element.getprevious()
+    while sibling is not None and size < SUP_CONTEXT_CHARS:
+        for text in (sibling.tail or "", sibling.text_content() or ""):
+            parts.append(text[-SUP_CONTEXT_CHARS:])
+            size += len(parts[-1])
+        sibling = sibling.getprevious()
+    if size < SUP_CONTEXT_CHARS:
+        parent = element.getparent()
+        parts.append((parent.text or "") if parent is not None else "")
+    return "".join(reversed(parts))
 
 
 def resolve(text: str) -> str:

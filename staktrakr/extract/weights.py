@@ -75,3 +75,24 @@ def other_weight(title: str, weight_oz: float) -> str | None:
 def names_fraction_of_full_ounce(title: str, weight_oz: float) -> bool:
     """True when the coin is a full ounce or more and the title names a fractional weight."""
     return weight_oz >= FULL_OUNCE_THRESHOLD and fractional_weight(title) is not None
+
+
+GOLDBACK_NUMBERS = {"½": 0.5, "1/2": 0.5, "half": 0.5, "one": 1, "two": 2, "five": 5, "ten": 10, "twenty-five": 25,
+                    "twenty five": 25, "fifty": 50}
+GOLDBACK_DENOMINATION = re.compile(
+    r"\bG\s?(\d{1,2}|½|1/2)\b|(?<![\d/])(\d{1,2}|½|1/2|half|one|two|five|ten|twenty[- ]five|fifty)\s+goldbacks?\b",
+    re.IGNORECASE,
+)
+
+
+def other_goldback_denomination(title: str, units: float) -> str | None:
+    """The denomination a Goldback title names ("G5", "5 Goldback") when it names one and none is
+    the coin's number of G-units, else None."""
+    named = []
+    for match in GOLDBACK_DENOMINATION.finditer(title):
+        text = (match.group(1) or match.group(2)).lower()
+        value = GOLDBACK_NUMBERS.get(text)
+        named.append((float(value) if value is not None else float(text), match.group(0)))
+    if not named or any(abs(value - units) < 1e-9 for value, _ in named):
+        return None
+    return named[0][1]

@@ -21,6 +21,10 @@ from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
 
+# Failures that read the page and refused it on principle. Another fetcher's rendering (markdown
+# without the structured data or classes that decided) must not turn them into a price.
+SETTLED_FAILURES = frozenset({"wrong_currency", "conflicting_prices", "wrong_product"})
+
 # Failures after which the same request is worth one more try through the home proxy.
 PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION})
 
@@ -86,6 +90,7 @@ async def scrape_target(target: Target, lane: VendorLane, *, fetchers: FetcherSe
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = TargetOutcome(target.coin.slug, target.vendor_id, target.vendor_name, target.urls[0], "")
+    settled = False
     for url in target.urls:
         for name in order:
             result, finding = await _fetch_and_read(target, lane, fetchers, politeness, name, url,
@@ -97,7 +102,10 @@ async def scrape_target(target: Target, lane: VendorLane, *, fetchers: FetcherSe
                 outcome.final_url = result.final_url or url
                 outcome.rule, outcome.evidence_text = finding.rule, finding.evidence
                 break
-        if outcome.ok:
+            if finding is not None and finding.failure in SETTLED_FAILURES:
+                settled = True  # the page was read and refused: another rendering of it must not guess
+                break
+        if outcome.ok or settled:
             break
     if not outcome.ok:
         _explain_failure(outcome)
