@@ -312,4 +312,5 @@ def conclude(report: RunReport) -> None:
         raise JobInterrupted(f"{report.job}: interrupted by {report.signal or 'a signal'}: {done}, {where} "
                              f"(run {report.run_id})", signal.Signals[report.signal] if report.signal else signal.SIGTERM)
     if report.outbox_problems:
-        raise JobFailed(f"{len(report.outbox_problems)} outbox entries need attention: {report.outbox_problems[0]}")
+        raise JobFailed(f"{len(report.outbox_problems)} outbox entries moved aside, see `staktrakr db status`: "
+                        f"{report.outbox_problems[0]}")

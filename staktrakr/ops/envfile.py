@@ -125,8 +125,8 @@ def check_env_file(path: Path) -> str:
 
 def load_env_file(path: Path) -> dict[str, str]:
     """The file's variables (no `${}` interpolation: values are taken literally)."""
-    check_private(path)
     text = check_env_file(path)
+    check_private(path)
     values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {key: value for key, value in values.items() if value is not None}
 

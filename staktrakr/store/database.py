@@ -152,8 +152,8 @@ class Database:
         if self._timed_out_at is not None:
             waited = time.monotonic() - self._timed_out_at
             if waited < RETRY_AFTER_TIMEOUT_S:
-                raise StoreUnavailable(f"database {self.display}: did not answer {waited:.0f} s ago; "
-                                       f"not asked again before {RETRY_AFTER_TIMEOUT_S:.0f} s")
+                raise StoreUnavailable(f"database {self.display}: gave no answer in time {waited:.0f} s ago; "
+                                       f"not asked again for {RETRY_AFTER_TIMEOUT_S - waited:.0f} s")
             self._timed_out_at = None
         if self._client is not None and self._loop is not None:
             return self._loop, self._client
