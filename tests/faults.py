@@ -145,11 +145,11 @@ class ScrapeProcess:
         return Path(self.env["STAKTRAKR_VAR_DIR"]) / "journal"
 
     def journaled(self) -> int:
-        """Finished targets in the running cycle's journal (lines after the header)."""
+        """Finished targets in the running cycle's journal (its `ops` lines)."""
         total = 0
         for path in self.journal_dir.glob("*.jsonl"):
             try:
-                total += max(len([line for line in path.read_bytes().splitlines() if line.strip()]) - 1, 0)
+                total += sum(1 for line in path.read_bytes().splitlines() if line.startswith(b'{"ops":'))
             except FileNotFoundError:
                 pass
         return total

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -169,34 +170,39 @@ def test_database_frozen_mid_cycle_does_not_hang_the_scrape(scrape_env, libsql_s
     assert len(assert_each_target_once(scrape_env)) == TARGETS
 
 
-def test_sigterm_with_the_database_frozen_exits_within_the_grace(scrape_env, libsql_server):
-    assert run_job(scrape_env, "db", "migrate").returncode == 0
-    run = ScrapeProcess(scrape_env).start()
-    run.wait_for_journal(3)
-    with freeze(libsql_server):
-        run.send(signal.SIGTERM)
-        started = time.monotonic()
-        code, out, err = run.finish(timeout_s=60)
-        waited = time.monotonic() - started
-        assert code == 143, err
-        assert waited < 10, f"took {waited:.1f} s: longer than the cron runner's grace"  # TERM_GRACE_S
-        result = json.loads(out)
-        assert result["queued_rows"] > result["total"] >= 3
-    assert run_job(scrape_env, "db", "flush").returncode == 0
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [result["run_id"]])[0]["n"] == result["total"]
-    assert_each_target_once(scrape_env)
-
-
-def test_cron_runner_passes_sigterm_to_the_job(scrape_env, tmp_path):
+def start_runner(scrape_env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    """`bin/staktrakr-cron scrape --json` with a private env file, as cron starts it."""
     env_file = tmp_path / "cron.env"
     env_file.write_text(f"POLLER_ID=soak\nTURSO_DATABASE_URL={scrape_env['TURSO_DATABASE_URL']}\n", encoding="utf-8")
     env_file.chmod(0o600)
     env = {**scrape_env, "STAKTRAKR_ENV_FILE": str(env_file)}
     runner = subprocess.Popen([str(RUNNER), "scrape", "--json"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    probe = ScrapeProcess(env)
-    probe.wait_for_journal(3)
+    return runner, env
+
+
+def test_sigterm_with_the_database_frozen_ends_within_the_runners_grace(scrape_env, libsql_server, tmp_path):
+    """The job has TERM_GRACE_S (10 s) before the runner kills it (exit 137): with sqld frozen its
+    last write gives up after 5 s and the rows go to the outbox, so it still ends 143."""
+    assert run_job(scrape_env, "db", "migrate").returncode == 0
+    runner, env = start_runner(scrape_env, tmp_path)
+    ScrapeProcess(env).wait_for_journal(3)
+    with freeze(libsql_server):
+        os.kill(runner.pid, signal.SIGTERM)
+        out, err = runner.communicate(timeout=60)
+        assert runner.returncode == 143, err      # 137 would mean the runner had to kill it
+        result = json.loads(out.strip().rsplit("\n", 1)[0])
+        assert result["queued_rows"] > result["total"] >= 3 and result["stored_rows"] == 0
+    assert run_job(scrape_env, "db", "flush").returncode == 0
+    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
+                 [result["run_id"]])[0]["n"] == result["total"]
+    assert run_row(scrape_env, result["run_id"])["status"] == "interrupted"
+    assert_each_target_once(scrape_env)
+
+
+def test_cron_runner_passes_sigterm_to_the_job(scrape_env, tmp_path):
+    runner, env = start_runner(scrape_env, tmp_path)
+    ScrapeProcess(env).wait_for_journal(3)
     assert (Path(env["STAKTRAKR_VAR_DIR"]) / "run" / "cron-scrape.pid").read_text().strip() == str(runner.pid)
     os.kill(runner.pid, signal.SIGTERM)
     out, err = runner.communicate(timeout=60)
@@ -235,3 +241,38 @@ def test_container_stop_reaches_running_jobs_through_cron_sh(tmp_path):
     record = json.loads(out.strip().splitlines()[-1])
     assert record["status"] == "interrupted" and record["signal"] == "SIGTERM"
     assert not pid_file.exists()
+
+
+def test_a_run_killed_before_its_first_target_is_still_accounted_for(scrape_env):
+    run = ScrapeProcess(scrape_env).start()
+    deadline = time.monotonic() + 60
+    while not list(run.journal_dir.glob("*.jsonl")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    run.send(signal.SIGKILL)
+    run.finish()
+    killed = [path.stem for path in run.journal_dir.glob("*.jsonl")]
+    assert len(killed) == 1
+    journaled = run.journaled()
+    assert run_job(scrape_env, "db", "flush").returncode == 0     # any later run recovers it
+    row = run_row(scrape_env, killed[0])
+    assert row["status"] == "interrupted" and "the process was killed" in row["error"]
+    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
+                 [killed[0]])[0]["n"] == journaled
+    assert query(scrape_env, "SELECT COUNT(*) AS n FROM poller_runs WHERE status = 'running'")[0]["n"] == 0
+
+
+def test_any_killed_job_is_recorded_interrupted_by_the_next_run(scrape_env, tmp_path):
+    """Not only scrape: a publish (here a harness run that sleeps) SIGKILLed midway leaves a journal
+    with its run, and the next run of any job closes its row as `interrupted`."""
+    code = ("import time; from staktrakr.settings import load_settings; from staktrakr.store import Store; "
+            "from staktrakr.jobs.harness import JobRun; s = load_settings(); store = Store.open(s); "
+            "run = JobRun(s, store, 'publish').__enter__(); print(run.run_id, flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-P", "-c", code], env=scrape_env, cwd=REPO, stdout=subprocess.PIPE,
+                             text=True)
+    run_id = child.stdout.readline().strip()
+    child.kill()
+    child.wait()
+    assert run_row(scrape_env, run_id)["status"] == "running"
+    assert run_job(scrape_env, "db", "flush").returncode == 0
+    row = run_row(scrape_env, run_id)
+    assert row["status"] == "interrupted" and "nothing in its journal to recover" in row["error"]

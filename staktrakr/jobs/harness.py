@@ -6,10 +6,14 @@
 2. SIGTERM/SIGINT handling: the first signal only sets `run.stop` (the job stops starting new
    work and stores what it has); a second one raises `JobInterrupted` wherever the job is;
 3. `store.prepare()`: abandoned cycle journals queued, schema checked, outbox replayed;
-4. a `poller_runs` row `running`, and on EVERY way out a final row in the same batch as the
-   job's last rows (`run.finish(rows, ...)`): `ok`, `error` (with the one-line reason, also
-   for early returns and programming errors) or `interrupted` (a signal; exit 143 / 130);
-5. `run.report`: the RunReport every job's result carries and the CLI renders.
+4. its journal (store/journal.py), opened before its `poller_runs` row `running` is written:
+   a scrape adds each finished target to it, and if the process is killed the next run of
+   any job queues what it holds and records the run `interrupted` (no run stays `running`);
+5. on EVERY other way out a final run row in the same batch as the job's last rows
+   (`run.finish(rows, ...)`): `ok`, `error` (with the one-line reason, also for early
+   returns and programming errors) or `interrupted` (a signal; exit 143 / 130). Once that
+   batch is stored or queued the journal is deleted;
+6. `run.report`: the RunReport every job's result carries and the CLI renders.
 
 A dry run takes no lock and writes no run row. It prepares the store only when the job asks
 (`prepare=True`: spot, goldback and backfill read the schema they create), never by default.
@@ -33,6 +37,7 @@ from staktrakr.log import shorten
 from staktrakr.models import PollerRun, RunStatus, new_run_id
 from staktrakr.settings import Settings
 from staktrakr.store import PrepareResult, Store, WriteResult
+from staktrakr.store.journal import Journal
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -137,6 +142,7 @@ class JobRun:
         self.run_id = new_run_id(settings.poller_id, run_id_job or job, self.started)
         self.stop = StopSignal()
         self.prepared: PrepareResult | None = None
+        self.journal: Journal | None = None
         self.report = RunReport(job=job, run_id=self.run_id, poller_id=settings.poller_id,
                                 started_at=iso_z(self.started))
         self._lock = lock_for(settings, lock_name or job) if (lock if lock is not None else not dry_run) else None
@@ -173,10 +179,11 @@ class JobRun:
         if self.dry_run:
             return
         try:
+            self.journal = Journal(self.settings.journal_dir, self.run_id, {"run": self.running.model_dump(mode="json")})
             self.store.start_run(self.running)
         except OSError as exc:
-            raise JobFailed(f"{self.job}: cannot start the run: database unreachable and outbox "
-                            f"{self.store.outbox.path} not writable ({exc.strerror or exc})") from None
+            raise JobFailed(f"{self.job}: cannot start the run: {exc.filename or self.store.outbox.path} not "
+                            f"writable ({exc.strerror or exc}); check STAKTRAKR_VAR_DIR") from None
 
     def _install_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -211,7 +218,12 @@ class JobRun:
         if self.dry_run:
             self._finished = True
             return WriteResult(0, 0)
-        written = self.store.write([*rows, self._final_row()], timeout_s=self.write_timeout_s)
+        try:
+            written = self.store.write([*rows, self._final_row()], timeout_s=self.write_timeout_s)
+        except StatementRejected:
+            self._close_journal(discard=True)  # the rows are in the rejected file: a replay would only repeat that
+            raise
+        self._close_journal(discard=True)      # stored or queued: the journal has done its work
         self._finished = True
         self.report.stored_rows += max(written.stored_rows - 1, 0)
         self.report.queued_rows += max(written.queued_rows - 1, 0)
@@ -285,7 +297,12 @@ class JobRun:
         if self.dry_run and report.status == "ok":
             report.status = "dry_run"
 
+    def _close_journal(self, *, discard: bool) -> None:
+        if self.journal is not None and not self.journal.closed:
+            self.journal.close(discard=discard)
+
     def _leave(self) -> None:
+        self._close_journal(discard=False)  # not settled (the final write failed): the next run recovers it
         for signum, handler in self._previous_handlers.items():
             try:
                 signal.signal(signum, handler)

@@ -23,7 +23,6 @@ from typing import Any, Callable, Sequence
 from pydantic import BaseModel
 
 from staktrakr.catalog import Target
-from staktrakr.errors import StatementRejected
 from staktrakr.fetch import FetcherSet
 from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
 from staktrakr.jobs.schedule import Politeness, VendorLane, run_per_vendor
@@ -33,7 +32,7 @@ from staktrakr.scoring import window_confidences
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands
 from staktrakr.store import Store
-from staktrakr.store.journal import Journal
+from staktrakr.store.store import ops_of
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
 log = logging.getLogger(__name__)
@@ -128,42 +127,30 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
     spot = store.latest_spot(spot_bands(settings.spot_bands))
     previous_day = previous_day_medians(store, result.window_start, {t.coin.slug for t in targets})
     fallback_source = _first_source(targets, options)
-    journal = None if options.dry_run else Journal(settings.journal_dir, run.run_id, {
-        "run": run.running.model_copy(update={"total": len(targets)}).model_dump(mode="json"),
-        "planned": len(targets), "window_start": result.window_start,
-        "scoring": {"window_prices": options.window_prices, "previous_day": previous_day},
-    })
-    settled = False
-    try:
-        def journal_outcome(outcome: TargetOutcome) -> None:
-            if journal is not None:
-                journal.add(store._ops(outcome_rows(outcome, result.window_start, result.run_id,
+    if run.journal is not None:  # what recovery needs to score and count this cycle like a finished one
+        run.journal.note(planned=len(targets), scoring={"window_prices": options.window_prices,
+                                                        "previous_day": previous_day})
+
+    def journal_outcome(outcome: TargetOutcome) -> None:
+        if run.journal is not None:
+            run.journal.add(ops_of(outcome_rows(outcome, result.window_start, result.run_id,
                                                     settings.poller_id, fallback_source)))
 
-        result.outcomes = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome))
-        result.signal = run.stop.name
-        score_outcomes(result.outcomes, options.window_prices, previous_day)
+    result.outcomes = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome))
+    result.signal = run.stop.name
+    score_outcomes(result.outcomes, options.window_prices, previous_day)
 
-        finished = utcnow()
-        result.finished_at = iso_z(finished)
-        result.duration_s = (finished - run.started).total_seconds()
-        every_failed = targets and result.outcomes and not result.captured and not run.stop.requested
-        error = "every target failed" if every_failed else None
-        rows = [] if options.dry_run else cycle_rows(result, settings, fallback_source=fallback_source)
-        trips_before = store.db.round_trips
-        try:
-            written = run.finish(rows, total=len(targets), captured=result.captured, failures=result.failures,
-                                 error=error)
-        except StatementRejected:
-            settled = True  # the rows are in the rejected file; replaying the journal could only repeat that
-            raise
-        settled = True
-        result.write_round_trips = store.db.round_trips - trips_before
-        result.stored_rows, result.queued_rows, result.store_error = written.stored_rows, written.queued_rows, written.error
-        return result
-    finally:
-        if journal is not None:
-            journal.close(discard=settled)
+    finished = utcnow()
+    result.finished_at = iso_z(finished)
+    result.duration_s = (finished - run.started).total_seconds()
+    every_failed = targets and result.outcomes and not result.captured and not run.stop.requested
+    error = "every target failed" if every_failed else None
+    rows = [] if options.dry_run else cycle_rows(result, settings, fallback_source=fallback_source)
+    trips_before = store.db.round_trips
+    written = run.finish(rows, total=len(targets), captured=result.captured, failures=result.failures, error=error)
+    result.write_round_trips = store.db.round_trips - trips_before
+    result.stored_rows, result.queued_rows, result.store_error = written.stored_rows, written.queued_rows, written.error
+    return result
 
 
 async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeOptions, spot: dict[str, float],

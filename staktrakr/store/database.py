@@ -188,9 +188,8 @@ class Database:
     def _call(self, make: Any, statements: Sequence[Statement], timeout_s: float | None) -> Any:
         with self._lock:
             loop, client = self._connected()
-            limit = timeout_s or self.statement_timeout_s
-            if self._fresh:
-                limit += self.connect_timeout_s
+            # an explicit timeout bounds the whole call (a job stopping has seconds, not a connect + statement)
+            limit = timeout_s or self.statement_timeout_s + (self.connect_timeout_s if self._fresh else 0.0)
             self.round_trips += 1
             try:
                 answer = loop.run(make(client), limit)

@@ -1,16 +1,20 @@
-"""The cycle journal: each finished target's rows, fsync'd to local disk the moment they exist.
+"""The run journal: a run's existence and (for a scrape) each finished target's rows, fsync'd to
+local disk the moment they exist.
 
-A scrape keeps its whole cycle for ONE database batch at the end (O(1) round trips). Until
-that batch is stored or queued, the observations live in `var/journal/<run_id>.jsonl`:
+Every run opens one before its `running` row is written (jobs/harness.py); a scrape keeps its
+whole cycle for ONE database batch at the end (O(1) round trips) and until then the
+observations live here, in `var/journal/<run_id>.jsonl`:
 
-    {"journal": 1, "run": {...PollerRun...}, "planned": N, "scoring": {"window_prices", "previous_day"}}
+    {"journal": 1, "run": {...PollerRun...}}                      header, before the run row
+    {"meta": {"planned": N, "scoring": {"window_prices", "previous_day"}}}     what recovery needs
     {"ops": [{"kind": "price_snapshots", "rows": [...]}, {"kind": "provider_failures", ...}]}   one per target
 
-The writer holds an exclusive flock on its file for its whole life. A journal nobody holds
-belongs to a process that died (SIGKILL, OOM, power): `recover_journals` turns it into one
-outbox entry (confidence scored over the recovered window, the run marked `interrupted`) and
-deletes it, so the next job's outbox replay stores it exactly once. Killing the recovery
-midway is safe: the outbox entry id is derived from the run id, so it is queued once.
+The run's final batch being stored or queued deletes it. The writer holds an exclusive flock
+on its file for its whole life; a journal nobody holds belongs to a process that died (SIGKILL,
+OOM, power): `recover_journals` turns it into one outbox entry (confidence scored over the
+recovered window, the run marked `interrupted`) and deletes it, so the next job's outbox
+replay stores it exactly once and no killed run stays `running`. Killing the recovery midway
+is safe: the outbox entry id is derived from the run id, so it is queued once.
 """
 
 from __future__ import annotations
@@ -54,6 +58,14 @@ class Journal:
         """One finished target's rows (outbox op shape), durable when this returns."""
         self._write({"ops": ops})
         self.entries += 1
+
+    def note(self, **meta: Any) -> None:
+        """Facts recovery needs that are known only after the run started (planned targets, scoring)."""
+        self._write({"meta": meta})
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
 
     def close(self, *, discard: bool) -> None:
         """Release the journal; `discard` deletes it (its rows are in the database or the outbox)."""
@@ -128,8 +140,11 @@ def _recover_one(path: Path, raw_lines: list[bytes], outbox: Outbox) -> Recovere
     targets = 0
     for number, raw in enumerate(lines[1:], start=2):
         try:
-            ops = json.loads(raw.decode("utf-8"))["ops"]
-            for op in ops:
+            record = json.loads(raw.decode("utf-8"))
+            if "meta" in record:
+                header.update(dict(record["meta"]))
+                continue
+            for op in record["ops"]:
                 rows_by_kind.setdefault(str(op["kind"]), []).extend(list(op["rows"]))
             targets += 1
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
@@ -141,14 +156,18 @@ def _recover_one(path: Path, raw_lines: list[bytes], outbox: Outbox) -> Recovere
     _rescore(snapshots, header.get("scoring") or {})
     failed = sum(1 for row in snapshots if row.get("is_failed"))
     newest = max((str(row.get("scraped_at") or "") for row in snapshots), default="") or run.get("started_at")
-    run_row = {**run, "status": "interrupted", "finished_at": newest, "total": header.get("planned", run.get("total")),
-               "captured": len(snapshots) - failed, "failures": failed,
-               "error": f"ended before its final write; {targets} finished targets recovered from its journal"}
+    planned = header.get("planned", run.get("total"))
+    found = (f"{targets} finished targets recovered from its journal" if planned is not None or targets
+             else "nothing in its journal to recover")
+    run_row = {**run, "status": "interrupted", "finished_at": newest, "total": planned,
+               "captured": len(snapshots) - failed if planned is not None else run.get("captured"),
+               "failures": failed if planned is not None else run.get("failures"),
+               "error": f"ended before its final write (the process was killed); {found}"}
     ops = [{"kind": kind, "rows": rows} for kind, rows in rows_by_kind.items() if kind != "poller_runs" and rows]
     ops.append({"kind": "poller_runs", "rows": [run_row]})
     entry = outbox.append(ops, reason=f"recovered from journal {path.name}", entry_id=f"journal-{run_id}")
     log.warning("journal %s: run %s ended before its final write; %d targets (%d rows) queued for replay",
-                path, run_id, targets, entry.row_count - 1)
+                path, run_id, targets, entry.row_count - 1)  # minus its run row
     return RecoveredRun(run_id, str(path), targets, entry.row_count - 1, len(bad))
 
 

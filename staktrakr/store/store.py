@@ -34,6 +34,16 @@ log = logging.getLogger(__name__)
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
 
 
+def ops_of(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Rows as the outbox and the journal keep them: `[{"kind", "rows": [json...]}, ...]`, grouped by
+    kind, poller_runs last (a run only reads "ok" once its rows are in)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[kind_of(row)].append(row.model_dump(mode="json"))
+    order = sorted(grouped, key=lambda kind: kind == "poller_runs")
+    return [{"kind": kind, "rows": grouped[kind]} for kind in order]
+
+
 @dataclass(frozen=True)
 class WriteResult:
     stored_rows: int
@@ -151,12 +161,7 @@ class Store:
 
     @staticmethod
     def _ops(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
-        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            grouped[kind_of(row)].append(row.model_dump(mode="json"))
-        # poller_runs last, so a run only reads "ok" once its rows are in.
-        order = sorted(grouped, key=lambda kind: kind == "poller_runs")
-        return [{"kind": kind, "rows": grouped[kind]} for kind in order]
+        return ops_of(rows)
 
     @staticmethod
     def _statements(ops: list[dict[str, Any]]) -> list[Statement]:
