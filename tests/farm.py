@@ -110,7 +110,7 @@ class Host:
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):  # the client went away (a killed scrape)
             pass
         finally:
             self._leave()
