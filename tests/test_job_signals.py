@@ -61,6 +61,27 @@ def run_row(env: dict[str, str], run_id: str) -> dict:
     return query(env, "SELECT status, total, captured, failures, error FROM poller_runs WHERE run_id = ?", [run_id])[0]
 
 
+def stop_mid_cycle(env: dict[str, str], signum: int, after_targets: int) -> tuple[int, dict, str]:
+    """A real scrape sent `signum` once `after_targets` targets are journaled: (exit code, its JSON, stderr)."""
+    run = ScrapeProcess(env).start()
+    run.wait_for_journal(after_targets)
+    run.send(signum)
+    code, out, err = run.finish()
+    return code, json.loads(out), err
+
+
+def rows_of(env: dict[str, str], run_id: str) -> int:
+    return query(env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?", [run_id])[0]["n"]
+
+
+def flushed_exactly_once(env: dict[str, str], result: dict) -> None:
+    """After the next run (`db flush`), the interrupted run's finished targets are stored once."""
+    assert run_job(env, "db", "flush").returncode == 0
+    assert rows_of(env, result["run_id"]) == result["total"]
+    assert run_row(env, result["run_id"])["status"] == "interrupted"
+    assert_each_target_once(env)
+
+
 def same_window(*results: dict) -> None:
     if len({result["window_start"] for result in results}) > 1:
         pytest.skip("the runs crossed a 15-minute window boundary")
@@ -77,8 +98,7 @@ def test_sigterm_mid_cycle_stores_what_was_fetched_and_exits_143(scrape_env):
     finished = result["total"]
     assert at_signal <= finished < TARGETS
     assert "error: scrape: interrupted by SIGTERM" in err and "Traceback" not in err
-    stored = query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?", [result["run_id"]])
-    assert stored[0]["n"] == finished
+    assert rows_of(scrape_env, result["run_id"]) == finished
     row = run_row(scrape_env, result["run_id"])
     assert row["status"] == "interrupted" and row["total"] == TARGETS
     assert row["captured"] + row["failures"] == finished and "SIGTERM" in row["error"]
@@ -88,17 +108,12 @@ def test_sigterm_mid_cycle_stores_what_was_fetched_and_exits_143(scrape_env):
     assert code == 0
     same_window(result, json.loads(out))
     assert len(assert_each_target_once(scrape_env)) == TARGETS
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [result["run_id"]])[0]["n"] == finished
+    assert rows_of(scrape_env, result["run_id"]) == finished
 
 
 def test_sigint_exits_130(scrape_env):
-    run = ScrapeProcess(scrape_env).start()
-    run.wait_for_journal(2)
-    run.send(signal.SIGINT)
-    code, out, err = run.finish()
+    code, result, err = stop_mid_cycle(scrape_env, signal.SIGINT, 2)
     assert code == 130, err
-    result = json.loads(out)
     assert result["signal"] == "SIGINT" and run_row(scrape_env, result["run_id"])["status"] == "interrupted"
 
 
@@ -119,8 +134,7 @@ def test_sigkill_mid_cycle_loses_nothing_the_next_run_replays_the_journal(scrape
     assert code == 0, err
     nxt = json.loads(out)
     assert nxt["run"]["recovered_runs"] == [killed_run]
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [killed_run])[0]["n"] == journaled
+    assert rows_of(scrape_env, killed_run) == journaled
     row = run_row(scrape_env, killed_run)
     assert row["status"] == "interrupted" and "recovered from its journal" in row["error"]
     assert row["captured"] + row["failures"] == journaled
@@ -133,19 +147,11 @@ def test_sigkill_mid_cycle_loses_nothing_the_next_run_replays_the_journal(scrape
 def test_sigterm_with_the_database_down_queues_then_the_next_run_stores_once(scrape_env, libsql_server):
     assert run_job(scrape_env, "db", "migrate").returncode == 0
     kill_server(libsql_server)
-    run = ScrapeProcess(scrape_env).start()
-    run.wait_for_journal(4)
-    run.send(signal.SIGTERM)
-    code, out, err = run.finish()
+    code, result, err = stop_mid_cycle(scrape_env, signal.SIGTERM, 4)
     assert code == 143, err
-    result = json.loads(out)
     assert result["stored_rows"] == 0 and result["queued_rows"] >= result["total"] + 1
     libsql_server.start()
-    assert run_job(scrape_env, "db", "flush").returncode == 0
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [result["run_id"]])[0]["n"] == result["total"]
-    assert run_row(scrape_env, result["run_id"])["status"] == "interrupted"
-    assert_each_target_once(scrape_env)
+    flushed_exactly_once(scrape_env, result)
 
 
 def test_database_frozen_mid_cycle_does_not_hang_the_scrape(scrape_env, libsql_server):
@@ -164,8 +170,7 @@ def test_database_frozen_mid_cycle_does_not_hang_the_scrape(scrape_env, libsql_s
     nxt = json.loads(out)
     assert nxt["replayed_rows"] >= TARGETS
     same_window(result, nxt)
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [result["run_id"]])[0]["n"] == TARGETS
+    assert rows_of(scrape_env, result["run_id"]) == TARGETS
     assert run_row(scrape_env, result["run_id"])["status"] == "ok"
     assert len(assert_each_target_once(scrape_env)) == TARGETS
 
@@ -193,11 +198,7 @@ def test_sigterm_with_the_database_frozen_ends_within_the_runners_grace(scrape_e
         assert runner.returncode == 143, err      # 137 would mean the runner had to kill it
         result = json.loads(out.strip().rsplit("\n", 1)[0])
         assert result["queued_rows"] > result["total"] >= 3 and result["stored_rows"] == 0
-    assert run_job(scrape_env, "db", "flush").returncode == 0
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [result["run_id"]])[0]["n"] == result["total"]
-    assert run_row(scrape_env, result["run_id"])["status"] == "interrupted"
-    assert_each_target_once(scrape_env)
+    flushed_exactly_once(scrape_env, result)
 
 
 def test_cron_runner_passes_sigterm_to_the_job(scrape_env, tmp_path):
@@ -256,8 +257,7 @@ def test_a_run_killed_before_its_first_target_is_still_accounted_for(scrape_env)
     assert run_job(scrape_env, "db", "flush").returncode == 0     # any later run recovers it
     row = run_row(scrape_env, killed[0])
     assert row["status"] == "interrupted" and "the process was killed" in row["error"]
-    assert query(scrape_env, "SELECT COUNT(*) AS n FROM price_snapshots WHERE run_id = ?",
-                 [killed[0]])[0]["n"] == journaled
+    assert rows_of(scrape_env, killed[0]) == journaled
     assert query(scrape_env, "SELECT COUNT(*) AS n FROM poller_runs WHERE status = 'running'")[0]["n"] == 0
 
 
