@@ -95,3 +95,25 @@ def test_signal_handlers_are_restored_and_sigint_maps_to_130(make_settings):
     with pytest.raises(JobInterrupted) as ended:
         conclude(run.report)
     assert ended.value.exit_code == 130
+
+
+def test_targets_journaled_before_a_crash_are_recovered_by_the_next_run(make_settings):
+    """A bug (or a failed final write) ends the run with an error row; the targets it had
+    journaled are not lost: the journal stays, and the next run stores them."""
+    from staktrakr.models import PriceObservation
+    from staktrakr.store.store import ops_of
+
+    settings = make_settings()
+    with Store.open(settings) as store, pytest.raises(RuntimeError):
+        with JobRun(settings, store, "scrape") as run:
+            row = PriceObservation(scraped_at="2026-03-15T20:01:00.000Z", window_start="2026-03-15T20:00:00Z",
+                                   coin_slug="ase", vendor="apmex", price=79.1, source="http", poller_id="local",
+                                   run_id=run.run_id)
+            run.journal.add(ops_of([row]))
+            raise RuntimeError("extraction bug")
+    assert run_rows(settings)[0]["status"] == "error"
+    assert rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")[0]["n"] == 0
+    with Store.open(settings) as store:
+        assert [r.run_id for r in store.prepare().recovered] == [run.run_id]
+    assert rows(settings, "SELECT price FROM price_snapshots") == [{"price": 79.1}]
+    assert run_rows(settings)[0]["status"] == "error"      # the run's own word stays

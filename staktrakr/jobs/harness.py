@@ -208,9 +208,11 @@ class JobRun:
 
     def finish(self, rows: Sequence[BaseModel] = (), *, total: int | None = None, captured: int | None = None,
                failures: int | None = None, error: str | None = None, status: RunStatus | None = None,
-               note: str | None = None) -> WriteResult:
+               note: str | None = None, keep_journal: bool = False) -> WriteResult:
         """Store the job's last rows and its final run row in ONE batch (database or outbox).
-        The status is `interrupted` after a signal, else `status` or `ok`/`error` by `error`."""
+        The status is `interrupted` after a signal, else `status` or `ok`/`error` by `error`.
+        `keep_journal`: the rows the journal holds are not in this batch (the job ended by an
+        exception), so the journal stays for the next run to recover."""
         final = status or ("interrupted" if self.stop.requested else ("error" if error else "ok"))
         if final == "interrupted" and not error and self.stop.requested:
             error = f"interrupted by {self.stop.name}"
@@ -223,7 +225,7 @@ class JobRun:
         except StatementRejected:
             self._close_journal(discard=True)  # the rows are in the rejected file: a replay would only repeat that
             raise
-        self._close_journal(discard=True)      # stored or queued: the journal has done its work
+        self._close_journal(discard=not keep_journal)  # stored or queued: the journal has done its work
         self._finished = True
         self.report.stored_rows += max(written.stored_rows - 1, 0)
         self.report.queued_rows += max(written.queued_rows - 1, 0)
@@ -278,8 +280,9 @@ class JobRun:
             status, error = "error", f"internal error: {type(exc).__name__}: {exc}"
         else:
             status, error = "error", f"ended by {type(exc).__name__}"
+        unsaved = self.journal is not None and self.journal.entries > 0  # e.g. a scrape's targets
         try:
-            self.finish(status=status, error=error)  # type: ignore[arg-type]
+            self.finish(status=status, error=error, keep_journal=unsaved)  # type: ignore[arg-type]
         except (StatementRejected, OSError) as write_error:
             log.error("%s: could not record the run's end: %s", self.job, shorten(write_error))
 
