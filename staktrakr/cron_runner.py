@@ -75,8 +75,7 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
         return 2
     pid_file = settings.var_dir / "run" / f"cron-{job}.pid"
     try:
-        record_pid(pid_file)
-        outcome = run_with_timeout(job_command(job, args), timeout_s, environ)
+        outcome = run_with_timeout(job_command(job, args), timeout_s, environ, on_started=lambda: record_pid(pid_file))
     finally:
         pid_file.unlink(missing_ok=True)
         lock.release()

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -44,22 +44,31 @@ class JobOutcome:
         return "ok" if self.exit_code == 0 else "failed"
 
 
-def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str] | None = None) -> JobOutcome:
+def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str] | None = None,
+                     on_started: Callable[[], None] | None = None) -> JobOutcome:
     """Run `command` in its own process group; on timeout TERM the group, then KILL it after
-    TERM_GRACE_S. A TERM/INT sent to this process is forwarded to the group, same grace."""
+    TERM_GRACE_S. A TERM/INT sent to this process is forwarded to the group, same grace (one
+    that arrives before the child exists is forwarded the moment it does). `on_started` runs
+    once signals are forwarded (the cron runner records its pid there)."""
     started = time.monotonic()
-    process = subprocess.Popen(command, env=dict(env) if env is not None else None, start_new_session=True)
     received: list[int] = []
+    child: list[subprocess.Popen] = []
 
     def forward(signum: int, frame: object) -> None:
         received.append(signum)
-        _signal_group(process.pid, signum)
+        if child:
+            _signal_group(child[0].pid, signum)
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
-        exit_code, timed_out = _wait(process, started + timeout_s, received)
+        child.append(subprocess.Popen(command, env=dict(env) if env is not None else None, start_new_session=True))
+        if received:
+            _signal_group(child[0].pid, received[0])
+        if on_started is not None:
+            on_started()
+        exit_code, timed_out = _wait(child[0], started + timeout_s, received)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
