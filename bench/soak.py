@@ -245,8 +245,9 @@ def report(cycles: list[Cycle], args, per_cycle: int, flush_code: int, elapsed: 
     running = sum(1 for c in cycles if c.run_status == "running")
     witness = max((c.found - c.served for c in cycles), default=0)
     unfinished = Counter(min(c.served - c.found, 99) for c in cycles)
-    outbox = Store.open(load_settings(turso_database_url=env["TURSO_DATABASE_URL"],
-                                      STAKTRAKR_VAR_DIR=env["STAKTRAKR_VAR_DIR"])).outbox.report()
+    with Store.open(load_settings(turso_database_url=env["TURSO_DATABASE_URL"],
+                                  STAKTRAKR_VAR_DIR=env["STAKTRAKR_VAR_DIR"])) as store:
+        outbox = store.outbox.report()
     print(f"cycles:                 {len(cycles)} ({args.vendors} vendors x {args.targets} targets = {per_cycle} "
           f"per cycle), {elapsed:.0f} s")
     print("kills:                  " + ", ".join(f"{kind} {n}" for kind, n in sorted(kills.items())))
