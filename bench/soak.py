@@ -47,6 +47,7 @@ class Cycle:
     number: int
     poller: str
     actions: list[str] = field(default_factory=list)
+    landed: list[str] = field(default_factory=list)     # the signals that found the scrape still running
     exit_code: int | None = None
     run_id: str | None = None
     expected: int | None = None
@@ -109,9 +110,9 @@ def plan(rng: random.Random) -> list[tuple[float, str]]:
     actions = []
     roll = rng.random()
     if roll < 0.3:
-        actions.append((rng.uniform(0.2, 3.0), "scrape SIGTERM"))
+        actions.append((rng.uniform(0.3, 2.4), "scrape SIGTERM"))
     elif roll < 0.6:
-        actions.append((rng.uniform(0.2, 3.0), "scrape SIGKILL"))
+        actions.append((rng.uniform(0.3, 2.4), "scrape SIGKILL"))
     if rng.random() < 0.25:
         actions.append((rng.uniform(0.0, 2.5), "sqld SIGKILL"))
     elif rng.random() < 0.25:
@@ -136,7 +137,7 @@ def run_cycle(cycle: Cycle, env: dict[str, str], db: Database, farm: Farm, rng: 
         cycle.actions.append(action)
         if action.startswith("scrape"):
             signum = signal.SIGTERM if action.endswith("SIGTERM") else signal.SIGKILL
-            timers.append(threading.Timer(delay, _send, (process, signum)))
+            timers.append(threading.Timer(delay, _send, (process, signum, cycle)))
         elif action == "sqld SIGKILL":
             timers.append(threading.Timer(delay, db.kill))
             timers.append(threading.Timer(delay + rng.uniform(0.5, 4.0), db.restart))
@@ -162,9 +163,12 @@ def run_cycle(cycle: Cycle, env: dict[str, str], db: Database, farm: Farm, rng: 
             cycle.expected_from = "journal"
 
 
-def _send(process: ScrapeProcess, signum: int) -> None:
+def _send(process: ScrapeProcess, signum: int, cycle: Cycle) -> None:
+    if process.process is None or process.process.poll() is not None:
+        return  # the cycle had already ended
     try:
         process.send(signum)
+        cycle.landed.append(f"scrape {signal.Signals(signum).name}")
     except ProcessLookupError:
         pass
 
@@ -250,7 +254,10 @@ def report(cycles: list[Cycle], args, per_cycle: int, flush_code: int, elapsed: 
         outbox = store.outbox.report()
     print(f"cycles:                 {len(cycles)} ({args.vendors} vendors x {args.targets} targets = {per_cycle} "
           f"per cycle), {elapsed:.0f} s")
-    print("kills:                  " + ", ".join(f"{kind} {n}" for kind, n in sorted(kills.items())))
+    landed = Counter(kind for cycle in cycles for kind in cycle.landed)
+    print("kills planned:          " + ", ".join(f"{kind} {n}" for kind, n in sorted(kills.items())))
+    print("scrape signals landed:  " + ", ".join(f"{kind} {n}" for kind, n in sorted(landed.items()))
+          + " (the rest came after the cycle had ended)")
     print(f"cycles with a kill:     {sum(1 for c in cycles if c.actions)}")
     print("scrape exit codes:      " + ", ".join(f"{code}: {n}" for code, n in sorted(
         Counter(c.exit_code for c in cycles).items(), key=lambda item: str(item[0]))))

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 from staktrakr.models import PollerRun, PriceObservation
-from staktrakr.store import Store
 from staktrakr.store.journal import Journal, recover_journals
 from tests.faults import REPO
 from tests.store_rows import WINDOW, count
