@@ -15,11 +15,11 @@ PYTHON="$APP_DIR/.venv/bin/python"
 umask 077
 mkdir -p "$(dirname "$ENV_FILE")" "${STAKTRAKR_VAR_DIR:-/data/var}"
 export STAKTRAKR_ENV_FILE="$ENV_FILE"
-"$PYTHON" -m staktrakr.ops.envfile "$ENV_FILE"
+"$PYTHON" -P -m staktrakr.ops.envfile "$ENV_FILE"
 
 umask 022
 # cron ignores files in /etc/cron.d whose names contain a dot, so the temp file is never read
-"$PYTHON" -m staktrakr.ops.crontab --host "$CRON_HOST" --app-dir "$APP_DIR" --env-file "$ENV_FILE" \
+"$PYTHON" -P -m staktrakr.ops.crontab --host "$CRON_HOST" --app-dir "$APP_DIR" --env-file "$ENV_FILE" \
   --file "$APP_DIR/crontab" --user root --log-suffix '>> /proc/1/fd/1 2>&1' > "$CRON_FILE.new"
 chmod 0644 "$CRON_FILE.new"
 mv "$CRON_FILE.new" "$CRON_FILE"

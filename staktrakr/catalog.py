@@ -301,4 +301,9 @@ def load_catalog(path: Path) -> Catalog:
         raise ConfigError(f"{name}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})") from None
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from None
-    return parse_catalog(data, name)
+    except RecursionError:
+        raise ConfigError(f"{name}: JSON nested too deeply to be a catalog (coins -> slug -> providers)") from None
+    try:
+        return parse_catalog(data, name)
+    except RecursionError:
+        raise ConfigError(f"{name}: a value is nested too deeply to be a catalog entry") from None

@@ -4,6 +4,8 @@ Loads the host's env file (refusing one others can read), takes the job's lock (
 finds the previous one still going logs "still running" and exits 0), runs `staktrakr JOB
 ARGS` with the job's timeout, prints one JSON line (job, poller, duration, exit code) and
 exits with the job's exit code (124 on timeout, 2 for a config error of the runner itself).
+A SIGTERM/SIGINT to the runner is passed on to the job, which stores what it has and exits
+143/130 (killed after 10 s if it does not).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 from typing import MutableMapping
 
 from filelock import Timeout
@@ -38,6 +41,13 @@ def apply_env_file(environ: MutableMapping[str, str]) -> str | None:
     return str(path)
 
 
+def record_pid(path: Path) -> None:
+    """This runner's pid while its job runs, so a container stop (fly-poller/cron.sh) can pass
+    SIGTERM to it; removed when the job ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{os.getpid()}\n", encoding="ascii")
+
+
 def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
     if not argv or not JOB_NAME.match(argv[0]):
         print(USAGE, file=sys.stderr)
@@ -50,6 +60,7 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
         from staktrakr.settings import load_settings  # after the env file: settings read os.environ
 
         settings = load_settings()
+        timeout_s = job_timeout_s(job)
         lock = job_lock(settings.lock_dir, job)
         lock.acquire()
     except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
@@ -62,12 +73,15 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
               file=sys.stderr)
         print(log_line("cron", job, poller, "config_error", 2), flush=True)
         return 2
+    pid_file = settings.var_dir / "run" / f"cron-{job}.pid"
     try:
-        outcome = run_with_timeout(job_command(job, args), job_timeout_s(job), environ)
+        outcome = run_with_timeout(job_command(job, args), timeout_s, environ, on_started=lambda: record_pid(pid_file))
     finally:
+        pid_file.unlink(missing_ok=True)
         lock.release()
-    status = "timeout" if outcome.timed_out else ("ok" if outcome.exit_code == 0 else "failed")
-    print(log_line("cron", job, poller, status, outcome.exit_code, outcome.duration_s, args=args), flush=True)
+    extra = {"signal": outcome.signal} if outcome.signal else {}
+    print(log_line("cron", job, poller, outcome.status, outcome.exit_code, outcome.duration_s, args=args, **extra),
+          flush=True)
     return outcome.exit_code
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
+import os
 import shutil
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -23,12 +24,14 @@ from urllib.parse import urlsplit
 import git
 
 from staktrakr.errors import ConfigError, JobFailed
-from staktrakr.log import RedactSecrets
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
 log = logging.getLogger(__name__)
 DATA_DIR = "data"
 NO_HELPER = ("-c", "credential.helper=")
+# An index.lock younger than this may belong to a git command that is just starting: never touched.
+STALE_INDEX_LOCK_AGE_S = 60.0
 
 _ASKPASS = """#!/bin/sh
 # Answers git's credential prompts from the environment of this git process only.
@@ -71,7 +74,7 @@ class GitRunner:
     def __init__(self, path: Path, settings: Settings) -> None:
         self.path = path
         self.settings = settings
-        self.redact = RedactSecrets(settings.secret_values()).redact
+        self.secrets = settings.secret_values()
         self.repo = git.Repo(path)
 
     def run(self, *args: str, network: bool = False, check: bool = True) -> tuple[int, str, str]:
@@ -81,8 +84,8 @@ class GitRunner:
             status, out, err = self.repo.git.execute(command, env=env, with_extended_output=True,
                                                      with_exceptions=False)
         if check and status != 0:
-            raise JobFailed(f"git {args[0]} in {self.path}: {self.redact(err.strip() or out.strip())[:400]}")
-        return status, out, self.redact(err)
+            raise JobFailed(f"git {args[0]} in {self.path}: {shorten(err.strip() or out.strip(), 400, self.secrets)}")
+        return status, out, shorten(err, 4000, self.secrets)
 
     def rev(self, ref: str) -> str | None:
         status, out, _ = self.run("rev-parse", "--verify", "--quiet", ref + "^{commit}", check=False)
@@ -108,7 +111,7 @@ def clone_or_init(path: Path, settings: Settings, remote: str | None) -> None:
             env=env, with_extended_output=True, with_exceptions=False)
     if status != 0:
         shutil.rmtree(path, ignore_errors=True)
-        raise JobFailed(f"git clone {remote}: {RedactSecrets(settings.secret_values()).redact(err.strip())[:400]}")
+        raise JobFailed(f"git clone {shorten(remote, 200)}: {shorten(err.strip(), 400, settings.secret_values())}")
 
 
 def abort_stuck_operations(runner: GitRunner) -> list[str]:
@@ -166,17 +169,75 @@ def _checkout_branch(runner: GitRunner, branch: str) -> None:
         runner.run("checkout", "--quiet", "-b", branch)
 
 
-def open_export_repo(settings: Settings) -> GitRunner:
+def git_processes_in(path: Path) -> list[int] | None:
+    """PIDs of this user's git processes whose working directory is `path` or below it (from
+    /proc); None when that cannot be known (no /proc), which never counts as "none running"."""
+    proc = Path("/proc")
+    if not (proc / "self" / "cwd").exists():
+        return None
+    found = []
+    uid = os.getuid()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            program = os.path.basename((entry / "cmdline").read_bytes().split(b"\0")[0])
+            if not program.startswith(b"git"):
+                continue
+            cwd = Path(os.readlink(entry / "cwd"))
+        except OSError:  # the process ended meanwhile
+            continue
+        if cwd == path or path in cwd.parents:
+            found.append(int(entry.name))
+    return found
+
+
+def clear_stale_index_lock(runner: GitRunner, holding_publish_lock: bool) -> str | None:
+    """Remove `.git/index.lock` when it is provably abandoned: this process holds the publish lock
+    (no other publish of ours runs), no git process of this user works in the repository, and the
+    file is older than STALE_INDEX_LOCK_AGE_S. Returns what was done (None: there was no lock);
+    JobFailed saying why when the lock may be live."""
+    lock = Path(runner.repo.git_dir) / "index.lock"
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    where = f"{runner.path}/.git/index.lock"
+    if not holding_publish_lock:
+        raise JobFailed(f"{where} exists and this process does not hold the publish lock: another git "
+                        "process may be running (remove the file if none is)")
+    running = git_processes_in(runner.path.resolve())
+    if running is None:
+        raise JobFailed(f"{where} exists and running git processes cannot be listed here; "
+                        "remove the file if no git process is running")
+    if running:
+        raise JobFailed(f"{where} exists: git process {', '.join(map(str, running))} works in {runner.path}; "
+                        "the next publish retries")
+    if age < STALE_INDEX_LOCK_AGE_S:
+        raise JobFailed(f"{where} exists and is only {age:.0f} s old (a git command may be starting); "
+                        "the next publish retries")
+    lock.unlink(missing_ok=True)
+    message = (f"removed a stale {where} ({age / 60:.1f} min old, no git process running there; "
+               "left by a git command that was killed)")
+    log.warning("%s", message)
+    return message
+
+
+def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
+                     notes: list[str] | None = None) -> GitRunner:
     """API_EXPORT_DIR as a repository on branch API_BRANCH: cloned or initialised when absent,
-    stuck operations aborted, origin set to API_DATA_REPO (never with credentials)."""
+    a provably stale index.lock removed (said in `notes`), stuck operations aborted, origin set
+    to API_DATA_REPO (never with credentials)."""
     path = settings.export_dir.resolve()
     remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else None
     if not (path / ".git").exists():
         clone_or_init(path, settings, remote)
     runner = GitRunner(path, settings)
-    if (Path(runner.repo.git_dir) / "index.lock").exists():
-        raise JobFailed(f"{path}/.git/index.lock exists: another git process runs, or one crashed "
-                        "(remove the file if no git process is running)")
+    cleared = clear_stale_index_lock(runner, holding_publish_lock)
+    if cleared and notes is not None:
+        notes.append(cleared)
     abort_stuck_operations(runner)
     _set_origin(runner, remote)
     _checkout_branch(runner, settings.branch)
@@ -210,7 +271,7 @@ def force_push(runner: GitRunner, branch: str) -> PushOutcome:
     status, out, err = runner.run("push", "--force", "--porcelain", "origin", f"HEAD:refs/heads/{branch}",
                                   network=True, check=False)
     if status != 0:
-        reason = " ".join((err or out).split())[:400] or f"exit {status}"
+        reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
         return PushOutcome(True, False, f"git push to {branch} failed: {reason}")
     runner.run("update-ref", f"refs/remotes/origin/{branch}", "HEAD")
     return PushOutcome(True, True)
@@ -218,4 +279,4 @@ def force_push(runner: GitRunner, branch: str) -> PushOutcome:
 
 def fetch(runner: GitRunner, refspecs: Sequence[str]) -> tuple[bool, str]:
     status, _, err = runner.run("fetch", "--quiet", "--prune", "origin", *refspecs, network=True, check=False)
-    return status == 0, re.sub(r"\s+", " ", err).strip()[:400]
+    return status == 0, shorten(err, 400, runner.secrets)

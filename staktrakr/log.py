@@ -1,4 +1,9 @@
-"""Logging: rich text on a terminal, one JSON object per line otherwise; secrets redacted everywhere."""
+"""Logging: rich text on a terminal, one JSON object per line otherwise; secrets redacted everywhere.
+
+`shorten()` is the one way an error text is cut for a message, a log line or a database
+column: whitespace folded to one line, secrets redacted FIRST, then truncated, so a key
+straddling the cut can never leave a fragment behind.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,73 @@ import json
 import logging
 import re
 import sys
+import threading
+from datetime import datetime, timezone
 from typing import Iterable
 
-from staktrakr.timeutil import iso_z, utcnow
+from staktrakr.timeutil import iso_z
 
 _URL_SECRET = re.compile(r"(?i)((?:api_key|apikey|access_token|token|authToken|key)=)[^&\s\"']+")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_URL_CREDENTIALS = re.compile(r"://[^/@\s]+@")
+
+# Secret values of this process (settings), registered once at start so every shortened error
+# is redacted even where no settings object is at hand (database, fetchers, git).
+_known_secrets: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def register_secrets(secrets: Iterable[str]) -> None:
+    """Remember secret values (>= 4 characters) for `redact()` in this process."""
+    with _known_lock:
+        _known_secrets.update(s for s in secrets if s and len(s) >= 4)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace known and given secret values, `api_key=`-style parameters, bearer tokens and URL
+    credentials with `***`."""
+    with _known_lock:
+        values = _known_secrets | {s for s in secrets if s and len(s) >= 4}
+    for secret in sorted(values, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    text = _URL_SECRET.sub(r"\1***", text)
+    text = _BEARER.sub(r"\1***", text)
+    return _URL_CREDENTIALS.sub("://***@", text)
+
+
+def shorten(text: object, limit: int = 300, secrets: Iterable[str] = ()) -> str:
+    """One line, secrets redacted, then cut to `limit` characters (with an ellipsis when cut)."""
+    line = redact(" ".join(str(text).split()), secrets)
+    return line if len(line) <= limit else line[: max(limit - 1, 0)] + "…"
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces known secret values and `api_key=`-style URL parameters in every record."""
+    """Replaces secret values (given and registered) in every record, its arguments and its traceback."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return _URL_SECRET.sub(r"\1***", text)
+        return redact(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
         record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: the record's own time (not the time it was written), level,
+    logger, message and, when there is one, the whole traceback in `exc`."""
+
     def format(self, record: logging.LogRecord) -> str:
         payload = {
-            "ts": iso_z(utcnow()),
+            "ts": iso_z(datetime.fromtimestamp(record.created, timezone.utc)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -42,6 +85,12 @@ class JsonFormatter(logging.Formatter):
         for key in ("job", "poller", "event"):
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exc"] = record.exc_text
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
         return json.dumps(payload, separators=(",", ":"))
 
 
@@ -59,6 +108,8 @@ class StderrHandler(logging.StreamHandler):
 
 def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbose: bool = False) -> None:
     """Install one handler on the root logger (idempotent: replaces earlier ones)."""
+    secrets = list(secrets)
+    register_secrets(secrets)
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from staktrakr.errors import ConfigError
-from staktrakr.log import RedactSecrets
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 from staktrakr.timeutil import iso_z
 
@@ -90,7 +90,6 @@ class MetalPriceClient:
         self._key = settings.metal_price_api_key.get_secret_value()
         self._in_header = settings.metal_price_api_auth == "header"
         self.base_url = settings.metal_price_api_base_url.rstrip("/")
-        self._redactor = RedactSecrets([self._key])
         self._retry_wait_s = retry_wait_s
         self._http = httpx.Client(timeout=settings.fetch_timeout_s, headers={"Accept": "application/json"})
         self.calls = 0
@@ -136,7 +135,7 @@ class MetalPriceClient:
             if not transient or attempt == API_ATTEMPTS:
                 break
             time.sleep(self._retry_wait_s)
-        raise SpotApiError(self._redactor.redact(last_error))
+        raise SpotApiError(shorten(last_error, 300, [self._key]))  # redacted first, then cut
 
     def _get_once(self, path: str, params: dict[str, str], where: str) -> tuple[bool, dict[str, Any] | str]:
         """(transient, body) on success, (transient, reason) on failure."""
@@ -148,28 +147,29 @@ class MetalPriceClient:
         except httpx.TimeoutException:
             return True, f"{where}: timed out after {self._http.timeout.read}s"
         except httpx.HTTPError as exc:
-            return True, f"{where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            return True, f"{where}: {type(exc).__name__}: {exc}"
         try:
             body = response.json()
         except ValueError:
             body = None
         if response.status_code >= 400:
-            detail = _error_text(body) if isinstance(body, dict) else " ".join(response.text.split())[:160]
+            detail = _error_text(body) if isinstance(body, dict) else response.text
             return response.status_code >= 500, f"{where}: HTTP {response.status_code}: {detail or 'no body'}"
         if not isinstance(body, dict):
-            return False, f"{where}: answer is not a JSON object: {' '.join(response.text.split())[:120]!r}"
+            return False, f"{where}: answer is not a JSON object: {response.text!r}"
         if body.get("success") is not True:
             return False, f"{where}: success=false: {_error_text(body) or 'no error given'}"
         return False, body
 
 
 def _error_text(body: dict[str, Any]) -> str:
-    """The API's error as one line: `error.statusCode`, then `error.info` or `error.message`."""
+    """The API's error as one line: `error.statusCode`, then `error.info` or `error.message` (uncut:
+    the caller redacts the key first, then shortens)."""
     error = body.get("error")
     if isinstance(error, dict):
         code = error.get("statusCode") or error.get("code")
         text = error.get("info") or error.get("message") or error.get("type") or ""
-        return " ".join(f"{code or ''} {text}".split())[:200]
+        return " ".join(f"{code or ''} {text}".split())
     if isinstance(error, str):
-        return " ".join(error.split())[:200]
-    return " ".join(str(body.get("message", "")).split())[:200]
+        return " ".join(error.split())
+    return " ".join(str(body.get("message", "")).split())

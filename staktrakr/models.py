@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SpotMetal = Literal["gold", "silver", "platinum", "palladium"]
-RunStatus = Literal["running", "ok", "error"]
+RunStatus = Literal["running", "ok", "error", "interrupted"]
 
 
 class _Row(BaseModel):
@@ -60,7 +60,8 @@ def new_run_id(poller_id: str, job: str, started: datetime) -> str:
 
 
 class PollerRun(_Row):
-    """A poller_runs row; written once at start (running) and upserted at the end."""
+    """A poller_runs row; written once at start (running) and upserted at the end: `ok`, `error`,
+    or `interrupted` (stopped by a signal, or recovered from the journal of a killed process)."""
 
     run_id: str
     poller_id: str

@@ -108,3 +108,27 @@ def upper_median(values: Iterable[float]) -> float | None:
     if not ordered:
         return None
     return ordered[len(ordered) // 2]
+
+
+def window_confidences(observations: Iterable[tuple[str, float | None, bool]],
+                       window_prices: dict[str, list[float]] | None = None,
+                       previous_day: dict[str, float] | None = None) -> list[int | None]:
+    """Single-source confidence for every (coin_slug, price USD, in_stock) of one window, in order.
+
+    The window median per coin is the upper median of the in-stock prices given here plus
+    `window_prices` (in-stock prices already stored for the window); `previous_day` maps coin ->
+    previous UTC day's median. Observations without a price get None. Used by a live cycle and
+    by the recovery of a cycle from its journal, so both score alike."""
+    items = list(observations)
+    in_stock: dict[str, list[float]] = {slug: list(prices) for slug, prices in (window_prices or {}).items()}
+    for slug, price, stocked in items:
+        if price is not None and stocked:
+            in_stock.setdefault(slug, []).append(price)
+    scores: list[int | None] = []
+    for slug, price, _ in items:
+        if price is None:
+            scores.append(None)
+            continue
+        scores.append(single_source_confidence(price, upper_median(in_stock.get(slug) or []),
+                                               (previous_day or {}).get(slug)))
+    return scores

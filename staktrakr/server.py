@@ -1,7 +1,8 @@
 """`staktrakr serve`: the published files, health, metrics and the authorized job trigger.
 
 Replaces serve.js, which served the whole checkout (`.git/`, `prices.db`) and could be crashed
-by a malformed URL. Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
+by a malformed URL. `/livez` says only "the process answers" (Fly's routing check); `/healthz`
+is the freshness verdict for monitoring (503 when a feed is stale or the database is down). Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
 database files, traversal and symlinks out of the tree are 404. The database is read through
 one Store behind a lock; a database that is down shows in /healthz and /metrics, never as a
 crashed server.
@@ -90,6 +91,11 @@ class OpsServer:
             return PlainTextResponse("not found\n", status_code=404, headers=headers)
         return FileResponse(path, headers={**headers, "Cache-Control": DATA_CACHE_CONTROL})
 
+    async def livez(self, request: Request) -> Response:
+        """The process is up and serving (Fly's routing check): no database, no feed ages, so a
+        stale feed never takes the API, the trigger and /metrics off the network."""
+        return JSONResponse({"status": "alive", "poller": self.settings.poller_id}, headers={"Cache-Control": NO_STORE})
+
     async def healthz(self, request: Request) -> Response:
         def _read() -> dict:
             with self.db_lock:
@@ -132,7 +138,7 @@ class OpsServer:
 
     async def index(self, request: Request) -> Response:
         return JSONResponse({"service": "staktrakr", "poller": self.settings.poller_id,
-                             "data": "/data/", "health": "/healthz", "metrics": "/metrics"})
+                             "data": "/data/", "live": "/livez", "health": "/healthz", "metrics": "/metrics"})
 
 
 def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -151,6 +157,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     routes = [
         Route("/", server.index, methods=["GET"]),
         Route("/data/{path:path}", server.data_file, methods=["GET", "HEAD", "OPTIONS"]),
+        Route("/livez", server.livez, methods=["GET"]),
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
         Route("/api/ops/trigger/{job}", server.trigger_job, methods=["POST"]),

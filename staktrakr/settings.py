@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,13 +18,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from staktrakr.errors import ConfigError
 
 POLLER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+ENV_FILE_VAR = "STAKTRAKR_ENV_FILE"
 
 
 class Settings(BaseSettings):
     """The process configuration. Field names are the environment variables, lower-cased."""
 
     model_config = SettingsConfigDict(
-        env_file=os.environ.get("STAKTRAKR_ENV_FILE", ".env"),
+        env_file=None,  # load_settings passes STAKTRAKR_ENV_FILE (or .env) after checking it
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
@@ -37,9 +39,11 @@ class Settings(BaseSettings):
     providers_file: Path = Path("providers.json")
     catalog_source: Literal["file", "db"] = Field(default="file", validation_alias="STAKTRAKR_CATALOG_SOURCE")
 
-    # database
+    # database: every call is bounded (connect, then each statement); a timed-out batch is queued
     turso_database_url: str | None = None
     turso_auth_token: SecretStr | None = None
+    db_connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    db_statement_timeout_s: float = Field(default=20.0, gt=0, le=600)
 
     # publish / git
     api_export_dir: Path | None = None
@@ -61,6 +65,9 @@ class Settings(BaseSettings):
     scrape_gap_max_s: float = Field(default=8.0, ge=0)
     scrape_attempts: int = Field(default=3, ge=1, le=10)
     scrape_backoff_s: float = Field(default=2.0, ge=0, le=60)  # first retry wait; doubles per attempt
+    # consecutive connection-level failures (DNS, refused, TLS, timeout) after which a vendor's
+    # remaining targets of the cycle fail fast as vendor_unreachable
+    scrape_breaker_failures: int = Field(default=3, ge=1, le=100)
     browser_pages: int = Field(default=2, ge=1, le=16)
     chromium_path: Path = Path("/usr/bin/chromium")
 
@@ -97,6 +104,25 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^(libsql|https?|wss?|file):", value):
             raise ValueError("expected a libsql://, https://, http://, ws(s):// or file: URL")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises on a bad port)
+        except ValueError as exc:
+            raise ValueError(f"malformed URL ({exc})") from None
+        if parts.scheme != "file" and not parts.hostname:
+            raise ValueError("the URL names no host")
+        return value
+
+    @field_validator("spot_bands")
+    @classmethod
+    def _spot_bands_parse(cls, value: str | None) -> str | None:
+        """Checked at start for every job (scrape, publish and merge use the bands too), not only by spot."""
+        from staktrakr.spot_bands import parse_band_overrides
+
+        try:
+            parse_band_overrides(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("SPOT_BANDS: ")) from None
         return value
 
     @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url")
@@ -134,6 +160,11 @@ class Settings(BaseSettings):
     @property
     def outbox_path(self) -> Path:
         return self.var_dir / "outbox.jsonl"
+
+    @property
+    def journal_dir(self) -> Path:
+        """Where a running cycle journals its finished targets (store/journal.py)."""
+        return self.var_dir / "journal"
 
     @property
     def lock_dir(self) -> Path:
@@ -174,10 +205,23 @@ def _variable_name(loc: tuple[object, ...]) -> str:
     return field.upper()
 
 
+def env_file_setting() -> Path:
+    """The optional env file the settings read: STAKTRAKR_ENV_FILE, else `.env` in the working directory."""
+    return Path(os.environ.get(ENV_FILE_VAR) or ".env")
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read and validate the settings once; a bad value raises ConfigError naming the variable."""
+    """Read and validate the settings once; a bad value raises ConfigError naming the variable.
+
+    The env file is optional (absent: environment only), but one that is there must be usable:
+    a directory, unreadable bytes or a line systemd would read differently is a ConfigError."""
+    from staktrakr.ops.envfile import check_env_file
+
+    env_file = env_file_setting()
+    if env_file.exists() or env_file.is_symlink():
+        check_env_file(env_file)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first.get("loc", ()))

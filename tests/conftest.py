@@ -149,3 +149,11 @@ def store_for(make_settings):
     yield _open
     for store in opened:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def farm_cert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A self-signed certificate for https://127.0.0.1 dealer farms (tests/faults.py)."""
+    from tests.faults import make_certificate
+
+    return make_certificate(tmp_path_factory.mktemp("tls"))

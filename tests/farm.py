@@ -9,6 +9,7 @@ Nothing here imitates our own code: fetchers talk real HTTP to these servers.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import Counter
@@ -50,7 +51,8 @@ class _Server(ThreadingHTTPServer):
 class Host:
     """One dealer host: a ThreadingHTTPServer on its own port serving registered pages."""
 
-    def __init__(self, name: str, pages: dict[str, Page] | None = None, latency_s: float = 0.0) -> None:
+    def __init__(self, name: str, pages: dict[str, Page] | None = None, latency_s: float = 0.0,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.name = name
         self.pages: dict[str, Page] = dict(pages or {})
         self.latency_s = latency_s
@@ -59,12 +61,15 @@ class Host:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        self.scheme = "https" if tls is not None else "http"
+        if tls is not None:  # https://127.0.0.1:PORT passes the catalog's https-only rule (tests/faults.py)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"farm-{name}", daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def add(self, path: str, page: Page | str) -> str:
         self.pages[path] = page if isinstance(page, Page) else Page(page)
@@ -105,7 +110,7 @@ class Host:
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):  # the client went away (a killed scrape)
             pass
         finally:
             self._leave()
@@ -199,10 +204,11 @@ class Farm:
     """All hosts of a test; stop() closes every server."""
 
     hosts: dict[str, Host] = field(default_factory=dict)
+    tls: ssl.SSLContext | None = None       # every dealer host serves https (tests/faults.py makes the context)
 
     def host(self, name: str, latency_s: float = 0.0) -> Host:
         if name not in self.hosts:
-            self.hosts[name] = Host(name, latency_s=latency_s)
+            self.hosts[name] = Host(name, latency_s=latency_s, tls=self.tls)
         return self.hosts[name]
 
     def firecrawl(self) -> FakeFirecrawl:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from staktrakr.ops.jobs import job_lock
+from staktrakr.ops.jobs import job_command, job_lock
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = REPO / "bin" / "staktrakr-cron"
@@ -179,3 +180,17 @@ def test_sleep_job_only_exists_in_tests(cron_env):
     env = {key: value for key, value in cron_env.items() if key != "STAKTRAKR_CRON_TEST_JOBS"}
     result = run_cron(env, "sleep", "0")
     assert result.returncode == 2  # `staktrakr sleep`: no such command
+
+
+def test_jobs_never_import_modules_from_the_working_directory(cron_env, tmp_path):
+    """`python -m staktrakr` put the working directory first on sys.path: a stray secrets.py there
+    was imported by `staktrakr spot`. The runner and its jobs start Python with -P."""
+    marker = tmp_path / "imported"
+    (tmp_path / "secrets.py").write_text(f"open({str(marker)!r}, 'w').write('stray')\n", encoding="utf-8")
+    result = run_cron(cron_env, "db", "status")       # cwd = HOME = tmp_path, where the stray file is
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert job_command("spot", [])[1] == "-P"
+    # the same program without -P does import it: the test would notice a regression
+    subprocess.run([sys.executable, "-c", "import secrets"], cwd=tmp_path, check=True)
+    assert marker.exists()

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from staktrakr.jobs.harness import STOP_WRITE_TIMEOUT_S
 from staktrakr.ops.crontab import parse_crontab
 from staktrakr.ops.envfile import load_env_file, settings_variable_names
+from staktrakr.ops.process import TERM_GRACE_S
 
 REPO = Path(__file__).resolve().parent.parent
 FLY = REPO / "fly-poller"
@@ -143,7 +145,14 @@ def test_supervisord_programs_exist_in_image(layout):
         executable = shlex.split(program["command"])[0]
         assert layout.has(executable), f"program {name}: {executable} not in the image"
         assert program.get("autorestart") == "true"
-    assert shlex.split(programs["cron"]["command"]) == ["/usr/sbin/cron", "-f"]  # foreground under supervisord
+    # cron in the foreground under supervisord, through cron.sh (which passes a stop on to the jobs)
+    assert shlex.split(programs["cron"]["command"]) == ["/app/fly-poller/cron.sh"]
+    assert '"$CRON" -f &' in (FLY / "cron.sh").read_text() and "/usr/sbin/cron" in (FLY / "cron.sh").read_text()
+    assert layout.has("/usr/sbin/cron")
+    config = tomllib.loads((FLY / "fly.toml").read_text())
+    # supervisord waits for cron.sh's job stop, and Fly waits longer than supervisord before its SIGKILL
+    assert programs["cron"]["stopsignal"] == "TERM"
+    assert TERM_GRACE_S + STOP_WRITE_TIMEOUT_S < int(programs["cron"]["stopwaitsecs"]) < config["kill_timeout"]
     serve = shlex.split(programs["serve"]["command"])
     assert serve[1] == "serve" and serve[serve.index("--host") + 1] == "0.0.0.0"
     assert parser["supervisord"]["nodaemon"] == "true"
@@ -156,7 +165,10 @@ def test_fly_toml(layout):
     assert service["min_machines_running"] == 1
     serve = shlex.split(_supervisord()["program:serve"]["command"])
     assert service["internal_port"] == int(serve[serve.index("--port") + 1]) == 8080
-    assert [check["path"] for check in service["checks"]] == ["/healthz"]
+    # the routing check is liveness; /healthz (freshness, 503 on a stale feed) is for monitoring only
+    assert [check["path"] for check in service["checks"]] == ["/livez"]
+    assert config["kill_signal"] == "SIGTERM"
+    assert config["kill_timeout"] > TERM_GRACE_S + STOP_WRITE_TIMEOUT_S
     assert config["mounts"][0]["destination"] == "/data"
     env = config["env"]
     assert env["STAKTRAKR_VAR_DIR"].startswith("/data/") and env["API_EXPORT_DIR"].startswith("/data/")
@@ -223,7 +235,9 @@ def test_home_setup_files():
     unit.read_string((HOME / "staktrakr-serve.service").read_text())
     service = unit["Service"]
     assert service["ExecStart"] == "@APP_DIR@/.venv/bin/staktrakr serve"
-    assert service["EnvironmentFile"] == "@ENV_FILE@"
+    # the app reads the env file itself: systemd's EnvironmentFile= parser keeps inline comments
+    assert "EnvironmentFile" not in service
+    assert "STAKTRAKR_ENV_FILE=@ENV_FILE@" in service["Environment"]
     assert unit["Install"]["WantedBy"] == "multi-user.target"
     for placeholder in re.findall(r"@([A-Z_]+)@", (HOME / "staktrakr-serve.service").read_text()):
         assert f"s#@{placeholder}@#" in setup, f"setup.sh does not fill @{placeholder}@"

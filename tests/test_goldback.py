@@ -152,6 +152,8 @@ def test_rerun_is_idempotent_and_does_not_fetch(gb_settings, site):
         stored = rates(store)
     assert again.status == "already_stored" and again.g1_usd == 10.06
     assert len(site.requests) == 1 and [r["g1_usd"] for r in stored] == [10.06]
+    with Store.open(settings) as store:   # both runs accounted for, the early return included
+        assert sorted((r["status"], r["captured"]) for r in runs(store)) == [("ok", 0), ("ok", 1)]
 
 
 def test_weekend_run_files_fridays_rate(gb_settings, site):
@@ -172,6 +174,7 @@ def test_unchanged_rate_right_after_the_update_waits(gb_settings, site):
         store.write([GoldbackRate(date="2026-03-13", g1_usd=10.06, scraped_at="2026-03-13T18:00:00.000Z")])
         early = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 10, tzinfo=timezone.utc))
         assert early.status == "not_updated_yet" and [r["date"] for r in rates(store)] == ["2026-03-13"]
+        assert runs(store) == [{"status": "ok", "captured": 0, "error": None}]     # recorded, nothing stored
         site.pages[PATH] = page("<h2>1 Goldback = $10.12</h2>")
         updated = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 20, tzinfo=timezone.utc))
         assert updated.status == "stored"

@@ -117,6 +117,12 @@ def test_merged_main_hand_checked(remote: Path, make_settings, tmp_path: Path) -
     again = run_merge(merger(make_settings, tmp_path, remote), MergeOptions())
     assert again.nothing_to_do and again.commit is None
     assert git("rev-list", "--count", "main", cwd=remote) == "1"
+    # merge runs are accounted for like every job (the old merge wrote no poller_runs row)
+    with Store.open(merger(make_settings, tmp_path, remote)) as store:
+        merges = store.db.query("SELECT run_id, status, total, captured FROM poller_runs WHERE job = 'merge' "
+                                "ORDER BY started_at")
+    assert [(m["status"], m["total"], m["captured"]) for m in merges] == [("ok", 3, 3), ("ok", 3, 3)]
+    assert merges[-1]["run_id"] == again.run.run_id
 
 
 def test_corrupt_and_missing_branches_are_skipped(remote: Path, make_settings, tmp_path: Path) -> None:

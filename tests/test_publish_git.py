@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -237,3 +240,59 @@ def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -
     assert seen == [f"x-access-token:{TOKEN}"]
     assert not outcome.ok and TOKEN not in (outcome.error or "")
     assert TOKEN not in (repo / ".git" / "config").read_text()
+
+
+def _leave_index_lock(settings, age_s: float) -> Path:
+    lock = settings.export_dir / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    os.utime(lock, (time.time() - age_s, time.time() - age_s))
+    return lock
+
+
+def test_stale_index_lock_is_removed_and_said(setup_remote) -> None:
+    """A publish killed while git held the index left index.lock: it blocked every later publish.
+    Older than a minute, no git process in the repo, and we hold the publish lock: removed."""
+    settings, remote = setup_remote
+    publish(settings)
+    lock = _leave_index_lock(settings, age_s=180)
+    result = publish(settings)
+    assert not lock.exists()
+    assert any("removed a stale" in note and "index.lock" in note and "3.0 min old" in note for note in result.notes)
+    out = run_cli(["publish", "--no-push"], env={"TURSO_DATABASE_URL": settings.turso_database_url,
+                                                 "API_EXPORT_DIR": str(settings.export_dir)},
+                  var_dir=settings.var_dir)
+    assert out.exit_code == 0, out.output
+
+
+def test_fresh_index_lock_is_left_alone_with_one_line(setup_remote) -> None:
+    settings, _ = setup_remote
+    publish(settings)
+    lock = _leave_index_lock(settings, age_s=5)
+    with pytest.raises(JobFailed, match=r"index.lock exists and is only \d+ s old"):
+        publish(settings)
+    assert lock.exists()
+
+
+def test_index_lock_of_a_running_git_process_is_left_alone(setup_remote) -> None:
+    settings, _ = setup_remote
+    publish(settings)
+    lock = _leave_index_lock(settings, age_s=600)
+    # a git process of ours working in the repository (waiting on its editor-less stdin)
+    running = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=settings.export_dir, stdin=subprocess.PIPE)
+    try:
+        with pytest.raises(JobFailed, match=rf"git process {running.pid} works in"):
+            publish(settings)
+        assert lock.exists()
+    finally:
+        running.communicate(b"x")
+
+
+def test_published_files_are_world_readable(setup_remote) -> None:
+    settings, _ = setup_remote
+    old_umask = os.umask(0o077)
+    try:
+        publish(settings)
+    finally:
+        os.umask(old_umask)
+    modes = {stat.S_IMODE(path.stat().st_mode) for path in (settings.export_dir / "data").rglob("*.json")}
+    assert modes == {0o644}

@@ -160,6 +160,14 @@ def test_healthz_503_on_empty_database(base_url):
     assert response.json()["database"]["reachable"] is True
 
 
+def test_livez_stays_200_while_healthz_says_stale(base_url):
+    """Fly routes on /livez: a stale feed must not take the API, the trigger and /metrics offline."""
+    assert httpx.get(f"{base_url}/healthz").status_code == 503
+    live = httpx.get(f"{base_url}/livez")
+    assert live.status_code == 200 and live.json()["status"] == "alive"
+    assert live.headers["cache-control"] == "no-store"
+
+
 def test_database_down_reported_not_crashing(make_settings, export_dir):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = make_settings(api_export_dir=export_dir, turso_database_url=dead)

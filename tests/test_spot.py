@@ -103,6 +103,11 @@ def test_rerun_in_the_same_slot_is_idempotent_and_spends_no_call(spot_settings, 
     assert again.status == "already_stored"
     assert len(api.calls("latest")) == 1
     assert len(rows) == 4 and {r["metal"]: r["spot"] for r in rows}["gold"] == TODAY_PRICES["gold"]
+    # the early return is a run too: it has its row (the old job wrote none)
+    with open_store(settings) as store:
+        run_rows = runs(store)
+    assert [(r["run_id"], r["status"], r["total"]) for r in run_rows][-1] == (again.run_id, "ok", 0)
+    assert again.run.status == "ok" and again.run.exit_code == 0
 
 
 def test_first_run_without_reference_is_confirmed_by_a_second_fetch(spot_settings, api):

@@ -60,9 +60,10 @@ def test_fills_exactly_the_missing_days_and_is_idempotent(settings, api):
                               client_factory=fast_client, now=NOW)
         filled = backfilled(store)
         again = run_backfill(settings, store, since=date(2026, 3, 10), until=date(2026, 3, 14),
-                             client_factory=fast_client, now=NOW)
+                             client_factory=fast_client, now=NOW + timedelta(seconds=1))
         assert backfilled(store) == filled
-        run_rows = store.db.query("SELECT status, total, captured FROM poller_runs WHERE job = 'spot'")
+        run_rows = store.db.query("SELECT status, total, captured FROM poller_runs WHERE job = 'spot' "
+                                  "ORDER BY started_at")
     assert result.status == "filled" and again.status == "nothing_missing"
     assert result.missing == {"2026-03-11": list(PRICES), "2026-03-12": ["silver", "platinum", "palladium"],
                               "2026-03-14": list(PRICES)}
@@ -75,7 +76,8 @@ def test_fills_exactly_the_missing_days_and_is_idempotent(settings, api):
     calls = api.calls("timeframe")
     assert len(calls) == 1
     assert (calls[0].query["start_date"], calls[0].query["end_date"]) == ("2026-03-11", "2026-03-14")
-    assert run_rows == [{"status": "ok", "total": 11, "captured": 11}]
+    # every run is accounted for: the rerun that found nothing missing has its own row
+    assert run_rows == [{"status": "ok", "total": 11, "captured": 11}, {"status": "ok", "total": 0, "captured": 0}]
     # 5 days x 96 slots, of which 03-10 and 03-13 have two complete live slots each, 03-12 none
     assert result.missing_slots == 5 * 96 - 4
 

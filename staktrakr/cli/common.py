@@ -5,14 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Annotated, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
 
 from staktrakr.errors import StaktrakrError
-from staktrakr.log import RedactSecrets, configure_logging
+from staktrakr.log import RedactSecrets, configure_logging, shorten
 from staktrakr.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from staktrakr.jobs.harness import RunReport
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except write or push.")]
@@ -66,6 +69,23 @@ def handle_errors(command: F) -> F:
             raise fail("interrupted", 130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def finish_run(report: "RunReport | None", json_output: bool = False) -> None:
+    """The end every job command shares, after its own rendering: what the run recovered or moved
+    aside (one line each, stderr), then the exit code its end means (143/130 interrupted, 1 when
+    outbox entries were quarantined or rejected)."""
+    from staktrakr.jobs.harness import conclude
+
+    if report is None:
+        return
+    if not json_output:
+        for run_id in report.recovered_runs:
+            err_console.print(f"recovered run {run_id} from its journal (the process was killed): queued and "
+                              "replayed", markup=False, highlight=False, soft_wrap=True)
+        for problem in report.outbox_problems:
+            err_console.print(f"warning: {shorten(problem, 400)}", markup=False, highlight=False, soft_wrap=True)
+    conclude(report)
 
 
 def os_error_line(exc: OSError) -> str:

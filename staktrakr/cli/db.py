@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from staktrakr.cli.common import JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
 from staktrakr.errors import JobFailed
+from staktrakr.log import shorten
 from staktrakr.store import Store
 from staktrakr.store.status import database_status
 
@@ -44,21 +45,45 @@ def status(json_output: JsonOpt = False) -> None:
         table.add_row(name, "-" if count is None else str(count))
     console.print(table)
     console.print(f"schema version: {report['schema_version']}  newest window: {report['newest_window']}")
-    console.print(f"outbox: {report['outbox']['entries']} entries, {report['outbox']['rows']} rows ({report['outbox']['path']})")
+    outbox = report["outbox"]
+    console.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows ({outbox['path']})", markup=False)
+    if outbox["unreadable_lines"]:
+        console.print(f"  {outbox['unreadable_lines']} unreadable lines (the next replay quarantines them)",
+                      markup=False)
+    if outbox["quarantined"]:
+        console.print(f"  quarantined: {outbox['quarantined']} entries in {outbox['quarantine_path']} "
+                      "(unreadable or invalid; inspect, then delete the file)", markup=False)
+    if outbox["rejected"]:
+        console.print(f"  rejected: {outbox['rejected']} entries in {outbox['rejected_path']} "
+                      "(the database refused them; inspect, then delete the file)", markup=False)
 
 
 @app.command()
 @handle_errors
 def flush(json_output: JsonOpt = False) -> None:
-    """Replay the outbox into the database now (every job also does this first)."""
+    """Replay the outbox into the database now (every job also does this first): journals of killed
+    runs are queued first; unreadable entries go to the quarantine file, refused ones to the
+    rejected file (exit 1 naming them), the rest replay."""
     settings = setup()
     with Store.open(settings) as store:
+        recovered = store.recover_journals()
         store.ensure_schema()
         result = store.replay_outbox()
+        outbox = store.outbox
     if json_output:
-        emit_json(result.__dict__)
+        emit_json({**result.__dict__, "recovered_runs": [run.run_id for run in recovered]})
     else:
+        for run in recovered:
+            console.print(f"journal: run {run.run_id} ({run.targets} targets) queued from {run.path}", markup=False)
         console.print(f"outbox: replayed {result.replayed_entries} entries ({result.replayed_rows} rows), "
-                      f"{result.remaining_entries} remaining")
+                      f"{result.remaining_entries} remaining, {result.quarantined_entries} quarantined, "
+                      f"{result.rejected_entries} rejected", markup=False)
+        for problem in result.problems:
+            err_console.print(f"warning: {shorten(problem, 400)}", markup=False, highlight=False, soft_wrap=True)
+    if result.busy:
+        raise JobFailed("outbox: another process on this host is replaying it right now; try again")
     if result.error:
         raise JobFailed(f"outbox replay stopped: {result.error}")
+    if result.needs_attention:
+        raise JobFailed(f"outbox: {result.quarantined_entries} entries quarantined in {outbox.quarantine_path}, "
+                        f"{result.rejected_entries} rejected in {outbox.rejected_path}; inspect them")

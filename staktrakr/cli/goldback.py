@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.jobs.goldback import run_goldback
 from staktrakr.store import Store
 
@@ -21,9 +21,10 @@ def register(app: typer.Typer) -> None:
             result = run_goldback(settings, store, dry_run=dry_run)
         if json_output:
             emit_json(result.to_dict(), settings)
-            return
-        rate = f"${result.g1_usd:.2f}" if result.g1_usd is not None else "-"
-        line = f"goldback {result.date}: G1 {rate} ({result.status}"
-        if result.fetcher:
-            line += f", {result.fetcher} {result.method}: {result.evidence}"
-        console.print(line + ")", markup=False)
+        else:
+            rate = f"${result.g1_usd:.2f}" if result.g1_usd is not None else "-"
+            line = f"goldback {result.date}: G1 {rate} ({result.status}"
+            if result.fetcher:
+                line += f", {result.fetcher} {result.method}: {result.evidence}"
+            console.print(line + ")", markup=False)
+        finish_run(result.run, json_output)

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
+from staktrakr.store import Store
 from staktrakr.jobs.merge import MergeOptions, MergeResult, run_merge
 
 BranchesOpt = Annotated[Optional[str], typer.Option("--branches", help="Source branches, comma-separated "
@@ -43,8 +44,10 @@ def register(app: typer.Typer) -> None:
         recomputed, spot and Goldback files unioned. A bad branch is reported and skipped."""
         settings = setup()
         names = [b.strip() for b in branches.split(",") if b.strip()] if branches else None
-        result = run_merge(settings, MergeOptions(branches=names, into=into, dry_run=dry_run))
+        with Store.open(settings) as store:
+            result = run_merge(settings, MergeOptions(branches=names, into=into, dry_run=dry_run), store)
         if json_output:
             emit_json(result.to_dict(), settings)
         else:
             _render(result)
+        finish_run(result.run, json_output)

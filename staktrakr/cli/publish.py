@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.publish import PublishOptions, PublishResult, run_publish
 from staktrakr.store import Store
@@ -28,6 +28,8 @@ def _render(result: PublishResult) -> None:
             console.print(f"  ... and {len(paths) - SHOWN_PATHS} more {label}", markup=False)
     for slug, move in result.median_moves.items():
         console.print(f"  median {slug}: {move['from']} -> {move['to']}", markup=False)
+    for note in result.notes:
+        console.print(note, markup=False, soft_wrap=True)
     if not result.dry_run:
         console.print(f"commit: {result.commit or 'none (no change)'}; pushed: "
                       f"{'-' if result.pushed is None else result.pushed}", markup=False)
@@ -48,5 +50,6 @@ def register(app: typer.Typer) -> None:
             emit_json(result.to_dict(), settings)
         else:
             _render(result)
+        finish_run(result.run, json_output)
         if result.failed:
             raise JobFailed(result.push_error or "publish failed")

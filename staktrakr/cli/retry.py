@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.cli.scrape import finish, progress_display
 
 WindowOpt = Annotated[Optional[str], typer.Option(
@@ -36,5 +36,6 @@ def register(app: typer.Typer) -> None:
                 console.print(f"retry: nothing to retry in window {result.window_start}"
                               + (f" ({len(result.not_in_catalog)} failed targets no longer in the catalog)"
                                  if result.not_in_catalog else ""), markup=False, highlight=False)
+            finish_run(result.run, json_output)
             return
         finish(result.scrape, json_output, json_payload=result.to_json())

@@ -10,7 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.console import Console
 from rich.table import Table
 
-from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console, handle_errors, setup
+from staktrakr.cli.common import (CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console,
+                                  finish_run, handle_errors, setup)
 from staktrakr.errors import ConfigError, JobFailed
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ def render_result(result: "ScrapeResult") -> None:
     # Piped output (cron logs, CI) has no terminal width: do not squeeze the table into 80 columns.
     (console if console.is_terminal else Console(width=220)).print(table)
     console.print(summary_line(result), markup=False, highlight=False, soft_wrap=True)
+    if result.signal:
+        console.print(f"stopped by {result.signal}: {result.total} of {result.planned} targets finished, "
+                      "the rest not started", markup=False, highlight=False)
     if result.queued_rows:
         console.print(f"database unreachable ({result.store_error}); {result.queued_rows} rows kept in the outbox, "
                       "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
@@ -70,11 +74,12 @@ def summary_line(result: "ScrapeResult") -> str:
 
 
 def finish(result: "ScrapeResult", json_output: bool, json_payload: dict[str, Any] | None = None) -> None:
-    """Render (table or JSON) and map "every target failed" to exit 1."""
+    """Render (table or JSON), then the run's end: a signal -> 143/130, "every target failed" -> 1."""
     if json_output:
         emit_json(json_payload if json_payload is not None else result.to_json())
     else:
         render_result(result)
+    finish_run(result.run, json_output)
     if result.total and not result.captured:
         raise JobFailed(f"{result.job}: every target failed ({result.total})")
 

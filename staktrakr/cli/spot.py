@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.errors import ConfigError
 from staktrakr.jobs.spot import run_spot
 from staktrakr.jobs.spot_backfill import DAILY_SLOT, DEFAULT_BACKFILL_DAYS, run_backfill
@@ -53,10 +53,12 @@ def register(app: typer.Typer) -> None:
                 result = run_backfill(settings, store, since=_date(since, "--since"), until=_date(until, "--until"),
                                       dry_run=dry_run)
                 _render_backfill(result.to_dict()) if not json_output else emit_json(result.to_dict(), settings)
+                finish_run(result.run, json_output)
                 return
             outcome = run_spot(settings, store, dry_run=dry_run)
         if json_output:
             emit_json(outcome.to_dict(), settings)
+            finish_run(outcome.run, json_output)
             return
         table = Table("metal", "USD/oz", title=f"spot {outcome.slot}: {outcome.status}")
         for metal, price in outcome.prices.items():
@@ -67,6 +69,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"spot {outcome.slot}: {outcome.status}")
         for note in outcome.notes:
             console.print(note, markup=False, soft_wrap=True)  # one line each in cron logs
+        finish_run(outcome.run, json_output)
 
 
 def _render_backfill(result: dict) -> None:

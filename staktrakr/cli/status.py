@@ -9,6 +9,7 @@ from rich.table import Table
 from staktrakr.cli.common import JsonOpt, console, emit_json, handle_errors, setup
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.status import StatusReport, collect_status
+from staktrakr.log import shorten
 from staktrakr.store import Store
 
 
@@ -44,7 +45,7 @@ def render(report: StatusReport) -> None:
             captured = f"{run.captured if run.captured is not None else '-'}/{run.total if run.total is not None else '-'}"
             duration = "-" if run.duration_s is None else f"{run.duration_s:.0f}s"
             table.add_row(run.job, run.started_at, f"[{colour}]{run.status}[/{colour}]", captured, duration,
-                          (run.error or "")[:80])
+                          shorten(run.error or "", 80))
         out.print(table)
     if not report.runs and not report.database_error:
         out.print("runs: none in the last 7 days")
@@ -64,7 +65,7 @@ def render(report: StatusReport) -> None:
         chronic = Table("coin", "vendor", "failures (7d)", "last", "last error", title="chronic failures (3+ in 7 days)")
         for item in report.chronic:
             chronic.add_row(item.coin_slug, item.vendor_id, str(item.failures), item.last_failed_at or "-",
-                            (item.last_error or "")[:100])
+                            shorten(item.last_error or "", 100))
         out.print(chronic)
     elif not report.database_error:
         out.print("chronic failures: none")
@@ -72,6 +73,12 @@ def render(report: StatusReport) -> None:
     outbox = report.outbox
     out.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows waiting ({outbox['path']})",
               markup=False, highlight=False)
+    if outbox.get("quarantined"):
+        out.print(f"[red]outbox quarantine:[/red] {outbox['quarantined']} unreadable entries kept in "
+                  f"{outbox['quarantine_path']} (inspect, then delete the file)", highlight=False)
+    if outbox.get("rejected"):
+        out.print(f"[red]rejected by the database:[/red] {outbox['rejected']} entries kept in "
+                  f"{outbox['rejected_path']} (inspect, then delete the file)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,8 @@
-"""Atomic, validated JSON file writes: temp file + fsync + rename, parsed back before the rename."""
+"""Atomic, validated JSON file writes: temp file + fsync + rename, parsed back before the rename.
+
+Published files are world-readable (0644) whatever the process umask or mkstemp's 0600: the
+static host, serve under another user and the web server of a mirror must all read them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+PUBLISHED_FILE_MODE = 0o644
 
 
 def dump_json(data: Any, indent: int | None = 2) -> str:
@@ -21,6 +27,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), PUBLISHED_FILE_MODE)
             os.fsync(handle.fileno())
         os.replace(temp_name, path)
     except BaseException:

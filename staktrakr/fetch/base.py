@@ -23,10 +23,17 @@ class FailureKind(str, Enum):
     TOO_LARGE = "too_large"
     DISABLED = "disabled"              # fetcher not configured (e.g. no FIRECRAWL_BASE_URL)
     FETCHER_ERROR = "fetcher_error"    # the fetcher itself failed (browser crash, bad API answer)
+    VENDOR_UNREACHABLE = "vendor_unreachable"  # not tried: the vendor failed at connection level N times in a row
 
     @property
     def transient(self) -> bool:
         return self in (FailureKind.TIMEOUT, FailureKind.CONNECTION, FailureKind.SERVER_ERROR)
+
+    @property
+    def connection_level(self) -> bool:
+        """The vendor could not be reached at all (DNS, refused, reset, TLS, timeout): what trips
+        the per-vendor circuit breaker (jobs/schedule.py)."""
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECTION)
 
 
 class FetchResult(BaseModel):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from staktrakr.fetch.base import FailureKind, FetchResult, failed, failure_for_content, failure_for_status
 from staktrakr.fetch.http import BROWSER_HEADERS
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class BrowserFetcher:
                 executable_path=str(self._chromium_path), headless=True, args=LAUNCH_ARGS,
             )
         except Exception as exc:  # Playwright raises its own Error and OS errors alike
-            self._launch_error = f"chromium failed to start: {' '.join(str(exc).split())[:200]}"
+            self._launch_error = f"chromium failed to start: {shorten(exc, 200)}"
             await self._stop_playwright()
             raise _LaunchFailed(self._launch_error) from exc
 
@@ -199,7 +200,7 @@ def _failure_from_error(fetcher: str, url: str, exc: Exception, limit_s: float, 
         kind = FailureKind.TIMEOUT if "TIMED_OUT" in code else FailureKind.CONNECTION
         detail = code
     else:
-        kind, detail = FailureKind.FETCHER_ERROR, f"{name}: {text[:200]}"
+        kind, detail = FailureKind.FETCHER_ERROR, f"{name}: {shorten(text, 200)}"
     return failed(fetcher, url, kind, detail, elapsed_ms=_ms_since(started), via_proxy=use_proxy)
 
 

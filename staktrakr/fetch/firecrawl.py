@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from staktrakr.fetch.base import FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
 # Firecrawl's own answers that mean "fix the configuration", not "the dealer blocked us".
@@ -79,10 +80,9 @@ class FirecrawlFetcher:
             return failed(self.name, url, FailureKind.FETCHER_ERROR, "firecrawl: answer is not a JSON object",
                           elapsed_ms=elapsed)
         if not answer.get("success") or response.status_code >= 400:
-            reason = " ".join(str(answer.get("error") or f"HTTP {response.status_code}").split())
-            if self._api_key:  # a server that echoes the bad key must not put it in our rows and output
-                reason = reason.replace(self._api_key, "***")
-            reason = reason[:200]
+            # a server that echoes the bad key must not put it in our rows and output: redact, then cut
+            reason = shorten(answer.get("error") or f"HTTP {response.status_code}", 200,
+                             [self._api_key] if self._api_key else [])
             return failed(self.name, url, FailureKind.FETCHER_ERROR, f"firecrawl: {reason}", elapsed_ms=elapsed)
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}

@@ -7,12 +7,12 @@ a FetchResult with a typed failure kind. One client per egress (direct, proxy) p
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 
 import httpx
 
 from staktrakr.fetch.base import MAX_PAGE_BYTES, FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
 BROWSER_HEADERS = {
@@ -116,6 +116,5 @@ def _size_detail(size: int, limit: int) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    """The exception text on one line, without any proxy credentials it might echo."""
-    text = " ".join(str(exc).split())
-    return re.sub(r"://[^/@\s]+@", "://***@", text)[:200]
+    """The exception text on one line, without any proxy credentials it might echo (redacted, then cut)."""
+    return shorten(exc, 200)

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from staktrakr.errors import JobFailed, StoreUnavailable
+from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, Fetcher
 from staktrakr.goldback_parse import RateCandidate, parse_goldback_rate
 from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace, previous_business_day
-from staktrakr.models import GoldbackRate, PollerRun, new_run_id
+from staktrakr.jobs.harness import JobRun, RunReport
+from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands, spot_in_band
 from staktrakr.store import Store
@@ -63,6 +64,7 @@ class GoldbackResult:
     band_basis: str | None = None
     attempts: list[str] = field(default_factory=list)     # what each fetcher saw
     scraped_at: str | None = None
+    run: RunReport | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -111,12 +113,9 @@ async def read_rate(settings: Settings, result: GoldbackResult, low: float, high
 
 
 def stored_rates(store: Store, *dates: str) -> dict[str, float]:
-    try:
-        marks = ", ".join("?" for _ in dates)
-        rows = store.db.query(f"SELECT date, g1_usd FROM goldback_rates WHERE date IN ({marks})", list(dates))
-    except StoreUnavailable:
-        return {}
-    return {row["date"]: float(row["g1_usd"]) for row in rows}
+    marks = ", ".join("?" for _ in dates)
+    rows = store.query_if_available(f"SELECT date, g1_usd FROM goldback_rates WHERE date IN ({marks})", list(dates))
+    return {row["date"]: float(row["g1_usd"]) for row in rows or []}
 
 
 def gold_spot(store: Store, settings: Settings) -> float | None:
@@ -129,39 +128,32 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now
     """Fetch, parse, check and store today's effective G1 rate (nothing stored on any doubt)."""
     started = now or utcnow()
     day = effective_date(started)
-    result = GoldbackResult(run_id=new_run_id(settings.poller_id, JOB, started), url=settings.goldback_url,
-                            date=day.isoformat())
-    store.prepare()
-    previous_day = previous_business_day(day).isoformat()
-    known = stored_rates(store, result.date, previous_day)
-    if result.date in known:
-        result.status, result.g1_usd = "already_stored", known[result.date]
-        return result
-    low, high, result.band_basis = goldback_band(gold_spot(store, settings))
-    result.band = [low, high]
-    chosen = asyncio.run(read_rate(settings, result, low, high, fetcher_factory))
-    result.scraped_at = iso_z(utcnow())
-    if chosen is None:
-        reason = f"goldback: no usable rate at {result.url}: {'; '.join(result.attempts)}; nothing stored"
+    with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
+        result = GoldbackResult(run_id=run.run_id, url=settings.goldback_url, date=day.isoformat(), run=run.report)
+        previous_day = previous_business_day(day).isoformat()
+        known = stored_rates(store, result.date, previous_day)
+        if result.date in known:
+            result.status, result.g1_usd = "already_stored", known[result.date]
+            run.finish(total=0, captured=0, failures=0, note=f"rate for {result.date} already stored")
+            return result
+        low, high, result.band_basis = goldback_band(gold_spot(store, settings))
+        result.band = [low, high]
+        run.stop.check(JOB, "before fetching the rate")
+        chosen = asyncio.run(read_rate(settings, result, low, high, fetcher_factory))
+        result.scraped_at = iso_z(utcnow())
+        if chosen is None:
+            reason = f"goldback: no usable rate at {result.url}: {'; '.join(result.attempts)}; nothing stored"
+            run.finish(total=1, captured=0, failures=1, error=reason)
+            raise JobFailed(reason)
+        result.g1_usd, result.method, result.evidence = chosen.g1_usd, chosen.method, chosen.evidence
+        if in_update_grace(started) and known.get(previous_day) == chosen.g1_usd:
+            result.status = "not_updated_yet"       # probably yesterday's rate still showing; a later run stores it
+            run.finish(total=1, captured=0, failures=0,
+                       note=f"the page still shows {previous_day}'s rate; a later run stores {result.date}'s")
+            return result
+        row = GoldbackRate(date=result.date, g1_usd=chosen.g1_usd, source=SOURCE, scraped_at=result.scraped_at,
+                           poller_id=settings.poller_id)
+        written = run.finish([] if dry_run else [row], total=1, captured=1, failures=0)
         if not dry_run:
-            store.write([_run_row(settings, result, started, "error", reason)])
-        raise JobFailed(reason)
-    result.g1_usd, result.method, result.evidence = chosen.g1_usd, chosen.method, chosen.evidence
-    if in_update_grace(started) and known.get(previous_day) == chosen.g1_usd:
-        result.status = "not_updated_yet"       # probably yesterday's rate still showing; a later run stores it
+            result.status = "queued" if written.queued else "stored"
         return result
-    if dry_run:
-        return result
-    row = GoldbackRate(date=result.date, g1_usd=chosen.g1_usd, source=SOURCE, scraped_at=result.scraped_at,
-                       poller_id=settings.poller_id)
-    written = store.write([row, _run_row(settings, result, started, "ok", None)])
-    result.status = "queued" if written.queued else "stored"
-    return result
-
-
-def _run_row(settings: Settings, result: GoldbackResult, started: datetime, status: str,
-             error: str | None) -> PollerRun:
-    captured = 1 if status == "ok" else 0
-    return PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=JOB, started_at=iso_z(started),
-                     finished_at=iso_z(utcnow()), status=status, total=1, captured=captured,
-                     failures=1 - captured, error=error)

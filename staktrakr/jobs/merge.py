@@ -21,18 +21,20 @@ from io import BytesIO
 from typing import Any
 
 import git
-from filelock import FileLock, Timeout
 from gitdb.base import IStream
 
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.export.merge import BranchFiles, check_branch, merge_trees
 from staktrakr.export.tree import render
 from staktrakr.gitops import DATA_DIR, GitRunner, check_remote_url, fetch
+from staktrakr.jobs.harness import JobRun, RunReport
+from staktrakr.log import shorten
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands
+from staktrakr.store import Store
 
 log = logging.getLogger(__name__)
-LOCK_NAME = "merge.lock"
+JOB = "merge"
 MAX_ATTEMPTS = 5
 PREFIX = DATA_DIR + "/"
 
@@ -58,6 +60,7 @@ class MergeResult:
     attempts: int = 0
     nothing_to_do: bool = False
     elapsed_s: float = 0.0
+    run: RunReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,20 +175,25 @@ def _diff(old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]], resu
     result.removed = sorted(p for p in old if p not in new and p.startswith(PREFIX))
 
 
-def run_merge(settings: Settings, options: MergeOptions) -> MergeResult:
-    settings.lock_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.lock_dir / LOCK_NAME), timeout=0, thread_local=False, is_singleton=False)
+def run_merge(settings: Settings, options: MergeOptions, store: Store | None = None) -> MergeResult:
+    """Merge the poller branches into `into` as one `merge` run: lock (also for a dry run), a
+    poller_runs row (via `store`, or a Store opened on the settings; queued when the database is down)."""
+    own_store = store is None
+    store = store or Store.open(settings)
     try:
-        lock.acquire()
-    except Timeout:
-        raise JobFailed(f"another merge is running on this host (lock {lock.lock_file})") from None
-    try:
-        return _merge(settings, options)
+        with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
+            result = _merge(settings, options, run)
+            result.run = run.report
+            run.finish(total=len(result.used) + len(result.skipped), captured=len(result.used),
+                       failures=len(result.skipped),
+                       note="nothing to do" if result.nothing_to_do else None)
+            return result
     finally:
-        lock.release()
+        if own_store:
+            store.close()
 
 
-def _merge(settings: Settings, options: MergeOptions) -> MergeResult:
+def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResult:
     started = time.monotonic()
     names = options.branches or settings.merge_branch_list
     into = options.into or settings.merge_into
@@ -193,6 +201,7 @@ def _merge(settings: Settings, options: MergeOptions) -> MergeResult:
         raise ConfigError(f"merge: --into {into} is also a source branch")
     runner = merge_repo(settings)
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        run.stop.check(JOB, f"before attempt {attempt} (nothing pushed)")
         result = MergeResult(into=into, dry_run=options.dry_run, attempts=attempt)
         ok, reason = fetch(runner, ["+refs/heads/*:refs/remotes/origin/*"])
         if not ok:
@@ -226,7 +235,7 @@ def _merge(settings: Settings, options: MergeOptions) -> MergeResult:
             result.commit, result.pushed = commit, True
             break
         log.warning("merge: push to %s rejected (attempt %d/%d): %s", into, attempt, MAX_ATTEMPTS,
-                    " ".join((err or out).split())[:300])
+                    shorten(err or out))
         time.sleep(0.2 * attempt)
     else:
         raise JobFailed(f"merge: push to {into} rejected {MAX_ATTEMPTS} times; try again later")

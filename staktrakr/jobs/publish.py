@@ -1,6 +1,6 @@
 """The publish job: database -> static JSON tree under API_EXPORT_DIR/data -> commit -> force-push.
 
-One publish per host at a time (`publish.lock`). The tree is rebuilt deterministically and only
+One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run). The tree is rebuilt deterministically and only
 changed files are written, so an unchanged database makes no commit. A failed push keeps the
 commit; the next run pushes it (HEAD differs from the remote-tracking ref). `--dry-run` reads
 the database and the current tree and reports what would change, writing nothing anywhere.
@@ -14,21 +14,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from staktrakr.catalog import Catalog, load_catalog
 from staktrakr.errors import JobFailed
 from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
 from staktrakr.gitops import DATA_DIR, commit_paths, force_push, needs_push, open_export_repo
-from staktrakr.models import PollerRun, new_run_id
+from staktrakr.jobs.harness import JobRun, RunReport, lock_for
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.catalog_tables import catalog_from_db
-from staktrakr.timeutil import iso_z, utcnow
+from staktrakr.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-LOCK_NAME = "publish.lock"
+JOB = "publish"
 
 
 @dataclass
@@ -53,6 +53,8 @@ class PublishResult:
     pushed: bool | None = None
     push_error: str | None = None
     elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    run: RunReport | None = None
 
     @property
     def failed(self) -> bool:
@@ -63,8 +65,8 @@ class PublishResult:
 
 
 def publish_lock(settings: Settings) -> FileLock:
-    settings.lock_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(settings.lock_dir / LOCK_NAME), timeout=0, thread_local=False, is_singleton=False)
+    """The lock a publish holds for its whole run (what the harness takes for job `publish`)."""
+    return lock_for(settings, JOB)
 
 
 def load_publish_catalog(settings: Settings, store: Store) -> Catalog:
@@ -92,26 +94,19 @@ def commit_message(built: BuiltTree) -> str:
 
 
 def run_publish(settings: Settings, store: Store, options: PublishOptions, catalog: Catalog | None = None) -> PublishResult:
-    lock = publish_lock(settings)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise JobFailed(f"another publish is running on this host (lock {lock.lock_file})") from None
-    try:
-        return _publish(settings, store, options, catalog)
-    finally:
-        lock.release()
+    """Build, commit and push the tree as one `publish` run (lock held throughout, also for a dry run)."""
+    with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
+        return _publish(run, options, catalog)
 
 
-def _publish(settings: Settings, store: Store, options: PublishOptions, catalog: Catalog | None) -> PublishResult:
+def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> PublishResult:
+    settings, store = run.settings, run.store
     started = time.monotonic()
     export_dir = settings.export_dir.resolve()
     data_dir = export_dir / DATA_DIR
-    result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch)
-    if not options.dry_run:
-        prepared = store.prepare()
-        if not prepared.schema_ok:
-            raise JobFailed(f"publish needs the database: {prepared.error}")
+    result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch, run=run.report)
+    if run.prepared is not None and not run.prepared.schema_ok:
+        raise JobFailed(f"publish needs the database: {run.prepared.error}")
     catalog = catalog or load_publish_catalog(settings, store)
 
     if options.dry_run:
@@ -120,30 +115,21 @@ def _publish(settings: Settings, store: Store, options: PublishOptions, catalog:
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
-    started_at = utcnow()
-    run = PollerRun(run_id=new_run_id(settings.poller_id, "publish", started_at),
-                    poller_id=settings.poller_id, job="publish", started_at=iso_z(started_at))
-    store.start_run(run)
-    try:
-        runner = open_export_repo(settings)
-        built = build_tree(store.db, settings, catalog, data_dir)
-        result.median_moves = median_moves(data_dir, built)
-        changes = write_tree(data_dir, built.texts)
-        _fill(result, built, changes, None)
-        result.commit = commit_paths(runner, commit_message(built))
-        if options.push and settings.api_data_repo and needs_push(runner, settings.branch):
-            outcome = force_push(runner, settings.branch)
-            result.pushed, result.push_error = outcome.ok, outcome.error
-    except Exception as exc:
-        store.write([run.model_copy(update={"status": "error", "finished_at": iso_z(utcnow()),
-                                            "error": str(exc)[:500]})])
-        raise
+    # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
+    runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
+    built = build_tree(store.db, settings, catalog, data_dir)
+    result.median_moves = median_moves(data_dir, built)
+    run.stop.check(JOB, "before writing the tree (nothing changed)")
+    changes = write_tree(data_dir, built.texts)
+    _fill(result, built, changes, None)
+    result.commit = commit_paths(runner, commit_message(built))
+    run.stop.check(JOB, f"after the commit {result.commit or '(none)'}; the next publish pushes it")
+    if options.push and settings.api_data_repo and needs_push(runner, settings.branch):
+        outcome = force_push(runner, settings.branch)
+        result.pushed, result.push_error = outcome.ok, outcome.error
     result.elapsed_s = round(time.monotonic() - started, 3)
-    store.write([run.model_copy(update={
-        "status": "error" if result.failed else "ok", "finished_at": iso_z(utcnow()),
-        "total": result.files, "captured": len(result.added) + len(result.changed), "failures": int(result.failed),
-        "error": result.push_error,
-    })])
+    run.finish(total=result.files, captured=len(result.added) + len(result.changed), failures=int(result.failed),
+               error=result.push_error)
     if result.push_error:
         log.error("%s (the commit is kept; the next publish pushes it)", result.push_error)
     return result

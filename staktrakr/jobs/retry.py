@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from staktrakr.catalog import Target
-from staktrakr.errors import ConfigError, JobFailed, StoreUnavailable
+from staktrakr.errors import ConfigError, JobFailed, StatementRejected, StoreUnavailable
 from staktrakr.fetch import FETCHER_OF_SOURCE
-from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, run_scrape
+from staktrakr.jobs.harness import JobRun, RunReport
+from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, scrape_cycle
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.timeutil import utcnow, window_start
@@ -39,6 +40,7 @@ class RetryResult:
     failed_found: list[tuple[str, str]]
     not_in_catalog: list[tuple[str, str]]
     scrape: ScrapeResult | None
+    run: RunReport | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,23 +92,28 @@ def rotated_order(fetchers: Sequence[str], failed_source: str) -> list[str]:
 
 def run_retry(settings: Settings, store: Store, catalog_targets: Sequence[Target], *, window: str | None = None,
               dry_run: bool = False, progress: ProgressCallback | None = None) -> RetryResult:
-    """Re-scrape this poller's failed targets of `window` (default: the current window)."""
+    """Re-scrape this poller's failed targets of `window` (default: the current window), as one
+    `retry` run (a run row also when there is nothing to retry)."""
     window = check_window(window) if window else window_start(utcnow())
-    # replay the outbox first, so queued rows count as written; run_scrape reuses this result
-    prepared = None if dry_run else store.prepare()
-    try:
-        state = read_window(store, settings.poller_id, window)
-    except StoreUnavailable as exc:
-        raise JobFailed(f"retry: cannot read failed targets from the database ({exc})") from None
-    by_key = {target.key: target for target in catalog_targets}
-    failed = sorted(state.failed_sources)
-    targets = [by_key[key] for key in failed if key in by_key]
-    missing = [key for key in failed if key not in by_key]
-    if not targets:
-        return RetryResult(window, failed, missing, None)
-    orders = {t.key: rotated_order(t.rules.fetchers, state.failed_sources[t.key]) for t in targets}
-    scrape = run_scrape(settings, store, targets, ScrapeOptions(
-        job="retry", window=window, dry_run=dry_run, orders=orders, window_prices=state.in_stock_prices,
-        progress=progress, prepared=prepared,
-    ))
-    return RetryResult(window, failed, missing, scrape)
+    with JobRun(settings, store, "retry", dry_run=dry_run) as run:  # replays the outbox first
+        try:
+            state = read_window(store, settings.poller_id, window)
+        except StoreUnavailable as exc:
+            raise JobFailed(f"retry: cannot read failed targets from the database ({exc})") from None
+        except StatementRejected as exc:
+            if not exc.missing_table:
+                raise
+            state = WindowState()
+        by_key = {target.key: target for target in catalog_targets}
+        failed = sorted(state.failed_sources)
+        targets = [by_key[key] for key in failed if key in by_key]
+        missing = [key for key in failed if key not in by_key]
+        if not targets:
+            run.finish(total=0, captured=0, failures=0, note=f"nothing to retry in window {window}")
+            return RetryResult(window, failed, missing, None, run=run.report)
+        orders = {t.key: rotated_order(t.rules.fetchers, state.failed_sources[t.key]) for t in targets}
+        scrape = scrape_cycle(run, targets, ScrapeOptions(
+            job="retry", window=window, dry_run=dry_run, orders=orders, window_prices=state.in_stock_prices,
+            progress=progress,
+        ))
+        return RetryResult(window, failed, missing, scrape, run=run.report)

@@ -2,8 +2,12 @@
 
 Round trips per cycle are constant: prepare (schema check + outbox replay), the run row, one
 read of spot prices and one of the previous day's medians, then ONE write holding every
-observation, every provider failure and the finished run. With the database down the rows go
-to the outbox and the next run replays them. `retry` runs the same cycle on fewer targets.
+observation, every provider failure and the finished run. Until that write, each finished
+target's rows are in the run's fsync'd journal (store/journal.py), so a SIGKILL at any moment
+loses nothing that was fetched: the next run of any job queues the journal and replays it.
+SIGTERM/SIGINT stop new fetches, cancel the ones in flight and store what the cycle has (run
+`interrupted`). With the database down or hung the rows go to the outbox. `retry` runs the
+same cycle on fewer targets.
 """
 
 from __future__ import annotations
@@ -19,29 +23,29 @@ from typing import Any, Callable, Sequence
 from pydantic import BaseModel
 
 from staktrakr.catalog import Target
-from staktrakr.errors import JobFailed, StoreUnavailable
 from staktrakr.fetch import FetcherSet
+from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
 from staktrakr.jobs.schedule import Politeness, VendorLane, run_per_vendor
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
-from staktrakr.models import PollerRun, PriceObservation, ProviderFailure, new_run_id
-from staktrakr.scoring import single_source_confidence, upper_median
+from staktrakr.models import PriceObservation, ProviderFailure
+from staktrakr.scoring import window_confidences
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import spot_bands
-from staktrakr.store import PrepareResult, Store
+from staktrakr.store import Store
+from staktrakr.store.store import ops_of
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[TargetOutcome], None]
+FETCHERS_CLOSE_TIMEOUT_S = 5.0
 
 
 @dataclass
 class ScrapeOptions:
     """Knobs of one cycle. `fetcher` forces a single fetcher; `orders` (retry) overrides the
     fetcher order per (coin, vendor); `window` stores rows in another window (retry --window);
-    `window_prices` adds in-stock prices already stored for the window to the confidence median;
-    `prepared` is the caller's own store.prepare() result (retry prepares before reading), so the
-    schema check and outbox replay are not done twice."""
+    `window_prices` adds in-stock prices already stored for the window to the confidence median."""
 
     fetcher: str | None = None
     dry_run: bool = False
@@ -51,12 +55,11 @@ class ScrapeOptions:
     window_prices: dict[str, list[float]] = field(default_factory=dict)
     progress: ProgressCallback | None = None
     seed: int | None = None
-    prepared: PrepareResult | None = None
 
 
 @dataclass
 class ScrapeResult:
-    """What a cycle did: one outcome per target plus where its rows went."""
+    """What a cycle did: one outcome per finished target plus where its rows went."""
 
     job: str
     run_id: str
@@ -66,12 +69,15 @@ class ScrapeResult:
     finished_at: str = ""
     duration_s: float = 0.0
     dry_run: bool = False
+    planned: int = 0
     outcomes: list[TargetOutcome] = field(default_factory=list)
     stored_rows: int = 0
     queued_rows: int = 0
     store_error: str | None = None
     replayed_rows: int = 0
     write_round_trips: int = 0
+    signal: str | None = None                   # SIGTERM / SIGINT when the cycle was stopped
+    run: RunReport | None = None
 
     @property
     def total(self) -> int:
@@ -87,6 +93,8 @@ class ScrapeResult:
 
     @property
     def status(self) -> str:
+        if self.signal:
+            return "interrupted"
         return "ok" if self.captured or not self.outcomes else "error"
 
     def to_json(self) -> dict[str, Any]:
@@ -94,73 +102,96 @@ class ScrapeResult:
             "job": self.job, "run_id": self.run_id, "poller_id": self.poller_id,
             "window_start": self.window_start, "started_at": self.started_at, "finished_at": self.finished_at,
             "duration_s": round(self.duration_s, 3), "dry_run": self.dry_run, "status": self.status,
-            "total": self.total, "captured": self.captured, "failures": self.failures,
+            "planned": self.planned, "total": self.total, "captured": self.captured, "failures": self.failures,
             "stored_rows": self.stored_rows, "queued_rows": self.queued_rows, "store_error": self.store_error,
-            "replayed_rows": self.replayed_rows,
+            "replayed_rows": self.replayed_rows, "signal": self.signal,
+            "run": self.run.to_json() if self.run else None,
             "targets": [outcome.to_json() for outcome in self.outcomes],
         }
 
 
 def run_scrape(settings: Settings, store: Store, targets: Sequence[Target], options: ScrapeOptions) -> ScrapeResult:
-    """Scrape `targets` once and store the cycle (unless dry-run). Returns the result; the caller
-    decides the exit code (1 when every target failed)."""
-    started = utcnow()
-    result = ScrapeResult(job=options.job, run_id=new_run_id(settings.poller_id, options.job, started),
-                          poller_id=settings.poller_id, window_start=options.window or window_start(started),
-                          started_at=iso_z(started), dry_run=options.dry_run)
-    running = PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=options.job,
-                        started_at=result.started_at, status="running", total=len(targets))
-    if not options.dry_run:
-        prepared = options.prepared or store.prepare()
-        result.replayed_rows = prepared.replay.replayed_rows
-        try:
-            store.start_run(running)
-        except OSError as exc:
-            raise JobFailed(f"cannot start the run: database unreachable and outbox {store.outbox.path} "
-                            f"not writable ({exc.strerror or exc})") from None
+    """Scrape `targets` once and store the cycle (unless dry-run), through the job harness.
+    Returns the result; `result.run` says how the run ended (the CLI maps it to the exit code)."""
+    with JobRun(settings, store, options.job, dry_run=options.dry_run) as run:
+        return scrape_cycle(run, targets, options)
+
+
+def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions) -> ScrapeResult:
+    """One cycle inside an open JobRun (scrape, or retry after it chose its targets)."""
+    settings, store = run.settings, run.store
+    result = ScrapeResult(job=run.job, run_id=run.run_id, poller_id=settings.poller_id,
+                          window_start=options.window or window_start(run.started), started_at=iso_z(run.started),
+                          dry_run=options.dry_run, planned=len(targets), replayed_rows=run.report.replayed_rows,
+                          run=run.report)
     spot = store.latest_spot(spot_bands(settings.spot_bands))
     previous_day = previous_day_medians(store, result.window_start, {t.coin.slug for t in targets})
+    fallback_source = _first_source(targets, options)
+    if run.journal is not None:  # what recovery needs to score and count this cycle like a finished one
+        run.journal.note(planned=len(targets), scoring={"window_prices": options.window_prices,
+                                                        "previous_day": previous_day})
 
-    result.outcomes = asyncio.run(_cycle(settings, targets, options, spot))
+    def journal_outcome(outcome: TargetOutcome) -> None:
+        if run.journal is not None:
+            run.journal.add(ops_of(outcome_rows(outcome, result.window_start, result.run_id,
+                                                    settings.poller_id, fallback_source)))
+
+    result.outcomes = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome))
+    result.signal = run.stop.name
     score_outcomes(result.outcomes, options.window_prices, previous_day)
 
     finished = utcnow()
     result.finished_at = iso_z(finished)
-    result.duration_s = (finished - started).total_seconds()
-    if options.dry_run:
-        return result
-    rows = cycle_rows(result, settings, fallback_source=_first_source(targets, options))
-    finished_run = running.model_copy(update={
-        "finished_at": result.finished_at, "status": result.status, "captured": result.captured,
-        "failures": result.failures, "error": None if result.captured or not targets else "every target failed",
-    })
+    result.duration_s = (finished - run.started).total_seconds()
+    every_failed = targets and result.outcomes and not result.captured and not run.stop.requested
+    error = "every target failed" if every_failed else None
+    rows = [] if options.dry_run else cycle_rows(result, settings, fallback_source=fallback_source)
     trips_before = store.db.round_trips
-    written = store.write([*rows, finished_run])
+    written = run.finish(rows, total=len(targets), captured=result.captured, failures=result.failures, error=error)
     result.write_round_trips = store.db.round_trips - trips_before
     result.stored_rows, result.queued_rows, result.store_error = written.stored_rows, written.queued_rows, written.error
     return result
 
 
-async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeOptions,
-                 spot: dict[str, float]) -> list[TargetOutcome]:
+async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeOptions, spot: dict[str, float],
+                 stop: StopSignal, on_finished: Callable[[TargetOutcome], None]) -> list[TargetOutcome]:
+    """Every target once (vendors in parallel); after a stop request no target starts and the ones
+    in flight are cancelled. Returns the finished outcomes in target order."""
     fetchers = FetcherSet(settings)
     politeness = Politeness.from_settings(settings)
     proxy_configured = settings.home_proxy_url is not None
+    position = {id(target): index for index, target in enumerate(targets)}
+    finished: dict[int, TargetOutcome] = {}
 
-    async def work(target: Target, lane: VendorLane) -> TargetOutcome:
+    async def work(target: Target, lane: VendorLane) -> TargetOutcome | None:
+        if stop.requested:
+            return None
         order = options.orders.get(target.key) or fetcher_order(target, options.fetcher)
         outcome = await scrape_target(target, lane, fetchers=fetchers, politeness=politeness,
                                       spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order,
                                       proxy_configured=proxy_configured)
+        on_finished(outcome)
+        finished[position[id(target)]] = outcome
         if options.progress is not None:
             options.progress(outcome)
         return outcome
 
+    loop = asyncio.get_running_loop()
+    rng = random.Random(options.seed) if options.seed is not None else None
+    cycle = asyncio.ensure_future(run_per_vendor(targets, work, politeness, rng))
+    forget = stop.on_request(lambda: loop.call_soon_threadsafe(cycle.cancel))
     try:
-        rng = random.Random(options.seed) if options.seed is not None else None
-        return await run_per_vendor(targets, work, politeness, rng)
+        await cycle
+    except asyncio.CancelledError:
+        if not stop.requested:
+            raise
     finally:
-        await fetchers.aclose()
+        forget()
+        try:
+            await asyncio.wait_for(fetchers.aclose(), FETCHERS_CLOSE_TIMEOUT_S)
+        except (asyncio.TimeoutError, Exception) as exc:  # never let closing lose the cycle
+            log.warning("closing the fetchers: %s", exc)
+    return [finished[index] for index in sorted(finished)]
 
 
 def spot_for(spot: dict[str, float], metal: str) -> float | None:
@@ -183,10 +214,9 @@ def previous_day_medians(store: Store, window: str, coin_slugs: set[str]) -> dic
         " AND is_failed = 0 AND in_stock = 1 AND price IS NOT NULL AND source != 'gemini-vision'"
         ") WHERE rank = n / 2 + 1"
     )
-    try:
-        rows = store.db.query(sql, [*sorted(coin_slugs), day])
-    except StoreUnavailable as exc:
-        log.info("previous day's medians unavailable: %s", exc)
+    rows = store.query_if_available(sql, [*sorted(coin_slugs), day])
+    if rows is None:
+        log.info("previous day's medians unavailable: confidence goes without the day rule")
         return {}
     return {row["coin_slug"]: float(row["price"]) for row in rows}
 
@@ -195,17 +225,12 @@ def score_outcomes(outcomes: Sequence[TargetOutcome], window_prices: dict[str, l
                    previous_day: dict[str, float]) -> None:
     """Confidence per DESIGN.md section 7 against this window's in-stock median (this cycle's
     prices plus any already stored for the window)."""
-    in_stock: dict[str, list[float]] = {slug: list(prices) for slug, prices in window_prices.items()}
-    for outcome in outcomes:
-        if outcome.ok and outcome.in_stock is not False:
-            in_stock.setdefault(outcome.coin_slug, []).append(outcome.price)  # type: ignore[arg-type]
-    for outcome in outcomes:
-        if not outcome.ok:
-            continue
-        prices = in_stock.get(outcome.coin_slug) or []
-        window_median = upper_median(prices) if prices else None
-        outcome.confidence = single_source_confidence(outcome.price, window_median,
-                                                      previous_day.get(outcome.coin_slug))
+    scores = window_confidences(
+        [(o.coin_slug, o.price if o.ok else None, o.in_stock is not False) for o in outcomes],
+        window_prices, previous_day)
+    for outcome, score in zip(outcomes, scores):
+        if outcome.ok:
+            outcome.confidence = score
 
 
 def _first_source(targets: Sequence[Target], options: ScrapeOptions) -> str:
@@ -216,17 +241,24 @@ def cycle_rows(result: ScrapeResult, settings: Settings, fallback_source: str) -
     """One price_snapshots row per target, plus a provider_failures row per failed target."""
     rows: list[BaseModel] = []
     for outcome in result.outcomes:
-        rows.append(PriceObservation(
-            scraped_at=outcome.scraped_at, window_start=result.window_start, coin_slug=outcome.coin_slug,
-            vendor=outcome.vendor_id, price=outcome.price if outcome.ok else None,
-            source=outcome.source or fallback_source, confidence=outcome.confidence, is_failed=not outcome.ok,
-            in_stock=outcome.in_stock is not False, poller_id=settings.poller_id, run_id=result.run_id,
-            evidence=evidence_json(outcome),
-        ))
-        if not outcome.ok:
-            rows.append(ProviderFailure(coin_slug=outcome.coin_slug, vendor_id=outcome.vendor_id, url=outcome.url,
-                                        error=outcome.reason or "no_price", failed_at=outcome.scraped_at,
-                                        run_id=result.run_id, poller_id=settings.poller_id))
+        rows += outcome_rows(outcome, result.window_start, result.run_id, settings.poller_id, fallback_source)
+    return rows
+
+
+def outcome_rows(outcome: TargetOutcome, window: str, run_id: str, poller_id: str,
+                 fallback_source: str) -> list[BaseModel]:
+    """The rows one finished target adds: its snapshot, and a provider failure when it failed."""
+    rows: list[BaseModel] = [PriceObservation(
+        scraped_at=outcome.scraped_at, window_start=window, coin_slug=outcome.coin_slug,
+        vendor=outcome.vendor_id, price=outcome.price if outcome.ok else None,
+        source=outcome.source or fallback_source, confidence=outcome.confidence, is_failed=not outcome.ok,
+        in_stock=outcome.in_stock is not False, poller_id=poller_id, run_id=run_id,
+        evidence=evidence_json(outcome),
+    )]
+    if not outcome.ok:
+        rows.append(ProviderFailure(coin_slug=outcome.coin_slug, vendor_id=outcome.vendor_id, url=outcome.url,
+                                    error=outcome.reason or "no_price", failed_at=outcome.scraped_at,
+                                    run_id=run_id, poller_id=poller_id))
     return rows
 
 

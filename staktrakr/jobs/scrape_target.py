@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 SETTLED_FAILURES = frozenset({"wrong_currency", "conflicting_prices", "wrong_product"})
 
 # Failures after which the same request is worth one more try through the home proxy.
-PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION})
+PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION, FailureKind.VENDOR_UNREACHABLE})
 
 
 @dataclass
@@ -125,11 +125,14 @@ async def _fetch_and_read(target: Target, lane: VendorLane, fetchers: FetcherSet
         return await fetcher.fetch(url, wait_ms=rules.wait_ms, wait_selector=rules.wait_selector,
                                    timeout_s=rules.timeout_s, use_proxy=use_proxy)
 
-    result = await fetch_with_retries(lane, politeness, lambda: fetch_once(wants_proxy))
+    route = "firecrawl" if name == "firecrawl" else ("proxy" if wants_proxy else "direct")  # circuit breaker key
+    result = await fetch_with_retries(lane, politeness, lambda: fetch_once(wants_proxy), route=route,
+                                      fetcher=name, url=url)
     if (not result.ok and result.failure in PROXY_WORTHY and rules.proxy == "fallback" and proxy_configured
             and name != "firecrawl"):
         _record(outcome, result, None)
-        result = await fetch_with_retries(lane, politeness, lambda: fetch_once(True))
+        result = await fetch_with_retries(lane, politeness, lambda: fetch_once(True), route="proxy",
+                                          fetcher=name, url=url)
     if not result.ok:
         _record(outcome, result, None)
         return result, None

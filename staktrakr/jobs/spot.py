@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from staktrakr.errors import JobFailed, StoreUnavailable
+from staktrakr.errors import JobFailed
+from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.metalprice import MetalPriceClient, SpotApiError, SpotQuote
-from staktrakr.models import PollerRun, SpotPrice, new_run_id
+from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
 from staktrakr.store import Store
@@ -56,6 +57,7 @@ class SpotResult:
     stored_rows: int = 0
     queued_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    run: RunReport | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -72,20 +74,17 @@ def reference_prices(store: Store, slot: str, bands: dict[str, Band]) -> dict[st
                      "AND timestamp_floor < ? AND timestamp_floor >= ? AND spot BETWEEN ? AND ? "
                      "ORDER BY timestamp_floor DESC LIMIT 1)")
         args += [metal, slot, oldest, low, high]
-    try:
-        rows = store.db.query(" UNION ALL ".join(parts), args)
-    except StoreUnavailable as exc:
-        log.warning("spot: no jump reference (%s); a second fetch must confirm the values", exc)
+    rows = store.query_if_available(" UNION ALL ".join(parts), args)
+    if rows is None:
+        log.warning("spot: no jump reference (database unavailable); a second fetch must confirm the values")
         return None
     return {row["metal"]: Reference(float(row["spot"]), row["timestamp_floor"]) for row in rows}
 
 
 def slot_is_stored(store: Store, slot: str) -> bool:
     """All four metals already have a row for the slot (a rerun or the other poller got there first)."""
-    try:
-        rows = store.db.query("SELECT COUNT(DISTINCT metal) AS n FROM spot_prices WHERE timestamp_floor = ?", [slot])
-    except StoreUnavailable:
-        return False
+    rows = store.query_if_available("SELECT COUNT(DISTINCT metal) AS n FROM spot_prices WHERE timestamp_floor = ?",
+                                    [slot])
     return bool(rows) and int(rows[0]["n"]) >= len(METALS)
 
 
@@ -148,40 +147,35 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
     """Fetch, validate and store this slot's spot prices (one batch with the run row)."""
     started = now or utcnow()
     slot = window_start(started)
-    result = SpotResult(run_id=new_run_id(settings.poller_id, JOB, started), slot=slot, status="dry_run")
     bands = spot_bands(settings.spot_bands)
-    with client_factory(settings) as client:
-        store.prepare()
-        if slot_is_stored(store, slot):
-            result.status = "already_stored"
-            result.notes.append(f"slot {slot} already holds all metals; no API call made")
-            return result
-        try:
-            quote, confirmed = fetch_validated(client, reference_prices(store, slot, bands), settings, bands)
-        except SpotApiError as exc:
+    with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
+        result = SpotResult(run_id=run.run_id, slot=slot, status="dry_run", run=run.report)
+        with client_factory(settings) as client:
+            if slot_is_stored(store, slot):
+                result.status = "already_stored"
+                result.notes.append(f"slot {slot} already holds all metals; no API call made")
+                run.finish(total=0, captured=0, failures=0, note=result.notes[-1])
+                return result
+            run.stop.check(JOB, "before the API call")
+            try:
+                quote, confirmed = fetch_validated(client, reference_prices(store, slot, bands), settings, bands)
+            except SpotApiError as exc:
+                result.api_calls = client.calls
+                reason = f"spot: {exc}; nothing stored for slot {slot}"
+                run.finish(total=len(METALS), captured=0, failures=len(METALS), error=reason)
+                raise JobFailed(reason) from None
             result.api_calls = client.calls
-            if not dry_run:
-                store.write([_run_row(settings, result, started, "error", error=str(exc))])
-            raise JobFailed(f"spot: {exc}; nothing stored for slot {slot}") from None
-        result.api_calls = client.calls
-    result.prices = dict(quote.usd_per_oz)
-    result.provider_timestamp = quote.provider_timestamp
-    result.scraped_at = iso_z(quote.fetched_at)
-    result.confirmed = confirmed
-    if dry_run:
+        result.prices = dict(quote.usd_per_oz)
+        result.provider_timestamp = quote.provider_timestamp
+        result.scraped_at = iso_z(quote.fetched_at)
+        result.confirmed = confirmed
+        written = run.finish([] if dry_run else spot_rows(quote, slot, settings.poller_id),
+                             total=len(METALS), captured=len(METALS), failures=0)
+        if dry_run:
+            return result
+        result.stored_rows = max(written.stored_rows - 1, 0)
+        result.queued_rows = max(written.queued_rows - 1, 0)
+        result.status = "queued" if written.queued else "stored"
+        if written.queued:
+            result.notes.append(f"database unreachable; rows kept in the outbox ({written.error})")
         return result
-    written = store.write([*spot_rows(quote, slot, settings.poller_id),
-                           _run_row(settings, result, started, "ok", captured=len(METALS))])
-    result.stored_rows = max(written.stored_rows - 1, 0)
-    result.queued_rows = max(written.queued_rows - 1, 0)
-    result.status = "queued" if written.queued else "stored"
-    if written.queued:
-        result.notes.append(f"database unreachable; rows kept in the outbox ({written.error})")
-    return result
-
-
-def _run_row(settings: Settings, result: SpotResult, started: datetime, status: str, *,
-             captured: int = 0, error: str | None = None) -> PollerRun:
-    return PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=JOB, started_at=iso_z(started),
-                     finished_at=iso_z(utcnow()), status=status, total=len(METALS), captured=captured,
-                     failures=len(METALS) - captured, error=error)

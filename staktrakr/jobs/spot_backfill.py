@@ -15,12 +15,13 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.spot import JOB
 from staktrakr.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
-from staktrakr.models import PollerRun, SpotPrice, new_run_id
+from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
-from staktrakr.store import Store
+from staktrakr.store import Store, WriteResult
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class BackfillResult:
     missing_slots: int = 0         # 15-minute slots in the range lacking a metal (reported, not filled)
     api_calls: int = 0
     queued_rows: int = 0
+    run: RunReport | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -104,38 +106,46 @@ def timeframe_chunks(days: list[date]) -> list[tuple[date, date]]:
 def run_backfill(settings: Settings, store: Store, *, since: date | None = None, until: date | None = None,
                  dry_run: bool = False, client_factory: Callable[[Settings], MetalPriceClient] = MetalPriceClient,
                  now: datetime | None = None) -> BackfillResult:
-    """Fill missing spot days in [since, until] from `/timeframe`; one write batch with the run row."""
+    """Fill missing spot days in [since, until] from `/timeframe`; one write batch with the run row.
+    Runs as job `spot` (it shares the spot lock) with run ids `<poller>-spot-backfill-...`."""
     started = now or utcnow()
     since, until = default_range(started.astimezone(timezone.utc).date(), since, until)
-    result = BackfillResult(run_id=new_run_id(settings.poller_id, JOB + "-backfill", started),
-                            since=since.isoformat(), until=until.isoformat())
     bands = spot_bands(settings.spot_bands)
-    with client_factory(settings) as client:
-        prepared = store.prepare()
-        if not prepared.schema_ok:
-            raise JobFailed(f"spot --backfill: cannot read the database to find gaps: {prepared.error}")
-        missing, result.missing_slots = find_missing(store, since, until, bands, started)
-        result.missing = {day.isoformat(): metals for day, metals in missing.items()}
-        if not missing:
-            result.status = "nothing_missing"
-            return result
-        rows: list[SpotPrice] = []
-        try:
-            for start, end in timeframe_chunks(list(missing)):
-                daily_rates = client.timeframe(start, end)
-                rows += _rows_for_chunk(daily_rates, missing, start, end, bands, settings, result)
-        except SpotApiError as exc:
+    with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True,
+                run_id_job=JOB + "-backfill") as run:
+        result = BackfillResult(run_id=run.run_id, since=since.isoformat(), until=until.isoformat(), run=run.report)
+        with client_factory(settings) as client:
+            if run.prepared is not None and not run.prepared.schema_ok:
+                raise JobFailed(f"spot --backfill: cannot read the database to find gaps: {run.prepared.error}")
+            missing, result.missing_slots = find_missing(store, since, until, bands, started)
+            result.missing = {day.isoformat(): metals for day, metals in missing.items()}
+            if not missing:
+                result.status = "nothing_missing"
+                run.finish(total=0, captured=0, failures=0, note="no day without a spot value")
+                return result
+            rows: list[SpotPrice] = []
+            try:
+                for start, end in timeframe_chunks(list(missing)):
+                    run.stop.check("spot --backfill", f"({len(rows)} rows from earlier chunks kept)")
+                    daily_rates = client.timeframe(start, end)
+                    rows += _rows_for_chunk(daily_rates, missing, start, end, bands, settings, result)
+            except SpotApiError as exc:
+                result.api_calls = client.calls
+                reason = f"spot --backfill: {exc} ({len(rows)} rows from earlier chunks kept)"
+                _finish(run, result, [] if dry_run else rows, error=reason)
+                raise JobFailed(reason) from None
             result.api_calls = client.calls
-            if not dry_run:
-                store.write([*rows, _run_row(settings, result, started, "error", str(exc))])
-            raise JobFailed(f"spot --backfill: {exc} ({len(rows)} rows from earlier chunks kept)") from None
-        result.api_calls = client.calls
-    if dry_run:
+        written = _finish(run, result, [] if dry_run else rows)
+        if dry_run:
+            return result
+        result.queued_rows = max(written.queued_rows - 1, 0)
+        result.status = "queued" if written.queued else "filled"
         return result
-    written = store.write([*rows, _run_row(settings, result, started, "ok", None)])
-    result.queued_rows = max(written.queued_rows - 1, 0)
-    result.status = "queued" if written.queued else "filled"
-    return result
+
+
+def _finish(run: JobRun, result: BackfillResult, rows: list[SpotPrice], error: str | None = None) -> WriteResult:
+    total = sum(len(metals) for metals in result.missing.values())
+    return run.finish(rows, total=total, captured=len(result.filled), failures=total - len(result.filled), error=error)
 
 
 def _rows_for_chunk(daily_rates: dict[str, dict[str, object]], missing: dict[date, list[str]], start: date,
@@ -164,11 +174,3 @@ def _rows_for_chunk(daily_rates: dict[str, dict[str, object]], missing: dict[dat
                                   timestamp=slot, timestamp_floor=slot, scraped_at=fetched_at))
             result.filled.append({"date": day.isoformat(), "metal": metal, "spot": value, "timestamp_floor": slot})
     return rows
-
-
-def _run_row(settings: Settings, result: BackfillResult, started: datetime, status: str,
-             error: str | None) -> PollerRun:
-    total = sum(len(metals) for metals in result.missing.values())
-    return PollerRun(run_id=result.run_id, poller_id=settings.poller_id, job=JOB, started_at=iso_z(started),
-                     finished_at=iso_z(utcnow()), status=status, total=total, captured=len(result.filled),
-                     failures=total - len(result.filled), error=error)

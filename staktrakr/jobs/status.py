@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from staktrakr.catalog import Catalog, load_catalog
-from staktrakr.errors import ConfigError, StoreUnavailable
+from staktrakr.errors import ConfigError, StatementRejected, StoreError
 from staktrakr.ops import queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
@@ -105,8 +105,8 @@ def coverage_this_hour(store: Store, catalog: Catalog, now: datetime) -> Coverag
     hour_start = now.strftime("%Y-%m-%dT%H:00:00Z")  # the window_start shape, so text order is time order
     try:
         priced = queries.priced_pairs_since(store, hour_start)
-    except StoreUnavailable as exc:
-        if "no such table" not in str(exc):
+    except StatementRejected as exc:
+        if not exc.missing_table:
             raise
         priced = set()
     targets = [target.key for target in catalog.targets()]
@@ -117,12 +117,10 @@ def coverage_this_hour(store: Store, catalog: Catalog, now: datetime) -> Coverag
 def collect_status(settings: Settings, store: Store, now: datetime | None = None,
                    runs_per_poller: int = RUNS_PER_POLLER) -> StatusReport:
     now = now or utcnow()
-    entries, rows = store.outbox.size()
     freshness = read_freshness(store, settings, now)
     report = StatusReport(
         generated_at=iso_z(now), poller_id=settings.poller_id, database=store.db.display,
-        database_error=freshness.database_error, freshness=freshness,
-        outbox={"path": str(store.outbox.path), "entries": entries, "rows": rows},
+        database_error=freshness.database_error, freshness=freshness, outbox=store.outbox.report(),
     )
     if freshness.database_error is not None:
         return report
@@ -134,7 +132,7 @@ def collect_status(settings: Settings, store: Store, now: datetime | None = None
             report.coverage = coverage_this_hour(store, _catalog(settings, store), now)
         except ConfigError as exc:
             report.coverage_error = str(exc)
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         report.database_error = str(exc)
     return report
 
@@ -143,7 +141,7 @@ def _rows_or_empty(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, A
     """A table that does not exist yet (fresh database) reads as empty, not as an outage."""
     try:
         return read()
-    except StoreUnavailable as exc:
-        if "no such table" in str(exc):
+    except StatementRejected as exc:
+        if exc.missing_table:
             return []
         raise

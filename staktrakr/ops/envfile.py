@@ -2,10 +2,18 @@
 
 The old container dumped every secret into /etc/environment. Here the entrypoint writes only
 the settings' variables to one 0600 file, and the cron runner refuses a file others can read.
+
+One file, read three ways in the past (systemd's EnvironmentFile=, python-dotenv in the cron
+runner, pydantic-settings in the app), must mean one thing. python-dotenv drops an inline
+`# comment`; systemd keeps it as part of the value (`TOKEN=abc   # note` is the token
+`abc   # note` there). So `check_env_file` refuses every line the two would read differently
+(an inline comment outside quotes, an `export` prefix), and the file must be UTF-8 text:
+each case is one ConfigError line naming the file, the line and the fix.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
@@ -15,7 +23,8 @@ from dotenv import dotenv_values
 
 from staktrakr.errors import ConfigError
 
-ENV_FILE_VAR = "STAKTRAKR_ENV_FILE"
+from staktrakr.settings import ENV_FILE_VAR  # noqa: E402 (settings imports this module lazily)
+
 DEFAULT_ENV_FILE = Path("/etc/staktrakr/env")
 # Variables that are not Settings fields but still belong in the env file.
 EXTRA_VARIABLES = ("STAKTRAKR_VAR_DIR", "STAKTRAKR_CATALOG_SOURCE", "STAKTRAKR_LOG_FORMAT", "PATH", "TZ")
@@ -37,13 +46,88 @@ def check_private(path: Path) -> None:
         )
 
 
+def read_env_text(path: Path) -> str:
+    """The env file as text; a directory, an unreadable file or bytes that are not UTF-8 are a ConfigError."""
+    if path.is_dir():
+        raise ConfigError(f"env file {path}: is a directory; point {ENV_FILE_VAR} at a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"env file {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"env file {path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                          "save the file as UTF-8") from None
+
+
+def systemd_disagreements(text: str) -> list[tuple[int, str, str]]:
+    """(line, variable, problem) for every assignment systemd's EnvironmentFile= would read
+    differently from python-dotenv: a `#` after whitespace outside quotes (systemd keeps it in
+    the value, dotenv drops it as a comment) and an `export ` prefix (systemd has no such syntax)."""
+    problems: list[tuple[int, str, str]] = []
+    index, line, length = 0, 1, len(text)
+    while index < length:
+        end = text.find("\n", index)
+        end = length if end == -1 else end
+        stripped = text[index:end].lstrip()
+        if not stripped or stripped[0] in "#;" or "=" not in text[index:end]:
+            index, line = end + 1, line + 1
+            continue
+        key, _, _ = stripped.partition("=")
+        key = key.strip()
+        if key.startswith("export ") or key.startswith("export\t"):
+            problems.append((line, key.split()[-1], "'export' prefix (systemd reads no such syntax)"))
+        start_line = line
+        position = index + text[index:end].index("=") + 1
+        quote: str | None = None
+        previous = "="
+        while position < length:
+            char = text[position]
+            if char == "\n":
+                line += 1
+                if quote is None:
+                    break
+            elif char == "\\" and quote != "'":
+                position += 2
+                previous = "x"
+                continue
+            elif quote is not None:
+                if char == quote:
+                    quote = None
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and previous in " \t":
+                problems.append((start_line, key.split()[-1],
+                                 "inline comment (systemd keeps '# ...' as part of the value)"))
+                while position < length and text[position] != "\n":
+                    position += 1
+                line += 1
+                break
+            previous = char
+            position += 1
+        else:
+            line += 1
+        index = position + 1
+    return problems
+
+
+def check_env_file(path: Path) -> str:
+    """The env file's text when every reader (systemd, cron runner, app) takes it the same way."""
+    text = read_env_text(path)
+    problems = systemd_disagreements(text)
+    if problems:
+        number, name, problem = problems[0]
+        raise ConfigError(f"env file {path}: line {number}: {name}: {problem}; put comments on their own line")
+    return text
+
+
 def load_env_file(path: Path) -> dict[str, str]:
     """The file's variables (no `${}` interpolation: values are taken literally)."""
+    text = check_env_file(path)
     check_private(path)
-    try:
-        values = dotenv_values(path, interpolate=False)
-    except OSError as exc:
-        raise ConfigError(f"env file {path}: cannot read: {exc.strerror}") from None
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {key: value for key, value in values.items() if value is not None}
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from staktrakr.errors import StoreUnavailable
+from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.ops import queries
 from staktrakr.settings import Settings
 from staktrakr.store import Store
@@ -109,10 +109,6 @@ def last_publish_time(export_dir: Path) -> datetime | None:
     return max(moments) if moments else None
 
 
-def _missing_table(exc: StoreUnavailable) -> bool:
-    return "no such table" in str(exc)
-
-
 def read_freshness(store: Store, settings: Settings, now: datetime) -> Freshness:
     """Every feed's age; a database that cannot be read yields unknown ages and the error."""
     readers: list[tuple[str, Callable[[], str | None], Callable[[str | None], datetime | None]]] = [
@@ -128,7 +124,9 @@ def read_freshness(store: Store, settings: Settings, now: datetime) -> Freshness
             try:
                 newest = read()
             except StoreUnavailable as exc:
-                if not _missing_table(exc):
+                database_error = str(exc)
+            except StatementRejected as exc:
+                if not exc.missing_table:  # a fresh database has no tables yet: no data, not an outage
                     database_error = str(exc)
         feeds.append(_age(feed, newest, to_time(newest), now))
     published = last_publish_time(settings.export_dir)

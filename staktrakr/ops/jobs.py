@@ -12,6 +12,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from staktrakr.errors import ConfigError
+
 # How long each job may run before the runner stops it (seconds). A scrape cycle is bounded by
 # per-vendor politeness (a few minutes); the rest are single requests or one git round.
 JOB_TIMEOUTS_S: dict[str, int] = {
@@ -54,18 +56,26 @@ def trigger_jobs() -> tuple[str, ...]:
 
 
 def job_timeout_s(job: str) -> float:
-    """The job's timeout; STAKTRAKR_CRON_TIMEOUT_S overrides it for every job (ops and tests)."""
+    """The job's timeout; STAKTRAKR_CRON_TIMEOUT_S overrides it for every job (ops and tests).
+    A value that is not a positive number is a ConfigError naming the variable."""
     override = os.environ.get(TIMEOUT_OVERRIDE_VAR)
     if override:
-        return float(override)
+        try:
+            seconds = float(override)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < 86400:
+            raise ConfigError(f"{TIMEOUT_OVERRIDE_VAR}: expected seconds between 0 and 86400 (got {override!r})")
+        return seconds
     return float(JOB_TIMEOUTS_S.get(job, DEFAULT_TIMEOUT_S))
 
 
 def job_command(job: str, args: list[str]) -> list[str]:
-    """The argv that runs `staktrakr JOB ARGS` with this interpreter (the venv's python)."""
+    """The argv that runs `staktrakr JOB ARGS` with this interpreter (the venv's python). `-P`: the
+    working directory is not put on the import path, so a stray `secrets.py` there is never imported."""
     if job == TEST_SLEEP_JOB and test_jobs_enabled():
-        return [sys.executable, "-c", _SLEEP_PROGRAM, *args]
-    return [sys.executable, "-m", "staktrakr", job, *args]
+        return [sys.executable, "-P", "-c", _SLEEP_PROGRAM, *args]
+    return [sys.executable, "-P", "-m", "staktrakr", job, *args]
 
 
 def job_lock_path(lock_dir: Path, job: str) -> Path:

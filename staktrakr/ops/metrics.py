@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from staktrakr.errors import StoreUnavailable
+from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.ops import queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
@@ -33,6 +33,7 @@ class OpsSnapshot:
     runs: list[dict] = field(default_factory=list)
     vendor_failures: dict[str, int] = field(default_factory=dict)
     outbox_rows: int = 0
+    outbox_quarantined: int = 0
     database_up: bool = True
 
 
@@ -47,15 +48,21 @@ def _seconds(text: str | None) -> float | None:
 
 def read_snapshot(store: Store, settings: Settings, now: datetime) -> OpsSnapshot:
     freshness = read_freshness(store, settings, now)
-    snapshot = OpsSnapshot(time.monotonic(), freshness, outbox_rows=store.outbox.size()[1])
+    outbox = store.outbox.report()
+    snapshot = OpsSnapshot(time.monotonic(), freshness, outbox_rows=outbox["rows"],
+                           outbox_quarantined=outbox["quarantined"] + outbox["rejected"])
     if freshness.database_error is not None:
         snapshot.database_up = False
         return snapshot
     try:
         snapshot.runs = queries.latest_finished_runs(store, now)
         snapshot.vendor_failures = queries.failures_per_vendor(store, now)
-    except StoreUnavailable as exc:
-        snapshot.database_up = "no such table" in str(exc)
+    except StoreUnavailable:
+        snapshot.database_up = False
+    except StatementRejected as exc:
+        if not exc.missing_table:
+            raise
+        snapshot.database_up = True
     return snapshot
 
 
@@ -83,6 +90,8 @@ class OpsCollector(Collector):
                      [((), 1.0 if snap.database_up else 0.0)])
         yield _gauge("staktrakr_outbox_rows", "Rows waiting in this host's outbox for the database.",
                      [((), float(snap.outbox_rows))])
+        yield _gauge("staktrakr_outbox_quarantined", "Outbox entries moved to the quarantine or rejected "
+                     "file on this host (need the operator).", [((), float(snap.outbox_quarantined))])
         yield _gauge("staktrakr_metrics_snapshot_age_seconds", "Age of the cached database read behind these metrics.",
                      [((), round(time.monotonic() - snap.taken_at, 3))])
 

@@ -1,7 +1,10 @@
 """Run one job as a child process with a timeout, and describe the outcome as one JSON log line.
 
 Shared by `bin/staktrakr-cron` and the trigger endpoint, so a scheduled and a triggered run
-are stopped and logged the same way.
+are stopped and logged the same way. The job runs in its own process group; a SIGTERM or
+SIGINT the runner receives (cron stopping, `systemctl stop`, a Fly deploy) is passed on to
+that group, and the job gets TERM_GRACE_S to store what it has (the job harness exits 143 /
+130) before the group is killed.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -20,32 +24,82 @@ EXIT_TIMEOUT = 124  # what timeout(1) returns; cron logs read the same as a shel
 TERM_GRACE_S = 10.0  # between SIGTERM and SIGKILL, so a job can flush its outbox entry
 
 
+POLL_S = 0.2
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     exit_code: int
     duration_s: float
     timed_out: bool
+    signal: str | None = None     # SIGTERM / SIGINT passed on to the job by the runner
+
+    @property
+    def status(self) -> str:
+        if self.timed_out:
+            return "timeout"
+        if self.signal:
+            return "interrupted"
+        return "ok" if self.exit_code == 0 else "failed"
 
 
-def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str] | None = None) -> JobOutcome:
-    """Run `command` in its own process group; on timeout TERM the group, then KILL it."""
+def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str] | None = None,
+                     on_started: Callable[[], None] | None = None) -> JobOutcome:
+    """Run `command` in its own process group; on timeout TERM the group, then KILL it after
+    TERM_GRACE_S. A TERM/INT sent to this process is forwarded to the group, same grace (one
+    that arrives before the child exists is forwarded the moment it does). `on_started` runs
+    once signals are forwarded (the cron runner records its pid there)."""
     started = time.monotonic()
-    process = subprocess.Popen(command, env=dict(env) if env is not None else None, start_new_session=True)
+    received: list[int] = []
+    child: list[subprocess.Popen] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        if child:
+            _signal_group(child[0].pid, signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
-        exit_code = process.wait(timeout=timeout_s)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=TERM_GRACE_S)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
-            process.wait()
-        exit_code = EXIT_TIMEOUT
+        child.append(subprocess.Popen(command, env=dict(env) if env is not None else None, start_new_session=True))
+        if received:
+            _signal_group(child[0].pid, received[0])
+        if on_started is not None:
+            on_started()
+        exit_code, timed_out = _wait(child[0], started + timeout_s, received)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if exit_code < 0:  # killed by a signal: report it the way a shell would
         exit_code = 128 - exit_code
-    return JobOutcome(exit_code=exit_code, duration_s=round(time.monotonic() - started, 3), timed_out=timed_out)
+    return JobOutcome(exit_code=exit_code, duration_s=round(time.monotonic() - started, 3), timed_out=timed_out,
+                      signal=signal.Signals(received[0]).name if received else None)
+
+
+def _wait(process: subprocess.Popen, deadline: float, received: list[int]) -> tuple[int, bool]:
+    """(exit code, timed out): wait in short slices so a forwarded signal starts the grace period."""
+    grace_ends: float | None = None
+    while True:
+        try:
+            return process.wait(timeout=POLL_S), False
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if received and grace_ends is None:
+            grace_ends = now + TERM_GRACE_S
+        if grace_ends is not None and now >= grace_ends:
+            _signal_group(process.pid, signal.SIGKILL)
+            return process.wait(), False
+        if grace_ends is None and now >= deadline:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=TERM_GRACE_S)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
+            return EXIT_TIMEOUT, True
 
 
 def _signal_group(pid: int, sig: int) -> None:

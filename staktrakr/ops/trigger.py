@@ -60,8 +60,8 @@ class JobTrigger:
     def _run(self, job: str, lock) -> None:
         try:
             outcome = run_with_timeout(job_command(job, []), job_timeout_s(job))
-            status = "timeout" if outcome.timed_out else ("ok" if outcome.exit_code == 0 else "failed")
-            print(log_line("trigger", job, self.poller, status, outcome.exit_code, outcome.duration_s), flush=True)
+            print(log_line("trigger", job, self.poller, outcome.status, outcome.exit_code, outcome.duration_s),
+                  flush=True)
         except Exception:  # a job that cannot even start must not leave the lock held
             log.exception("trigger %s: could not run", job)
         finally:

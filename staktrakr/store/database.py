@@ -1,76 +1,248 @@
-"""A thin libsql-client wrapper: one client per process, round trips counted, errors made one line.
+"""A thin libsql-client wrapper: one client per process, every call bounded in time, errors typed.
 
-Works the same on a `file:` URL (embedded default) and on a libSQL server (Turso, sqld).
+Works the same on a `file:` URL (embedded default) and on a libSQL server (Turso, sqld). The
+client runs on an event loop in a daemon thread of its own, so a call that hangs (sqld frozen,
+a network that swallows packets) is abandoned after its timeout and can never keep the process
+alive. Failures come back as one of two kinds, and callers act on the kind:
+
+- `StoreUnavailable`: cannot connect, no answer in time, the server or its proxy failed. The
+  statement may well be fine: rows wait in the outbox.
+- `StatementRejected`: the database answered and refused the statement (SQL or data error).
+  Retrying cannot help: rows go to the `rejected` file and the job fails.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import re
+import sqlite3
+import threading
+import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Awaitable, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import libsql_client
 
-from staktrakr.errors import StoreUnavailable
+from staktrakr.errors import ConfigError, StatementRejected, StoreUnavailable
+from staktrakr.log import shorten
 
 Statement = tuple[str, Sequence[Any]]
+T = TypeVar("T")
+
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_STATEMENT_TIMEOUT_S = 20.0
+# After a call timed out, further calls fail at once for this long (a hung server is not asked
+# again and again within one run; the rows go to the outbox instead of waiting each time).
+RETRY_AFTER_TIMEOUT_S = 60.0
+CLOSE_TIMEOUT_S = 2.0
+
+# sqlite error names that mean "the database cannot take it now", not "the statement is wrong".
+_UNAVAILABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL",
+                       "SQLITE_READONLY", "SQLITE_PROTOCOL", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_PERM")
+# libsql-client codes for a malformed URL (raised when the client is created).
+_URL_CODES = ("URL_INVALID", "URL_PARAM_NOT_SUPPORTED", "URL_SCHEME_NOT_SUPPORTED", "URL_UNDEFINED")
+_KIND = re.compile(r"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|SELECT|CREATE\s+(?:UNIQUE\s+)?INDEX"
+                   r"(?:\s+IF\s+NOT\s+EXISTS)?\s+\w+\s+ON|CREATE\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?|ALTER\s+TABLE"
+                   r"|PRAGMA\s+\w+\s*\(?)\s*(\w+)?", re.IGNORECASE)
 
 
 def display_url(url: str) -> str:
-    """The URL without query string or credentials, safe to print."""
-    parts = urlsplit(url)
+    """The URL without query string or credentials, safe to print (a malformed URL is shown as such)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(malformed TURSO_DATABASE_URL)"
     if parts.scheme == "file":
         return f"file:{parts.path}"
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
-def _short_reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = re.sub(r"(authToken|api_key|token)=[^&\s]+", r"\1=***", text)
-    return text[:300]
+def statement_kind(sql: str) -> str:
+    """`INSERT price_snapshots`, `UPDATE poller_runs`, `SELECT spot_prices`, ...: what a statement does to which table."""
+    match = _KIND.match(sql)
+    if not match:
+        return (sql.split() or ["statement"])[0].upper()
+    verb = match.group(1).split()[0].upper()
+    table = match.group(2)
+    if verb == "SELECT":
+        found = re.search(r"\bFROM\s+(\w+)", sql, re.IGNORECASE)
+        table = found.group(1) if found else None
+    if verb == "CREATE":
+        verb = "CREATE INDEX" if "INDEX" in match.group(1).upper() else "CREATE TABLE"
+        table = table or (re.findall(r"\bON\s+(\w+)", sql, re.IGNORECASE) or [None])[0]
+    return f"{verb} {table}" if table else verb
+
+
+def _failed_statement(statements: Sequence[Statement], reason: str) -> str:
+    """The kind of the statement a batch error names (by its table), else every kind in the batch."""
+    kinds = list(dict.fromkeys(statement_kind(sql) for sql, _ in statements))
+    named = [kind for kind in kinds if len(kind.split()) > 1 and re.search(rf"\b{kind.split()[-1]}\b", reason)]
+    return named[0] if len(named) == 1 else ", ".join(kinds)
+
+
+def _libsql_code(exc: BaseException) -> str | None:
+    return getattr(exc, "code", None) if isinstance(exc, libsql_client.LibsqlError) else None
+
+
+def _is_rejection(exc: BaseException) -> bool:
+    """The server (or sqlite) answered and refused the statement itself."""
+    code = _libsql_code(exc)
+    if code is not None:
+        if code.startswith(_UNAVAILABLE_SQLITE):
+            return False
+        return code.startswith(("SQLITE_", "SQL_")) or code in ("ARGS_INVALID", "SQLITE")
+    if isinstance(exc, sqlite3.OperationalError):
+        return False
+    return isinstance(exc, (sqlite3.Error, ValueError, TypeError, OverflowError))
+
+
+class _Loop:
+    """An asyncio loop on a daemon thread; `run` waits for a coroutine at most `timeout_s`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="staktrakr-db", daemon=True)
+        self.thread.start()
+
+    def run(self, make: Awaitable[T], timeout_s: float) -> T:
+        async def bounded() -> T:
+            return await asyncio.wait_for(make, timeout_s)
+
+        future = asyncio.run_coroutine_threadsafe(bounded(), self.loop)
+        try:
+            # the loop thread itself may be stuck (a blocking sqlite call): do not wait on it forever
+            return future.result(timeout_s + 1.0)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        """Stop the loop without waiting for it (a stuck thread is a daemon and dies with the process)."""
+        try:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        except RuntimeError:
+            pass
 
 
 class Database:
-    """Executes statements and batches (one round trip each) against one libSQL database."""
+    """Executes statements and batches (one round trip each) against one libSQL database,
+    each bounded by `statement_timeout_s` (plus `connect_timeout_s` while the client connects)."""
 
-    def __init__(self, url: str, auth_token: str | None = None) -> None:
+    def __init__(self, url: str, auth_token: str | None = None, *,
+                 connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+                 statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S) -> None:
         self.url = url
         self.display = display_url(url)
         self._auth_token = auth_token
-        self._client: libsql_client.ClientSync | None = None
+        self.connect_timeout_s = connect_timeout_s
+        self.statement_timeout_s = statement_timeout_s
+        self._loop: _Loop | None = None
+        self._client: Any = None
+        self._fresh = True              # the next call also pays for connecting
+        self._timed_out_at: float | None = None
+        self._lock = threading.Lock()
         self.round_trips = 0
 
-    def _connected(self) -> libsql_client.ClientSync:
-        if self._client is None:
+    # connection -------------------------------------------------------------------------------
+
+    def _connected(self) -> tuple[_Loop, Any]:
+        if self._timed_out_at is not None:
+            waited = time.monotonic() - self._timed_out_at
+            if waited < RETRY_AFTER_TIMEOUT_S:
+                raise StoreUnavailable(f"database {self.display}: gave no answer in time {waited:.0f} s ago; "
+                                       f"not asked again for {RETRY_AFTER_TIMEOUT_S - waited:.0f} s")
+            self._timed_out_at = None
+        if self._client is not None and self._loop is not None:
+            return self._loop, self._client
+        if self.url.startswith("file:"):
             try:
-                if self.url.startswith("file:"):
-                    Path(urlsplit(self.url).path).parent.mkdir(parents=True, exist_ok=True)
-                self._client = libsql_client.create_client_sync(self.url, auth_token=self._auth_token)
-            except Exception as exc:  # the client raises several kinds; all mean "cannot open"
-                raise StoreUnavailable(f"database {self.display}: cannot open: {_short_reason(exc)}") from exc
-        return self._client
+                Path(urlsplit(self.url).path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"database {self.display}: cannot open: {exc.strerror or exc}") from None
+        loop = _Loop()
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> libsql_client.ResultSet:
-        client = self._connected()
-        self.round_trips += 1
+        async def create() -> Any:
+            return libsql_client.create_client(self.url, auth_token=self._auth_token)
+
         try:
-            return client.execute(sql, list(args))
-        except Exception as exc:
-            raise StoreUnavailable(f"database {self.display}: {_short_reason(exc)}") from exc
+            self._client = loop.run(create(), self.connect_timeout_s)
+        except BaseException as exc:
+            loop.stop()
+            code = _libsql_code(exc)
+            if code in _URL_CODES:
+                raise ConfigError(f"TURSO_DATABASE_URL: {shorten(getattr(exc, 'explanation', exc), 200)}") from None
+            if isinstance(exc, TimeoutError):
+                self._timed_out_at = time.monotonic()
+                raise StoreUnavailable(f"database {self.display}: cannot open: no answer within "
+                                       f"{self.connect_timeout_s:g} s (DB_CONNECT_TIMEOUT_S)") from None
+            if isinstance(exc, Exception):  # the client raises several kinds; all mean "cannot open"
+                raise StoreUnavailable(f"database {self.display}: cannot open: {shorten(exc)}") from exc
+            raise
+        self._loop = loop
+        self._fresh = True
+        return loop, self._client
 
-    def batch(self, statements: Sequence[Statement]) -> list[libsql_client.ResultSet]:
+    def _call(self, make: Any, statements: Sequence[Statement], timeout_s: float | None) -> Any:
+        with self._lock:
+            loop, client = self._connected()
+            # an explicit timeout bounds the whole call (a job stopping has seconds, not a connect + statement)
+            limit = timeout_s or self.statement_timeout_s + (self.connect_timeout_s if self._fresh else 0.0)
+            self.round_trips += 1
+            try:
+                answer = loop.run(make(client), limit)
+            except TimeoutError:
+                self._abandon()
+                self._timed_out_at = time.monotonic()
+                raise StoreUnavailable(f"database {self.display}: no answer within {limit:g} s "
+                                       "(DB_STATEMENT_TIMEOUT_S)") from None
+            except Exception as exc:
+                reason = shorten(exc)
+                if _is_rejection(exc):
+                    kind = _failed_statement(statements, reason)
+                    raise StatementRejected(f"database {self.display} rejected {kind}: {reason}",
+                                            statement=kind, code=_libsql_code(exc)) from exc
+                self._abandon()
+                raise StoreUnavailable(f"database {self.display}: {reason}") from exc
+            self._fresh = False
+            return answer
+
+    def _abandon(self) -> None:
+        """Drop a client that failed in transit: the next call opens a new one."""
+        loop, client = self._loop, self._client
+        self._loop, self._client = None, None
+        if loop is None:
+            return
+        if client is None:
+            loop.stop()
+            return
+
+        async def close_then_stop() -> None:
+            try:
+                await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
+            except BaseException:
+                pass
+            finally:
+                loop.loop.stop()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close_then_stop(), loop.loop)
+        except RuntimeError:
+            loop.stop()
+
+    # statements -------------------------------------------------------------------------------
+
+    def execute(self, sql: str, args: Sequence[Any] = (), *, timeout_s: float | None = None) -> libsql_client.ResultSet:
+        return self._call(lambda client: client.execute(sql, list(args)), [(sql, args)], timeout_s)
+
+    def batch(self, statements: Sequence[Statement], *, timeout_s: float | None = None) -> list[libsql_client.ResultSet]:
         """Run statements in one transaction and one round trip."""
         if not statements:
             return []
-        client = self._connected()
-        self.round_trips += 1
-        try:
-            return client.batch([libsql_client.Statement(sql, list(args)) for sql, args in statements])
-        except Exception as exc:
-            raise StoreUnavailable(f"database {self.display}: {_short_reason(exc)}") from exc
+        wrapped = [libsql_client.Statement(sql, list(args)) for sql, args in statements]
+        return self._call(lambda client: client.batch(wrapped), statements, timeout_s)
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts keyed by column name."""
@@ -79,12 +251,17 @@ class Database:
         return [dict(zip(columns, row)) for row in result.rows]
 
     def close(self) -> None:
-        if self._client is not None:
-            try:
-                self._client.close()
-            except Exception:
-                pass
-            self._client = None
+        with self._lock:
+            loop, client = self._loop, self._client
+            self._loop, self._client = None, None
+            if loop is None:
+                return
+            if client is not None:
+                try:
+                    loop.run(client.close(), CLOSE_TIMEOUT_S)
+                except BaseException:
+                    pass
+            loop.stop()
 
     def __enter__(self) -> "Database":
         return self

@@ -1,14 +1,24 @@
 """The JSONL outbox: writes the database could not take wait here, fsync'd, until a later run replays them.
 
 One line = one unit of work that was meant to be one batch: `{"id", "queued_at", "reason",
-"ops": [{"kind", "rows": [...]}, ...]}`. Appends are fsync'd; replay removes entries by
-rewriting the file atomically (temp + fsync + rename) under a file lock, so two jobs on one
-host never replay or rewrite at once. Rows are replayed through the same idempotent statements
-as live writes, so an entry applied twice (crash between commit and rewrite) still stores once.
+"ops": [{"kind", "rows": [...]}, ...]}`. Nothing in it is ever dropped without a trace:
+
+- appends are fsync'd under a short file lock (a torn append, from a crash, never glues the
+  next entry to its fragment);
+- a line that cannot be read (torn, garbage, not UTF-8, an unknown kind, a row that fails
+  validation) is moved to `outbox-quarantine.jsonl` with the reason and its exact bytes, and
+  the good entries still replay;
+- an entry the database refuses goes to `rejected.jsonl` (never retried forever);
+- replay records each applied entry id in `outbox.jsonl.done` (fsync'd) before the file is
+  rewritten, so a replay killed midway resumes where it stopped instead of from the top.
+
+Two jobs never replay at once (`outbox.jsonl.replay.lock`, tried without waiting); appends
+only wait for the short lock, never for a replay in progress.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -20,6 +30,8 @@ from filelock import FileLock
 
 from staktrakr.timeutil import iso_z, utcnow
 
+APPEND_LOCK_TIMEOUT_S = 60
+
 
 @dataclass(frozen=True)
 class OutboxEntry:
@@ -30,63 +42,218 @@ class OutboxEntry:
 
     @property
     def row_count(self) -> int:
-        return sum(len(op["rows"]) for op in self.ops)
+        return sum(len(op.get("rows") or []) for op in self.ops if isinstance(op, dict))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "queued_at": self.queued_at, "reason": self.reason, "ops": self.ops}
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line of the outbox that is not a readable entry: its 1-based number, exact bytes and why."""
+
+    number: int
+    raw: bytes
+    reason: str
+
+
+def parse_line(raw: bytes) -> OutboxEntry:
+    """One outbox line -> entry; ValueError with the reason when it is not one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("not JSON (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("queued_at"), str):
+        raise ValueError("no id/queued_at")
+    ops = data.get("ops")
+    if not isinstance(ops, list) or not all(
+            isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list) for op in ops):
+        raise ValueError("ops is not a list of {kind, rows}")
+    return OutboxEntry(id=data["id"], queued_at=data["queued_at"], reason=str(data.get("reason", "")), ops=ops)
+
+
+def _fsync_append(path: Path, payload: bytes) -> None:
+    """Append whole lines, fsync'd; after a torn last line start on a new line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                payload = b"\n" + payload
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with open(path, "rb") as handle:
+            return sum(1 for raw in handle if raw.strip())
+    except OSError:  # absent, or its folder is not usable (reported by whoever must write there)
+        return 0
 
 
 class Outbox:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock", timeout=60)
+        self.quarantine_path = path.with_name(path.stem + "-quarantine.jsonl")
+        self.rejected_path = path.with_name("rejected.jsonl")
+        self.done_path = path.with_name(path.name + ".done")
+        self._lock = FileLock(str(path) + ".lock", timeout=APPEND_LOCK_TIMEOUT_S)
 
     def lock(self) -> FileLock:
+        """The short lock around appends and rewrites."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return self._lock
 
-    def append(self, ops: list[dict[str, Any]], reason: str) -> OutboxEntry:
-        entry = OutboxEntry(id=uuid.uuid4().hex, queued_at=iso_z(utcnow()), reason=reason, ops=ops)
-        line = json.dumps(entry.__dict__, separators=(",", ":"), sort_keys=True) + "\n"
+    def replay_lock(self) -> FileLock:
+        """Held for a whole replay; acquire with timeout=0 (a second replayer skips)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.path) + ".replay.lock", timeout=0, thread_local=False, is_singleton=False)
+
+    # writing ----------------------------------------------------------------------------------
+
+    def append(self, ops: list[dict[str, Any]], reason: str, entry_id: str | None = None) -> OutboxEntry:
+        """Queue one batch (fsync'd). With `entry_id`, an entry already queued under that id is kept
+        as it is and returned (recovering the same journal twice queues it once)."""
+        entry = OutboxEntry(id=entry_id or uuid.uuid4().hex, queued_at=iso_z(utcnow()), reason=reason, ops=ops)
         with self.lock():
-            with open(self.path, "a+b") as handle:
-                handle.seek(0, os.SEEK_END)
-                if handle.tell():  # after a torn append (crash), start on a new line: never glue to it
-                    handle.seek(-1, os.SEEK_END)
-                    if handle.read(1) != b"\n":
-                        line = "\n" + line
-                handle.write(line.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
+            if entry_id is not None:
+                for existing in self._read_unlocked()[0]:
+                    if existing.id == entry_id:
+                        return existing
+            _fsync_append(self.path, _line(entry.to_json()))
         return entry
 
-    def entries(self) -> list[OutboxEntry]:
-        """All queued entries; a torn last line (crash mid-append) is skipped, never fatal."""
-        if not self.path.exists():
-            return []
-        entries = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+    def quarantine(self, items: list[tuple[bytes, str]]) -> None:
+        """Keep unreadable lines (exact bytes, base64) with the reason, fsync'd, before they leave the outbox."""
+        if not items:
+            return
+        payload = b"".join(_line({
+            "quarantined_at": iso_z(utcnow()), "reason": reason,
+            "raw": raw.decode("utf-8", errors="backslashreplace"),
+            "raw_b64": base64.b64encode(raw).decode("ascii"),
+        }) for raw, reason in items)
+        _fsync_append(self.quarantine_path, payload)
+
+    def reject(self, entry: OutboxEntry, reason: str, statement: str | None) -> Path:
+        """Keep a batch the database refused, with the reason, for inspection (fsync'd)."""
+        _fsync_append(self.rejected_path, _line({
+            "rejected_at": iso_z(utcnow()), "statement": statement, "reason": reason, "entry": entry.to_json(),
+        }))
+        return self.rejected_path
+
+    def mark_done(self, entry_id: str) -> None:
+        """Record that an entry left the outbox (applied, quarantined or rejected); survives a kill."""
+        _fsync_append(self.done_path, (entry_id + "\n").encode("ascii"))
+
+    def done_ids(self) -> set[str]:
+        try:
+            return {line.strip() for line in self.done_path.read_text(encoding="ascii", errors="replace").splitlines()
+                    if line.strip()}
+        except OSError:
+            return set()
+
+    def remove(self, ids: set[str], bad_lines: list[bytes]) -> None:
+        """Rewrite the outbox without the given entries and bad lines (temp + fsync + rename), keeping
+        everything appended meanwhile, then forget the done ids."""
+        with self.lock():
+            try:
+                lines = self.path.read_bytes().splitlines()
+            except FileNotFoundError:
+                lines = []
+            bad = set(bad_lines)
+            keep: list[bytes] = []
+            for raw in lines:
+                if not raw.strip() or raw in bad:
+                    continue
+                try:
+                    if parse_line(raw).id in ids:
+                        continue
+                except ValueError:
+                    pass  # unreadable but not quarantined by this replay (appeared meanwhile): keep it
+                keep.append(raw)
+            if keep:
+                temp = self.path.with_suffix(".tmp")
+                with open(temp, "wb") as handle:
+                    handle.write(b"".join(raw + b"\n" for raw in keep))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp, self.path)
+            else:
+                self.path.unlink(missing_ok=True)
+            _fsync_dir(self.path.parent)
+            self.done_path.unlink(missing_ok=True)
+
+    # reading ----------------------------------------------------------------------------------
+
+    def _read_unlocked(self) -> tuple[list[OutboxEntry], list[BadLine]]:
+        try:
+            raw_lines = self.path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return [], []
+        entries, bad = [], []
+        for number, raw in enumerate(raw_lines, start=1):
+            if not raw.strip():
                 continue
             try:
-                data = json.loads(line)
-                entries.append(OutboxEntry(id=data["id"], queued_at=data["queued_at"],
-                                           reason=data.get("reason", ""), ops=data["ops"]))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue
-        return entries
+                entries.append(parse_line(raw))
+            except ValueError as exc:
+                bad.append(BadLine(number, raw, str(exc)))
+        return entries, bad
 
-    def rewrite(self, keep: list[OutboxEntry]) -> None:
-        """Replace the file with `keep` atomically (caller holds the lock)."""
-        if not keep:
-            self.path.unlink(missing_ok=True)
-            return
-        temp = self.path.with_suffix(".tmp")
-        with open(temp, "w", encoding="utf-8") as handle:
-            for entry in keep:
-                handle.write(json.dumps(entry.__dict__, separators=(",", ":"), sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.path)
+    def read(self) -> tuple[list[OutboxEntry], list[BadLine]]:
+        """Readable entries in order, and the lines that are not (read under the append lock, so a
+        line being appended right now is never mistaken for a torn one)."""
+        if not self.path.exists():
+            return [], []
+        with self.lock():
+            return self._read_unlocked()
+
+    def entries(self) -> list[OutboxEntry]:
+        """The readable entries still waiting (applied ones of an interrupted replay excluded)."""
+        done = self.done_ids()
+        return [entry for entry in self.read()[0] if entry.id not in done]
 
     def size(self) -> tuple[int, int]:
         """(entries, rows) waiting."""
         entries = self.entries()
         return len(entries), sum(entry.row_count for entry in entries)
+
+    def report(self) -> dict[str, Any]:
+        """What `db status`, `status` and metrics show: waiting, unreadable, quarantined, rejected."""
+        entries, bad = self.read()
+        done = self.done_ids()
+        waiting = [entry for entry in entries if entry.id not in done]
+        return {
+            "path": str(self.path), "entries": len(waiting), "rows": sum(e.row_count for e in waiting),
+            "unreadable_lines": len(bad),
+            "quarantined": _count_lines(self.quarantine_path), "quarantine_path": str(self.quarantine_path),
+            "rejected": _count_lines(self.rejected_path), "rejected_path": str(self.rejected_path),
+        }
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

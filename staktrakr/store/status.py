@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from staktrakr.errors import StoreUnavailable
+from staktrakr.errors import StoreError
 from staktrakr.store.store import Store
 
 TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates",
@@ -12,14 +12,15 @@ TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", 
 
 
 def database_status(store: Store) -> dict[str, Any]:
-    entries, rows = store.outbox.size()
+    """Reachability, row counts, schema version, newest window and the outbox with its quarantined
+    and rejected entries (read-only)."""
     report: dict[str, Any] = {
         "database": store.db.display,
         "reachable": True,
         "tables": {name: None for name in TABLES},
         "schema_version": None,
         "newest_window": None,
-        "outbox": {"path": str(store.outbox.path), "entries": entries, "rows": rows},
+        "outbox": store.outbox.report(),
     }
     try:
         existing = {row["name"] for row in store.db.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -30,7 +31,7 @@ def database_status(store: Store) -> dict[str, Any]:
             report["newest_window"] = store.db.query("SELECT MAX(window_start) AS w FROM price_snapshots")[0]["w"]
         if "schema_migrations" in existing:
             report["schema_version"] = store.db.query("SELECT MAX(version) AS v FROM schema_migrations")[0]["v"]
-    except StoreUnavailable as exc:
+    except StoreError as exc:
         report["reachable"] = False
         report["error"] = str(exc)
     return report

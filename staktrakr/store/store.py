@@ -1,30 +1,47 @@
 """The store: schema and migrations, idempotent batch writes with the outbox behind them, status.
 
-A job opens one Store, calls `prepare()` (schema check + outbox replay, never raises on an
-unreachable database), then `write(rows)` once per batch: one round trip when the database
-answers, an fsync'd outbox entry when it does not. Nothing the job produced is lost either way.
+A job opens one Store, calls `prepare()` (abandoned cycle journals queued, schema check,
+outbox replay; never raises on an unreachable database), then `write(rows)` once per batch:
+one round trip when the database answers, an fsync'd outbox entry when it cannot be reached
+or does not answer in time. A statement the database refuses is not an outage: its rows are
+kept in the `rejected` file and `StatementRejected` is raised (the job fails, exit 1).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from staktrakr.errors import StoreUnavailable
+from staktrakr.errors import StatementRejected, StoreUnavailable
+from staktrakr.log import shorten
 from staktrakr.models import PollerRun
 from staktrakr.settings import Settings
 from staktrakr.spot_bands import Band, spot_bands
 from staktrakr.store.database import Database, Statement
-from staktrakr.store.outbox import Outbox
+from staktrakr.store.journal import RecoveredRun, recover_journals
+from staktrakr.store.outbox import Outbox, OutboxEntry
 from staktrakr.store.schema import BASE_DDL, MIGRATIONS, MIGRATIONS_TABLE
 from staktrakr.store.writes import ROW_KINDS, kind_of
 
 log = logging.getLogger(__name__)
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
+
+
+def ops_of(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Rows as the outbox and the journal keep them: `[{"kind", "rows": [json...]}, ...]`, grouped by
+    kind, poller_runs last (a run only reads "ok" once its rows are in)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[kind_of(row)].append(row.model_dump(mode="json"))
+    order = sorted(grouped, key=lambda kind: kind == "poller_runs")
+    return [{"kind": kind, "rows": grouped[kind]} for kind in order]
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,16 @@ class ReplayResult:
     replayed_entries: int = 0
     replayed_rows: int = 0
     remaining_entries: int = 0
-    error: str | None = None
+    quarantined_entries: int = 0      # unreadable lines / invalid entries moved to the quarantine file
+    rejected_entries: int = 0         # entries the database refused, moved to the rejected file
+    busy: bool = False                # another process was replaying: nothing done here
+    error: str | None = None          # why the replay stopped early (database unreachable)
+    problems: list[str] = field(default_factory=list)   # one line per quarantined or rejected entry
+
+    @property
+    def needs_attention(self) -> bool:
+        """Entries left the outbox for the quarantine or rejected file: the operator must look."""
+        return bool(self.quarantined_entries or self.rejected_entries)
 
 
 @dataclass
@@ -51,18 +77,22 @@ class PrepareResult:
     schema_ok: bool
     applied: list[int] = field(default_factory=list)
     replay: ReplayResult = field(default_factory=ReplayResult)
+    recovered: list[RecoveredRun] = field(default_factory=list)   # journals of killed runs, now queued
     error: str | None = None
 
 
 class Store:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Database, outbox: Outbox, journal_dir: Path | None = None) -> None:
         self.db = db
         self.outbox = outbox
+        self.journal_dir = journal_dir or outbox.path.parent / "journal"
 
     @classmethod
     def open(cls, settings: Settings) -> "Store":
         token = settings.turso_auth_token.get_secret_value() if settings.turso_auth_token else None
-        return cls(Database(settings.database_url, token), Outbox(settings.outbox_path))
+        database = Database(settings.database_url, token, connect_timeout_s=settings.db_connect_timeout_s,
+                            statement_timeout_s=settings.db_statement_timeout_s)
+        return cls(database, Outbox(settings.outbox_path), settings.journal_dir)
 
     def close(self) -> None:
         self.db.close()
@@ -106,77 +136,140 @@ class Store:
         try:
             if max(self.applied_versions(), default=0) >= LATEST_VERSION:
                 return []
-        except StoreUnavailable as exc:
-            if "no such table" not in str(exc):
+        except StatementRejected as exc:
+            if not exc.missing_table:
                 raise
         return self.migrate()
 
+    def recover_journals(self) -> list[RecoveredRun]:
+        """Queue the journals of runs that died before their final write (see store/journal.py)."""
+        return recover_journals(self.journal_dir, self.outbox)
+
     def prepare(self) -> PrepareResult:
-        """Schema check and outbox replay at job start; an unreachable database is reported, not raised."""
+        """Journal recovery, schema check and outbox replay at job start; an unreachable database is
+        reported, not raised (a rejected migration is: that is a bug, not an outage)."""
+        recovered = self.recover_journals()
         try:
             applied = self.ensure_schema()
         except StoreUnavailable as exc:
             log.warning("%s; writes go to the outbox %s", exc, self.outbox.path)
-            return PrepareResult(schema_ok=False, error=str(exc),
+            return PrepareResult(schema_ok=False, error=str(exc), recovered=recovered,
                                  replay=ReplayResult(remaining_entries=len(self.outbox.entries())))
-        return PrepareResult(schema_ok=True, applied=applied, replay=self.replay_outbox())
+        return PrepareResult(schema_ok=True, applied=applied, replay=self.replay_outbox(), recovered=recovered)
 
     # writes -------------------------------------------------------------------------------
 
     @staticmethod
     def _ops(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
-        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            grouped[kind_of(row)].append(row.model_dump(mode="json"))
-        # poller_runs last, so a run only reads "ok" once its rows are in.
-        order = sorted(grouped, key=lambda kind: kind == "poller_runs")
-        return [{"kind": kind, "rows": grouped[kind]} for kind in order]
+        return ops_of(rows)
 
     @staticmethod
     def _statements(ops: list[dict[str, Any]]) -> list[Statement]:
+        """Statements for outbox-shaped ops; KeyError for an unknown kind, ValidationError for a bad row."""
         statements: list[Statement] = []
         for op in ops:
             kind = ROW_KINDS[op["kind"]]
             statements += kind.statements([kind.model.model_validate(row) for row in op["rows"]])
         return statements
 
-    def write(self, rows: Sequence[BaseModel]) -> WriteResult:
-        """Write rows of any kinds in one batch; on any database error queue them in the outbox."""
+    def write(self, rows: Sequence[BaseModel], *, timeout_s: float | None = None) -> WriteResult:
+        """Write rows of any kinds in one batch. Unreachable or too slow: queued in the outbox.
+        Refused by the database: kept in the rejected file, StatementRejected raised."""
         if not rows:
             return WriteResult(0, 0)
         ops = self._ops(rows)
+        statements = self._statements(ops)
         try:
-            self.db.batch(self._statements(ops))
+            self.db.batch(statements, timeout_s=timeout_s)
         except StoreUnavailable as exc:
             entry = self.outbox.append(ops, reason=str(exc))
             log.warning("%s; %d rows kept in the outbox %s", exc, entry.row_count, self.outbox.path)
             return WriteResult(0, entry.row_count, str(exc))
+        except Exception as exc:
+            entry = OutboxEntry(id=uuid.uuid4().hex, queued_at="", reason="live write", ops=ops)
+            path = self.outbox.reject(entry, str(exc), getattr(exc, "statement", None))
+            if isinstance(exc, StatementRejected):
+                raise StatementRejected(f"{exc}; {entry.row_count} rows kept in {path}",
+                                        statement=exc.statement, code=exc.code) from None
+            log.error("write failed (%s); %d rows kept in %s", shorten(exc), entry.row_count, path)
+            raise
         return WriteResult(len(rows), 0)
 
     def replay_outbox(self) -> ReplayResult:
-        """Apply queued entries in order; stop at the first failure and keep the rest."""
+        """Apply queued entries in order, each in its own batch. Stops at the first unreachable
+        moment and keeps the rest; moves unreadable or invalid entries to the quarantine file and
+        refused ones to the rejected file (warning each), so no entry blocks the ones after it."""
         result = ReplayResult()
         if not self.outbox.path.exists():
             return result
-        with self.outbox.lock():
-            entries = self.outbox.entries()
-            done = 0
-            for entry in entries:
-                try:
-                    self.db.batch(self._statements(entry.ops))
-                except StoreUnavailable as exc:
-                    result.error = str(exc)
-                    break
-                done += 1
-                result.replayed_entries += 1
-                result.replayed_rows += entry.row_count
-            self.outbox.rewrite(entries[done:])
-            result.remaining_entries = len(entries) - done
+        lock = self.outbox.replay_lock()
+        try:
+            lock.acquire()
+        except TimeoutError:  # filelock.Timeout: another job on this host is replaying right now
+            result.busy = True
+            result.remaining_entries = len(self.outbox.entries())
+            return result
+        try:
+            self._replay(result)
+        finally:
+            lock.release()
         if result.replayed_entries:
             log.info("outbox: replayed %d entries (%d rows)", result.replayed_entries, result.replayed_rows)
         return result
 
+    def _replay(self, result: ReplayResult) -> None:
+        entries, bad_lines = self.outbox.read()
+        done = self.outbox.done_ids()
+        if bad_lines:
+            self.outbox.quarantine([(bad.raw, f"outbox line {bad.number}: {bad.reason}") for bad in bad_lines])
+            for bad in bad_lines:
+                result.problems.append(f"outbox line {bad.number} quarantined: {bad.reason}")
+            result.quarantined_entries += len(bad_lines)
+        pending = [entry for entry in entries if entry.id not in done]
+        for index, entry in enumerate(pending):
+            try:
+                statements = self._statements(entry.ops)
+            except (KeyError, ValidationError, TypeError, ValueError) as exc:
+                reason = _invalid_entry_reason(exc)
+                self.outbox.quarantine([(_entry_line(entry), f"outbox entry {entry.id}: {reason}")])
+                self.outbox.mark_done(entry.id)
+                result.quarantined_entries += 1
+                result.problems.append(f"outbox entry {entry.id} quarantined: {reason}")
+                continue
+            try:
+                self.db.batch(statements)
+            except StoreUnavailable as exc:
+                result.error = str(exc)
+                result.remaining_entries = len(pending) - index
+                break
+            except StatementRejected as exc:
+                self.outbox.reject(entry, str(exc), exc.statement)
+                self.outbox.mark_done(entry.id)
+                result.rejected_entries += 1
+                result.problems.append(f"outbox entry {entry.id} rejected: {exc}")
+                continue
+            self.outbox.mark_done(entry.id)
+            result.replayed_entries += 1
+            result.replayed_rows += entry.row_count
+        for line in result.problems:
+            log.warning("%s (kept in %s)", line, self.outbox.quarantine_path if "quarantined" in line
+                        else self.outbox.rejected_path)
+        self.outbox.remove(self.outbox.done_ids(), [bad.raw for bad in bad_lines])
+
     # reads used by several jobs ------------------------------------------------------------
+
+    def query_if_available(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]] | None:
+        """Rows, or None when the database cannot be reached or has no tables yet (a job that can go
+        on without this read decides what None means). Any other refusal is a bug and raises."""
+        try:
+            return self.db.query(sql, args)
+        except StoreUnavailable as exc:
+            log.info("read skipped: %s", exc)
+            return None
+        except StatementRejected as exc:
+            if exc.missing_table:
+                return None
+            raise
 
     def latest_spot(self, bands: Mapping[str, Band] | None = None) -> dict[str, float]:
         """Newest plausible stored spot per metal (USD/oz, inside its band: other writers share the
@@ -187,13 +280,10 @@ class Store:
             parts.append("SELECT * FROM (SELECT metal, spot FROM spot_prices WHERE metal = ? "
                          "AND spot BETWEEN ? AND ? ORDER BY timestamp_floor DESC LIMIT 1)")
             args += [metal, low, high]
-        try:
-            rows = self.db.query(" UNION ALL ".join(parts), args)
-        except StoreUnavailable:
-            return {}
+        rows = self.query_if_available(" UNION ALL ".join(parts), args) or []
         return {row["metal"]: float(row["spot"]) for row in rows}
 
-    def start_run(self, run: PollerRun) -> WriteResult:
+    def start_run(self, run: PollerRun, *, timeout_s: float | None = None) -> WriteResult:
         """Record a run as `running`, first closing this poller's orphaned `running` rows of the job
         as errors (one round trip). Queued in the outbox when the database is unreachable."""
         orphans: Statement = (
@@ -203,7 +293,21 @@ class Store:
             (run.started_at, run.poller_id, run.run_id, run.job),
         )
         try:
-            self.db.batch([orphans, *self._statements(self._ops([run]))])
+            self.db.batch([orphans, *self._statements(self._ops([run]))], timeout_s=timeout_s)
         except StoreUnavailable:
-            return self.write([run])
+            return self.write([run], timeout_s=timeout_s)
         return WriteResult(1, 0)
+
+
+def _entry_line(entry: OutboxEntry) -> bytes:
+    return json.dumps(entry.to_json(), separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _invalid_entry_reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"unknown kind {exc.args[0]!r}"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"invalid {exc.title} row: {where}: {first.get('msg')}"
+    return shorten(exc, 200)

@@ -62,12 +62,15 @@ RUN_COLUMNS = ("run_id", "poller_id", "job", "started_at", "finished_at", "statu
 
 def run_statements(rows: Sequence[PollerRun]) -> list[Statement]:
     values = [tuple(getattr(r, column) for column in RUN_COLUMNS) for r in rows]
-    # A finished run never goes back to running when an older copy is replayed after it.
+    # A finished run never goes back to running when an older copy is replayed after it, and a
+    # run recovered from its journal (`interrupted`) only replaces `running` or the `orphaned`
+    # guess, never the run's own final ok/error.
     tail = (
         "ON CONFLICT(run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, "
         "total = excluded.total, captured = excluded.captured, failures = excluded.failures, "
         "fbp_filled = excluded.fbp_filled, error = excluded.error "
-        "WHERE poller_runs.status = 'running' OR excluded.status != 'running'"
+        "WHERE poller_runs.status = 'running' OR excluded.status IN ('ok', 'error') "
+        "OR (excluded.status = 'interrupted' AND poller_runs.error LIKE 'orphaned:%')"
     )
     return _multi_insert("poller_runs", RUN_COLUMNS, values, tail)
 

@@ -1,0 +1,32 @@
+#!/bin/sh
+# supervisord's cron program: cron in the foreground. On SIGTERM (a deploy or restart) stop cron,
+# pass SIGTERM to each running job runner (bin/staktrakr-cron records its pid under
+# $STAKTRAKR_VAR_DIR/run while it runs; each runner forwards it to its job) and wait until they
+# have finished, at most STOP_WAIT_S seconds. Cron starts each job in a session of its own, so a
+# signal to cron's process group would never reach them.
+VAR_DIR="${STAKTRAKR_VAR_DIR:-/data/var}"
+STOP_WAIT_S="${STOP_WAIT_S:-25}"
+CRON="${CRON:-/usr/sbin/cron}"
+
+"$CRON" -f &
+cron_pid=$!
+
+stop() {
+  kill -TERM "$cron_pid" 2>/dev/null
+  for pidfile in "$VAR_DIR"/run/cron-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null)
+    # only a live runner of ours (a stale file may name a reused pid)
+    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "staktrakr.cron_runner"; then
+      kill -TERM "$pid" 2>/dev/null
+    fi
+  done
+  waited=0
+  while [ "$waited" -lt "$STOP_WAIT_S" ] && ls "$VAR_DIR"/run/cron-*.pid >/dev/null 2>&1; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  exit 0
+}
+trap stop TERM INT
+wait "$cron_pid"
