@@ -17,7 +17,7 @@ stop() {
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null)
     # only a live runner of ours (a stale file may name a reused pid)
-    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "staktrakr.cron_runner"; then
+    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "staktrakr.ops.cron_runner"; then
       kill -TERM "$pid" 2>/dev/null
     fi
   done

@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     @classmethod
     def _spot_bands_parse(cls, value: str | None) -> str | None:
         """Checked at start for every job (scrape, publish and merge use the bands too), not only by spot."""
-        from staktrakr.spot_bands import parse_band_overrides
+        from staktrakr.rules.spot_bands import parse_band_overrides
 
         try:
             parse_band_overrides(value)

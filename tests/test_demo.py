@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.demo import run_demo
+from staktrakr.jobs.demo import run_demo
 from staktrakr.errors import ConfigError
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli

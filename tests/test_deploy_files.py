@@ -127,7 +127,7 @@ def test_entrypoint_and_cmd_exist_in_image(layout):
     assert layout.cmd[layout.cmd.index("-c") + 1] == "/app/fly-poller/supervisord.conf"
     assert layout.has("/app/fly-poller/supervisord.conf")
     assert layout.has("/app/crontab") and layout.has("/app/providers.json")
-    assert layout.has("/app/staktrakr/cron_runner.py")
+    assert layout.has("/app/staktrakr/ops/cron_runner.py")
 
 
 def _supervisord() -> configparser.ConfigParser:

@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from staktrakr.catalog import VendorRules
-from staktrakr.extract.regions import markdown_view, prepare_html
 from staktrakr.extract.readings import Reading, Role
-from staktrakr.extract.tables import (
-    flat_tier_readings,
-    html_table_readings,
-    markdown_table_readings,
-    parse_tier,
-    read_grid,
-)
+from staktrakr.extract.regions import prepare_html
+from staktrakr.extract.tables import html_table_readings, markdown_table_readings, parse_tier, read_grid
+from staktrakr.extract.tier_text import flat_tier_readings
+from staktrakr.extract.views import markdown_view
 
 RULES = VendorRules()
 

@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from staktrakr.goldback_parse import parse_goldback_rate
-from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace
+from staktrakr.extract.goldback import parse_goldback_rate
+from staktrakr.rules.goldback import effective_date, goldback_band, in_update_grace
 
 
 def page(body: str) -> str:

@@ -101,7 +101,7 @@ def test_targets_journaled_before_a_crash_are_recovered_by_the_next_run(make_set
     """A bug (or a failed final write) ends the run with an error row; the targets it had
     journaled are not lost: the journal stays, and the next run stores them."""
     from staktrakr.models import PriceObservation
-    from staktrakr.store.store import ops_of
+    from staktrakr.store.session import ops_of
 
     settings = make_settings()
     with Store.open(settings) as store, pytest.raises(RuntimeError):

@@ -3,7 +3,7 @@ same time, re-aging at the newest generated_at, stale coins kept."""
 
 from __future__ import annotations
 
-from staktrakr.export.merge import merge_histories, merge_snapshots, snapshot_from_doc
+from staktrakr.export.combine import merge_histories, merge_snapshots, snapshot_from_doc
 from staktrakr.export.retail import coin_latest_doc
 
 

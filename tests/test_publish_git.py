@@ -209,7 +209,7 @@ def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -
     import threading
 
     from conftest import free_port
-    from staktrakr.gitops import GitRunner, force_push
+    from staktrakr.git.repo import GitRunner, force_push
 
     seen: list[str] = []
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from staktrakr.export.merge import BranchFiles, merge_trees
+from staktrakr.export.combine import BranchFiles, merge_trees
 from staktrakr.export.model import WindowPrice
 from staktrakr.export.retail import coin_snapshot
 from staktrakr.export.tree import RetailInputs, retail_files

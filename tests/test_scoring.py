@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from staktrakr.scoring import (
+from staktrakr.rules.scoring import (
     SOURCE_AGREED,
     SOURCE_VISION,
     percent_off,

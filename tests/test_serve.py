@@ -11,7 +11,7 @@ from filelock import Timeout
 from prometheus_client.parser import text_string_to_metric_families
 
 from staktrakr.ops.jobs import job_lock
-from staktrakr.server import create_app
+from staktrakr.ops.server import create_app
 from staktrakr.store import Store
 from tests.conftest import free_port
 from tests.ops_fixtures import now_utc, raw_request, running_server, seed_feeds, seed_runs_and_failures

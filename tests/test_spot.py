@@ -14,7 +14,7 @@ import pytest
 from fake_apis import API_KEY, TODAY_PRICES, FakeMetalPriceApi, Reply, error_body, latest_body
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot import run_spot
-from staktrakr.metalprice import MetalPriceClient
+from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
 

@@ -9,7 +9,7 @@ import pytest
 from fake_apis import API_KEY, FakeMetalPriceApi
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot_backfill import SOURCE_TIMEFRAME, run_backfill, timeframe_chunks
-from staktrakr.metalprice import MetalPriceClient
+from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
 

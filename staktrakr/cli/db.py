@@ -9,7 +9,7 @@ from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handl
 from staktrakr.errors import JobFailed
 from staktrakr.log import shorten
 from staktrakr.store import Store
-from staktrakr.store.status import database_status
+from staktrakr.store.queries.status import database_status
 
 app = typer.Typer(help="Database: schema migrations, status, outbox flush.", no_args_is_help=True)
 

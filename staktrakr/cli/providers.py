@@ -12,7 +12,7 @@ from staktrakr.cli.common import CoinOpt, JsonOpt, VendorOpt, console, emit_json
 from staktrakr.errors import ConfigError
 from staktrakr.export.files import write_json_atomic
 from staktrakr.store import Store
-from staktrakr.store.catalog_tables import catalog_from_db, catalog_to_db
+from staktrakr.store.queries.catalog import catalog_from_db, catalog_to_db
 
 app = typer.Typer(help="The catalog of coins x vendors (providers.json).", no_args_is_help=True)
 

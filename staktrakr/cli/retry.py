@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     def retry_command(window: WindowOpt = None, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
         """Re-scrape the targets whose latest row in the window failed (fallback fetchers first)."""
         from staktrakr.jobs.retry import check_window, run_retry
-        from staktrakr.jobs.targets import load_run_catalog
+        from staktrakr.catalog.load import load_run_catalog
         from staktrakr.store import Store
 
         if window:

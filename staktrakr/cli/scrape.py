@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
                        dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
         """Scrape every enabled (coin, vendor) target once and store the cycle (one batch)."""
         from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
-        from staktrakr.jobs.targets import select_targets
+        from staktrakr.catalog.load import select_targets
         from staktrakr.store import Store
 
         if fetcher is not None and fetcher not in FETCHER_NAMES:
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
     def demo_command(json_output: JsonOpt = False) -> None:
         """Serve bundled sample dealer pages on 127.0.0.1 and run the real scrape job against them
         into the configured database (no network needed)."""
-        from staktrakr.demo import run_demo
+        from staktrakr.jobs.demo import run_demo
 
         settings = setup()
         with progress_display(None, "demo", not json_output) as progress:

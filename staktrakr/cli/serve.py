@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         """Serve API_EXPORT_DIR/data/, GET /healthz, GET /metrics, POST /api/ops/trigger/{job}."""
         import uvicorn
 
-        from staktrakr.server import create_app
+        from staktrakr.ops.server import create_app
 
         settings = setup()
         uvicorn.run(create_app(settings), host=host or settings.serve_host, port=port or settings.serve_port,

@@ -16,12 +16,12 @@ from typing import Any
 from staktrakr.catalog import Catalog
 from staktrakr.export.goldback import days_from_year_doc
 from staktrakr.export.history import history_entry
-from staktrakr.export.read import read_goldback, read_retail, read_spot
+from staktrakr.store.queries.export import read_goldback, read_retail, read_spot
 from staktrakr.export.retail import coins_meta, providers_doc, retail_providers_doc
 from staktrakr.export.spot import entries_from_doc, spot_files, spot_history_doc
 from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, render_all, retail_files
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import spot_bands
+from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store.database import Database
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.stats import money
-from staktrakr.spot_bands import Band, spot_in_band
+from staktrakr.rules.spot_bands import Band, spot_in_band
 
 METAL_ORDER: tuple[str, ...] = ("gold", "silver", "platinum", "palladium")
 METAL_NAMES = {metal: metal.capitalize() for metal in METAL_ORDER}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from staktrakr.scoring import upper_median  # noqa: F401  (re-exported: one median definition)
+from staktrakr.rules.scoring import upper_median  # noqa: F401  (re-exported: one median definition)
 
 
 def money(value: float | int | None, places: int = 2) -> float | int | None:

@@ -38,18 +38,13 @@ from staktrakr.extract.labels import (
 from staktrakr.extract.microdata import html_scopes
 from staktrakr.extract.money import evidence, find_amounts, roles_in, stated_currency
 from staktrakr.extract.readings import Locus, Reading, Role
-from staktrakr.extract.regions import PURCHASE_LINE, HtmlPage, TextView, markdown_view, prepare_html
-from staktrakr.extract.sanity import Band, price_band
+from staktrakr.extract.regions import HtmlPage, prepare_html
+from staktrakr.extract.views import PURCHASE_LINE, TextView, markdown_view
+from staktrakr.rules.retail_band import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, phrase_reading, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
-from staktrakr.extract.tables import (
-    bare_tier_readings,
-    div_grid_readings,
-    flat_tier_readings,
-    html_table_readings,
-    markdown_table_readings,
-    payment_line_readings,
-)
+from staktrakr.extract.tables import div_grid_readings, html_table_readings, markdown_table_readings
+from staktrakr.extract.tier_text import bare_tier_readings, flat_tier_readings, payment_line_readings
 from staktrakr.extract.weights import (
     fractional_weight,
     names_fraction_of_full_ounce,

@@ -16,12 +16,12 @@ from typing import Callable
 
 from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, Fetcher
-from staktrakr.goldback_parse import RateCandidate, parse_goldback_rate
-from staktrakr.goldback_rules import effective_date, goldback_band, in_update_grace, previous_business_day
+from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
+from staktrakr.rules.goldback import effective_date, goldback_band, in_update_grace, previous_business_day
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import spot_bands, spot_in_band
+from staktrakr.rules.spot_bands import spot_bands, spot_in_band
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, utcnow
 

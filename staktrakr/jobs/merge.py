@@ -24,13 +24,13 @@ import git
 from gitdb.base import IStream
 
 from staktrakr.errors import ConfigError, JobFailed
-from staktrakr.export.merge import BranchFiles, check_branch, merge_trees
+from staktrakr.export.combine import BranchFiles, check_branch, merge_trees
 from staktrakr.export.tree import render
-from staktrakr.gitops import DATA_DIR, GitRunner, check_remote_url, fetch
+from staktrakr.git.repo import DATA_DIR, GitRunner, check_remote_url, fetch
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import spot_bands
+from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store import Store
 
 log = logging.getLogger(__name__)

@@ -20,11 +20,11 @@ from staktrakr.catalog import Catalog, load_catalog
 from staktrakr.errors import JobFailed
 from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
-from staktrakr.gitops import DATA_DIR, commit_paths, force_push, needs_push, open_export_repo
+from staktrakr.git.repo import DATA_DIR, commit_paths, force_push, needs_push, open_export_repo
 from staktrakr.jobs.harness import JobRun, RunReport, lock_for
 from staktrakr.settings import Settings
 from staktrakr.store import Store
-from staktrakr.store.catalog_tables import catalog_from_db
+from staktrakr.store.queries.catalog import catalog_from_db
 from staktrakr.timeutil import utcnow
 
 log = logging.getLogger(__name__)

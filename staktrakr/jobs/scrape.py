@@ -25,14 +25,14 @@ from pydantic import BaseModel
 from staktrakr.catalog import Target
 from staktrakr.fetch import FetcherSet
 from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
-from staktrakr.jobs.schedule import Politeness, VendorLane, run_per_vendor
+from staktrakr.fetch.politeness import Politeness, VendorLane, run_per_vendor
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
 from staktrakr.models import PriceObservation, ProviderFailure
-from staktrakr.scoring import window_confidences
+from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import spot_bands
+from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store import Store
-from staktrakr.store.store import ops_of
+from staktrakr.store.session import ops_of
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
 log = logging.getLogger(__name__)

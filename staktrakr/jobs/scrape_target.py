@@ -16,7 +16,7 @@ from staktrakr.extract import extract_offer
 from staktrakr.extract.base import Finding, PageContent
 from staktrakr.fetch import SOURCE_OF_FETCHER, FetcherSet
 from staktrakr.fetch.base import FailureKind, FetchResult
-from staktrakr.jobs.schedule import Politeness, VendorLane, fetch_with_retries
+from staktrakr.fetch.politeness import Politeness, VendorLane, fetch_with_retries
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)

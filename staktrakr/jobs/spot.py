@@ -18,10 +18,10 @@ from typing import Callable
 
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.harness import JobRun, RunReport
-from staktrakr.metalprice import MetalPriceClient, SpotApiError, SpotQuote
+from staktrakr.sources.metalprice import MetalPriceClient, SpotApiError, SpotQuote
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
+from staktrakr.rules.spot_bands import METALS, Band, band_problem, spot_bands
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, utcnow, window_start
 

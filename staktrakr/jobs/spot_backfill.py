@@ -17,10 +17,10 @@ from typing import Callable
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.spot import JOB
-from staktrakr.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
+from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import METALS, Band, band_problem, spot_bands
+from staktrakr.rules.spot_bands import METALS, Band, band_problem, spot_bands
 from staktrakr.store import Store, WriteResult
 from staktrakr.timeutil import iso_z, utcnow
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from staktrakr.catalog import Catalog, load_catalog
 from staktrakr.errors import ConfigError, StatementRejected, StoreError
-from staktrakr.ops import queries
+from staktrakr.store.queries import ops as queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store
@@ -94,7 +94,7 @@ def _runs_by_poller(rows: list[dict[str, Any]], per_poller: int) -> dict[str, li
 
 def _catalog(settings: Settings, store: Store) -> Catalog:
     if settings.catalog_source == "db":
-        from staktrakr.store.catalog_tables import catalog_from_db
+        from staktrakr.store.queries.catalog import catalog_from_db
 
         return catalog_from_db(store.db)
     return load_catalog(settings.providers_file)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from staktrakr.errors import StatementRejected, StoreUnavailable
-from staktrakr.ops import queries
+from staktrakr.store.queries import ops as queries
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.timeutil import as_utc, parse_time

@@ -17,7 +17,7 @@ from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from staktrakr.errors import StatementRejected, StoreUnavailable
-from staktrakr.ops import queries
+from staktrakr.store.queries import ops as queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store

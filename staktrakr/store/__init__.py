@@ -2,6 +2,6 @@
 
 from staktrakr.store.database import Database, display_url
 from staktrakr.store.outbox import Outbox
-from staktrakr.store.store import PrepareResult, ReplayResult, Store, WriteResult
+from staktrakr.store.session import PrepareResult, ReplayResult, Store, WriteResult
 
 __all__ = ["Database", "Outbox", "PrepareResult", "ReplayResult", "Store", "WriteResult", "display_url"]

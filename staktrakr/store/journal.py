@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from staktrakr.scoring import window_confidences
+from staktrakr.rules.scoring import window_confidences
 from staktrakr.store.outbox import Outbox, _fsync_dir
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, GoldbackDay, SpotEntry, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, normal_time, vendors_needing_last_known, window_text
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
-from staktrakr.spot_bands import Band
+from staktrakr.rules.spot_bands import Band
 from staktrakr.store.database import Database
 from staktrakr.timeutil import WINDOW, iso_z, parse_time, spot_timestamp
 

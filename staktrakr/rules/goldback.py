@@ -16,7 +16,7 @@ import math
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from staktrakr.extract.sanity import GOLDBACK_GOLD_OZ_PER_UNIT
+from staktrakr.rules.retail_band import GOLDBACK_GOLD_OZ_PER_UNIT
 from staktrakr.timeutil import as_utc
 
 MIN_MELT_MULTIPLE = 1.2

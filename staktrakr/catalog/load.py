@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from staktrakr.catalog import Catalog, Target, load_catalog
+from staktrakr.catalog.model import Catalog, Target, load_catalog
 from staktrakr.settings import Settings
 from staktrakr.store import Store
-from staktrakr.store.catalog_tables import catalog_from_db
+from staktrakr.store.queries.catalog import catalog_from_db
 
 
 def load_run_catalog(settings: Settings, store: Store) -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from staktrakr.errors import StoreError
-from staktrakr.store.store import Store
+from staktrakr.store.session import Store
 
 TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates",
           "provider_coins", "provider_vendors", "schema_migrations")

@@ -23,7 +23,7 @@ from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
 from staktrakr.models import PollerRun
 from staktrakr.settings import Settings
-from staktrakr.spot_bands import Band, spot_bands
+from staktrakr.rules.spot_bands import Band, spot_bands
 from staktrakr.store.database import Database, Statement
 from staktrakr.store.journal import RecoveredRun, recover_journals
 from staktrakr.store.outbox import Outbox, OutboxEntry
