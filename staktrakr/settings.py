@@ -117,12 +117,9 @@ class Settings(BaseSettings):
     @classmethod
     def _spot_bands_parse(cls, value: str | None) -> str | None:
         """Checked at start for every job (scrape, publish and merge use the bands too), not only by spot."""
-        from staktrakr.rules.spot_bands import parse_band_overrides
+        from staktrakr.rules.bands import parse_spot_bands
 
-        try:
-            parse_band_overrides(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc).removeprefix("SPOT_BANDS: ")) from None
+        parse_spot_bands(value)
         return value
 
     @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url")
