@@ -17,7 +17,7 @@ from typing import Callable
 from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, Fetcher
 from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
-from staktrakr.rules.bands import goldback_rate_band, parse_spot_bands, spot_in_band
+from staktrakr.rules.bands import goldback_rate_band, spot_in_band
 from staktrakr.rules.goldback_calendar import effective_date, in_update_grace, previous_business_day
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
@@ -119,8 +119,8 @@ def stored_rates(store: Store, *dates: str) -> dict[str, float]:
 
 
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = store.latest_spot(parse_spot_bands(settings.spot_bands)).get("gold")
-    return gold if gold is not None and spot_in_band("gold", gold, parse_spot_bands(settings.spot_bands)) else None
+    gold = store.latest_spot(settings.spot_bands).get("gold")
+    return gold if gold is not None and spot_in_band("gold", gold, settings.spot_bands) else None
 
 
 def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now: datetime | None = None,

@@ -21,7 +21,7 @@ from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.sources.metalprice import MetalPriceClient, SpotApiError, SpotQuote
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.rules.bands import METALS, Band, band_problem, parse_spot_bands
+from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, utcnow, window_start
 
@@ -147,7 +147,7 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
     """Fetch, validate and store this slot's spot prices (one batch with the run row)."""
     started = now or utcnow()
     slot = window_start(started)
-    bands = parse_spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
         result = SpotResult(run_id=run.run_id, slot=slot, status="dry_run", run=run.report)
         with client_factory(settings) as client:
