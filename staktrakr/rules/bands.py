@@ -13,8 +13,9 @@ refused, never stored or published. Three kinds, each in its own unit:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from staktrakr.catalog import Coin
