@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.cli_helpers import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
-GROUPS = ["scrape", "demo", "retry", "spot", "goldback", "publish", "merge", "serve", "status", "providers", "db"]
+GROUPS = ["scrape", "demo", "retry", "spot", "goldback", "publish", "merge", "serve", "status", "providers", "db", "ops"]
 
 
 def test_help_lists_every_command_group(tmp_path):
@@ -21,7 +21,8 @@ def test_help_lists_every_command_group(tmp_path):
 
 
 def test_every_command_has_help(tmp_path):
-    for args in [[name, "--help"] for name in GROUPS] + [["providers", "sync", "--help"], ["db", "flush", "--help"]]:
+    for args in [[name, "--help"] for name in GROUPS] + [["providers", "sync", "--help"], ["db", "flush", "--help"],
+                                                         ["ops", "crontab", "--help"], ["ops", "env-file", "--help"]]:
         result = run_cli(args, var_dir=tmp_path)
         assert result.exit_code == 0, (args, result.output)
         assert "Usage:" in result.stdout

@@ -50,14 +50,26 @@ def test_names_cover_every_setting():
         assert expected in names
 
 
-def test_module_entry_point_writes_only_settings(tmp_path):
+def test_ops_env_file_writes_only_settings(tmp_path):
     path = tmp_path / "env"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "POLLER_ID": "api", "OPS_TRIGGER_TOKEN": "tok-123",
            "SOMETHING_ELSE": "nope"}
-    result = subprocess.run([sys.executable, "-m", "staktrakr.ops.envfile", str(path)], env=env,
+    result = subprocess.run([sys.executable, "-P", "-m", "staktrakr", "ops", "env-file", str(path)], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    assert f"env file {path}: wrote " in result.stderr
     values = load_env_file(path)
     assert values["POLLER_ID"] == "api" and values["OPS_TRIGGER_TOKEN"] == "tok-123"
     assert "SOMETHING_ELSE" not in values
     assert "tok-123" not in result.stderr
+
+
+def test_ops_env_file_that_cannot_be_written_is_one_line(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    result = subprocess.run([sys.executable, "-P", "-m", "staktrakr", "ops", "env-file", str(blocker / "env")],
+                            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "POLLER_ID": "api"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith(f"error: env file {blocker / 'env'}: cannot write"), result.stderr

@@ -53,7 +53,7 @@ def wait_for_job(pid: int, deadline_s: float = 30) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         try:
-            runner = b"staktrakr.ops.cron_runner" in (proc / "cmdline").read_bytes()
+            runner = b"-m\0staktrakr\0ops\0cron\0" in (proc / "cmdline").read_bytes()
             children = (proc / "task" / str(pid) / "children").read_text().split()
         except OSError:
             runner, children = False, []
