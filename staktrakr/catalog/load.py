@@ -13,7 +13,7 @@ def load_run_catalog(settings: Settings, store: Store) -> Catalog:
     file_catalog = load_catalog(settings.providers_file)
     if settings.catalog_source != "db":
         return file_catalog
-    return catalog_from_db(store.db, defaults=file_catalog.vendors["default"].model_dump())
+    return catalog_from_db(store, defaults=file_catalog.vendors["default"].model_dump())
 
 
 def select_targets(settings: Settings, store: Store, coins: list[str] | None, vendors: list[str] | None) -> list[Target]:

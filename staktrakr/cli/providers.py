@@ -65,10 +65,10 @@ def sync(
     with Store.open(settings) as store:
         store.ensure_schema()
         if to_db:
-            counts = catalog_to_db(store.db, catalog)
+            counts = catalog_to_db(store, catalog)
             result = {"direction": "to-db", **counts}
         else:
-            loaded = catalog_from_db(store.db, defaults=catalog.vendors["default"].model_dump())
+            loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
             merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors}})
             write_json_atomic(settings.providers_file, merged.to_json_data())
             result = {"direction": "from-db", "coins": len(loaded.coins),

@@ -71,7 +71,7 @@ def publish_lock(settings: Settings) -> FileLock:
 
 def load_publish_catalog(settings: Settings, store: Store) -> Catalog:
     if settings.catalog_source == "db":
-        return catalog_from_db(store.db)
+        return catalog_from_db(store)
     return load_catalog(settings.providers_file)
 
 
@@ -110,14 +110,14 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     catalog = catalog or load_publish_catalog(settings, store)
 
     if options.dry_run:
-        built = build_tree(store.db, settings, catalog, data_dir)
+        built = build_tree(store, settings, catalog, data_dir)
         _fill(result, built, compare_tree(data_dir, built.texts), data_dir)
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
-    built = build_tree(store.db, settings, catalog, data_dir)
+    built = build_tree(store, settings, catalog, data_dir)
     result.median_moves = median_moves(data_dir, built)
     run.stop.check(JOB, "before writing the tree (nothing changed)")
     changes = write_tree(data_dir, built.texts)
