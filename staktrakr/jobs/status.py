@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from staktrakr.catalog import Catalog, load_catalog
+from staktrakr.catalog import Catalog
+from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import ConfigError, StatementRejected, StoreError
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
@@ -93,14 +94,6 @@ def _runs_by_poller(rows: list[dict[str, Any]], per_poller: int) -> dict[str, li
     return dict(sorted(grouped.items()))
 
 
-def _catalog(settings: Settings, store: Store) -> Catalog:
-    if settings.catalog_source == "db":
-        from staktrakr.store.queries.catalog import catalog_from_db
-
-        return catalog_from_db(store)
-    return load_catalog(settings.providers_file)
-
-
 def coverage_this_hour(store: Store, catalog: Catalog, now: datetime) -> Coverage:
     """Enabled targets with a price in a window of the current UTC hour, out of all enabled."""
     hour_start = now.strftime("%Y-%m-%dT%H:00:00Z")  # the window_start shape, so text order is time order
@@ -130,7 +123,7 @@ def collect_status(settings: Settings, store: Store, now: datetime | None = None
         report.chronic = [ChronicFailure(**row) for row in
                           _rows_or_empty(lambda: chronic_failures(store, now, CHRONIC_MIN_FAILURES))]
         try:
-            report.coverage = coverage_this_hour(store, _catalog(settings, store), now)
+            report.coverage = coverage_this_hour(store, load_run_catalog(settings, store), now)
         except ConfigError as exc:
             report.coverage_error = str(exc)
     except StoreError as exc:
