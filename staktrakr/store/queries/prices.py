@@ -17,9 +17,10 @@ them, and no confidence median either.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, VendorDay, WindowPrice

@@ -10,9 +10,10 @@ ranges on idx_spot_metal_floor / idx_spot_floor.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
@@ -188,6 +189,7 @@ def newest_spot_slot(store: Store, now: datetime, lookback: timedelta = timedelt
         ((now - lookback).strftime("%Y-%m-%d"),),
     )
     if rows:
-        return rows[0]["timestamp_floor"]
+        return str(rows[0]["timestamp_floor"])
     rows = store.db.query("SELECT MAX(timestamp_floor) AS newest FROM spot_prices WHERE spot > 0")
-    return rows[0]["newest"] if rows else None
+    newest = rows[0]["newest"] if rows else None
+    return None if newest is None else str(newest)
