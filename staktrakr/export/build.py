@@ -20,7 +20,6 @@ from staktrakr.export.retail import coins_meta, providers_doc, retail_providers_
 from staktrakr.export.spot import entries_from_doc, spot_files, spot_history_doc
 from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, render_all, retail_files
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store import Store
 from staktrakr.store.queries.goldback import read_goldback
 from staktrakr.store.queries.prices import read_retail
@@ -51,7 +50,7 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
 def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
     """Every file of the tree (path under data/ -> text) from the database and the files already
     in `data_dir`; raises StoreUnavailable / StatementRejected when the database cannot be read."""
-    bands = spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     files: dict[str, Any] = {}
     built = BuiltTree()
 

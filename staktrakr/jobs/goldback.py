@@ -17,11 +17,11 @@ from typing import Callable
 from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, Fetcher
 from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
-from staktrakr.rules.goldback import effective_date, goldback_band, in_update_grace, previous_business_day
+from staktrakr.rules.bands import goldback_rate_band, spot_in_band
+from staktrakr.rules.goldback_calendar import effective_date, in_update_grace, previous_business_day
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands, spot_in_band
 from staktrakr.store import Store
 from staktrakr.store.queries.goldback import rates_on
 from staktrakr.store.queries.spot import latest_spot
@@ -115,8 +115,8 @@ async def read_rate(settings: Settings, result: GoldbackResult, low: float, high
 
 
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = latest_spot(store, spot_bands(settings.spot_bands)).get("gold")
-    return gold if gold is not None and spot_in_band("gold", gold, spot_bands(settings.spot_bands)) else None
+    gold = latest_spot(store, settings.spot_bands).get("gold")
+    return gold if gold is not None and spot_in_band("gold", gold, settings.spot_bands) else None
 
 
 def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now: datetime | None = None,
@@ -132,7 +132,8 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now
             result.status, result.g1_usd = "already_stored", known[result.date]
             run.finish(total=0, captured=0, failures=0, note=f"rate for {result.date} already stored")
             return result
-        low, high, result.band_basis = goldback_band(gold_spot(store, settings))
+        band = goldback_rate_band(gold_spot(store, settings))
+        low, high, result.band_basis = band.low, band.high, band.basis
         result.band = [low, high]
         run.stop.check(JOB, "before fetching the rate")
         chosen = asyncio.run(read_rate(settings, result, low, high, fetcher_factory))

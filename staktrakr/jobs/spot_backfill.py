@@ -20,7 +20,7 @@ from staktrakr.jobs.spot import JOB
 from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import METALS, Band, band_problem, spot_bands
+from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store, WriteResult
 from staktrakr.store.queries.spot import plausible_metal_days, plausible_metals_per_slot
 from staktrakr.timeutil import iso_z, utcnow
@@ -103,7 +103,7 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
     Runs as job `spot` (it shares the spot lock) with run ids `<poller>-spot-backfill-...`."""
     started = now or utcnow()
     since, until = default_range(started.astimezone(timezone.utc).date(), since, until)
-    bands = spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True,
                 run_id_job=JOB + "-backfill") as run:
         result = BackfillResult(run_id=run.run_id, since=since.isoformat(), until=until.isoformat(), run=run.report)

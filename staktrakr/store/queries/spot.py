@@ -17,7 +17,7 @@ from typing import Any
 
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
-from staktrakr.rules.spot_bands import METALS, Band, spot_bands
+from staktrakr.rules.bands import METALS, SPOT_BANDS_USD_PER_OZ, Band
 from staktrakr.store.database import Rows, result_rows
 from staktrakr.store.queries.timestamps import HOUR_KEY
 from staktrakr.store.session import Store
@@ -37,9 +37,9 @@ class SpotData:
 def _band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     """SQL true only for a spot inside its metal's band (unknown metals are refused)."""
     clauses, args = [], []
-    for metal, (low, high) in sorted(bands.items()):
+    for metal, band in sorted(bands.items()):
         clauses.append("WHEN ? THEN spot BETWEEN ? AND ?")
-        args += [metal, low, high]
+        args += [metal, band.low, band.high]
     return "(CASE lower(metal) " + " ".join(clauses) + " ELSE 0 END)", args
 
 
@@ -122,18 +122,17 @@ def _newest_per_metal(store: Store, columns: str, slot_filter: str,
     """The newest in-band row of each metal (one `UNION ALL` query, one round trip): `per_metal`
     gives each metal, the arguments of `slot_filter` and its band. None when unreadable."""
     parts, args = [], []
-    for metal, filter_args, (low, high) in per_metal:
+    for metal, filter_args, band in per_metal:
         parts.append(f"SELECT * FROM (SELECT {columns} FROM spot_prices WHERE metal = ? {slot_filter}"
                      "AND spot BETWEEN ? AND ? ORDER BY timestamp_floor DESC LIMIT 1)")
-        args += [metal, *filter_args, low, high]
+        args += [metal, *filter_args, band.low, band.high]
     return store.query_if_available(" UNION ALL ".join(parts), args)
 
 
-def latest_spot(store: Store, bands: Mapping[str, Band] | None = None) -> dict[str, float]:
-    """Newest plausible stored spot per metal (USD/oz, inside its band, default bands when None),
-    in one query; empty when none or the database is unreachable or has no tables yet."""
-    usable = spot_bands(dict(bands) if bands is not None else None)
-    rows = _newest_per_metal(store, "metal, spot", "", [(metal, (), band) for metal, band in sorted(usable.items())])
+def latest_spot(store: Store, bands: Mapping[str, Band] = SPOT_BANDS_USD_PER_OZ) -> dict[str, float]:
+    """Newest plausible stored spot per metal of `bands` (USD/oz, inside its band), in one query;
+    empty when none or the database is unreachable or has no tables yet."""
+    rows = _newest_per_metal(store, "metal, spot", "", [(metal, (), band) for metal, band in sorted(bands.items())])
     return {row["metal"]: float(row["spot"]) for row in rows or []}
 
 
@@ -156,7 +155,7 @@ def metals_in_slot(store: Store, slot: str) -> int | None:
 def _plausible(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     """SQL true for a row of a known metal inside its band, and its arguments."""
     return (" OR ".join("(metal = ? AND spot BETWEEN ? AND ?)" for _ in METALS),
-            [value for metal in METALS for value in (metal, *bands[metal])])
+            [value for metal in METALS for value in (metal, bands[metal].low, bands[metal].high)])
 
 
 def plausible_metal_days(store: Store, start: str, end: str, bands: Mapping[str, Band]) -> set[tuple[str, str]]:
