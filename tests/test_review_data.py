@@ -89,7 +89,9 @@ def test_scrape_sanity_spot_skips_an_implausible_newest_row(make_settings, tmp_p
             (metal, spot, "metalprice-api", "fly-spot", slot, slot))
             for metal, spot, slot in (("silver", 80.12, "2026-03-15T19:45:00Z"), ("silver", 0.01, "2026-03-15T20:00:00Z"),
                                       ("gold", 5018.96, "2026-03-15T19:45:00Z"), ("gold", 161.36, "2026-03-15T20:00:00Z"))])
-        assert store.latest_spot() == {"silver": 80.12, "gold": 5018.96}
+        from staktrakr.store.queries.spot import latest_spot
+
+        assert latest_spot(store) == {"silver": 80.12, "gold": 5018.96}
 
 
 def test_prices_age_into_carry_over_when_every_fetch_fails(make_settings, tmp_path: Path) -> None:

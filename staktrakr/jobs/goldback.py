@@ -23,6 +23,8 @@ from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.goldback import rates_on
+from staktrakr.store.queries.spot import latest_spot
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -112,14 +114,8 @@ async def read_rate(settings: Settings, result: GoldbackResult, low: float, high
             await fetcher.aclose()
 
 
-def stored_rates(store: Store, *dates: str) -> dict[str, float]:
-    marks = ", ".join("?" for _ in dates)
-    rows = store.query_if_available(f"SELECT date, g1_usd FROM goldback_rates WHERE date IN ({marks})", list(dates))
-    return {row["date"]: float(row["g1_usd"]) for row in rows or []}
-
-
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = store.latest_spot(settings.spot_bands).get("gold")
+    gold = latest_spot(store, settings.spot_bands).get("gold")
     return gold if gold is not None and spot_in_band("gold", gold, settings.spot_bands) else None
 
 
@@ -131,7 +127,7 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
         result = GoldbackResult(run_id=run.run_id, url=settings.goldback_url, date=day.isoformat(), run=run.report)
         previous_day = previous_business_day(day).isoformat()
-        known = stored_rates(store, result.date, previous_day)
+        known = rates_on(store, result.date, previous_day)
         if result.date in known:
             result.status, result.g1_usd = "already_stored", known[result.date]
             run.finish(total=0, captured=0, failures=0, note=f"rate for {result.date} already stored")
