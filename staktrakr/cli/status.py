@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.db import render_journals
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.status import StatusReport, collect_status
 from staktrakr.log import shorten
@@ -75,10 +76,12 @@ def render(report: StatusReport) -> None:
               markup=False, highlight=False)
     if outbox.get("quarantined"):
         out.print(f"[red]outbox quarantine:[/red] {outbox['quarantined']} unreadable entries kept in "
-                  f"{outbox['quarantine_path']} (inspect, then delete the file)", highlight=False)
+                  f"{outbox['quarantine_path']} (once the cause is fixed: staktrakr db flush --quarantined)",
+                  highlight=False)
     if outbox.get("rejected"):
         out.print(f"[red]rejected by the database:[/red] {outbox['rejected']} entries kept in "
-                  f"{outbox['rejected_path']} (inspect, then delete the file)", highlight=False)
+                  f"{outbox['rejected_path']} (once the cause is fixed: staktrakr db flush --rejected)", highlight=False)
+    render_journals(report.journals, out)
 
 
 def register(app: typer.Typer) -> None:

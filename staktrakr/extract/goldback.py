@@ -16,6 +16,8 @@ from typing import Any, Iterator
 
 from lxml import html as lxml_html
 
+from staktrakr.surrogates import scrub_surrogates
+
 _AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\d,]*\d)(?!\.\d)"
 RATE_PHRASE = re.compile(r"(?<![\w.$])(?:1|one)\s*goldback\s*(?:=|:|is|equals)\s*\$\s*" + _AMOUNT, re.I)
 DOLLAR_ONLY = re.compile(r"^\s*(?:USD\s*)?\$\s*" + _AMOUNT + r"\s*(?:USD)?\s*$", re.I)
@@ -80,8 +82,8 @@ def _json_blobs(root: Any) -> Iterator[RateCandidate]:
         if "json" not in kind:
             continue
         try:
-            data = json.loads(script.text or "")
-        except ValueError:
+            data = scrub_surrogates(json.loads(script.text or ""))
+        except (ValueError, RecursionError):
             continue
         yield from _json_rates(data, path="")
 

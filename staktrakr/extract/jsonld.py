@@ -23,6 +23,7 @@ from staktrakr.extract.money import evidence
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import JsonLdBlock
 from staktrakr.rules.bands import Band
+from staktrakr.surrogates import scrub_surrogates
 from staktrakr.extract.structured import (
     ProductScope,
     availability_state,
@@ -93,7 +94,8 @@ def _load_json(text: str) -> Any:
     for wrapper in ("<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"):
         cleaned = cleaned.replace(wrapper, "")
     try:
-        return json.loads(cleaned, strict=False)
+        # lone surrogates ("\ud800") would make the row unwritable: replaced where page data enters
+        return scrub_surrogates(json.loads(cleaned, strict=False))
     except (ValueError, RecursionError):
         return None
 

@@ -14,6 +14,7 @@ from staktrakr.errors import ConfigError, StatementRejected, StoreError
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.journal import journal_folder
 from staktrakr.store.queries.prices import priced_pairs_since
 from staktrakr.store.queries.runs import chronic_failures, recent_runs
 from staktrakr.timeutil import iso_z, parse_time, utcnow
@@ -62,6 +63,7 @@ class StatusReport:
     database_error: str | None
     freshness: Freshness
     outbox: dict[str, Any]
+    journals: dict[str, Any] = field(default_factory=dict)     # running / abandoned journals (store/journal.py)
     runs: dict[str, list[RunLine]] = field(default_factory=dict)
     coverage: Coverage | None = None
     coverage_error: str | None = None
@@ -115,6 +117,7 @@ def collect_status(settings: Settings, store: Store, now: datetime | None = None
     report = StatusReport(
         generated_at=iso_z(now), poller_id=settings.poller_id, database=store.db.display,
         database_error=freshness.database_error, freshness=freshness, outbox=store.outbox.report(),
+        journals=journal_folder(store.journal_dir).as_dict(),
     )
     if freshness.database_error is not None:
         return report

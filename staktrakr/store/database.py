@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import libsql_client
 
-from staktrakr.errors import ConfigError, StatementRejected, StoreUnavailable
+from staktrakr.errors import ConfigError, StaktrakrError, StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
 
 Statement = tuple[str, Sequence[Any]]
@@ -38,6 +38,7 @@ DEFAULT_STATEMENT_TIMEOUT_S = 20.0
 # again and again within one run; the rows go to the outbox instead of waiting each time).
 RETRY_AFTER_TIMEOUT_S = 60.0
 CLOSE_TIMEOUT_S = 2.0
+WAIT_SLICE_S = 0.1  # how often a waiting call looks at the stop deadline
 
 # sqlite error names that mean "the database cannot take it now", not "the statement is wrong".
 _UNAVAILABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL",
@@ -106,6 +107,10 @@ def _is_rejection(exc: BaseException) -> bool:
     return isinstance(exc, (sqlite3.Error, ValueError, TypeError, OverflowError))
 
 
+class _Stopped(Exception):
+    """A call cut short by the stop deadline (`Database.wait_until`)."""
+
+
 class _Loop:
     """An asyncio loop on a daemon thread; `run` waits for a coroutine at most `timeout_s`."""
 
@@ -113,6 +118,12 @@ class _Loop:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="staktrakr-db", daemon=True)
         self.thread.start()
+
+    def submit(self, make: Awaitable[T]) -> "concurrent.futures.Future[T]":
+        async def call() -> T:
+            return await make
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop)
 
     def run(self, make: Awaitable[T], timeout_s: float) -> T:
         async def bounded() -> T:
@@ -140,12 +151,17 @@ class Database:
 
     def __init__(self, url: str, auth_token: str | None = None, *,
                  connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
-                 statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S) -> None:
+                 statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+                 retry_after_timeout_s: float = RETRY_AFTER_TIMEOUT_S) -> None:
         self.url = url
         self.display = display_url(url)
         self._auth_token = auth_token
         self.connect_timeout_s = connect_timeout_s
         self.statement_timeout_s = statement_timeout_s
+        self.retry_after_timeout_s = retry_after_timeout_s
+        # set by `wait_until()` when the job is stopping: no call waits past it (monotonic seconds)
+        self._stop_deadline: float | None = None
+        self._stop_reason = ""
         self._loop: _Loop | None = None
         self._client: Any = None
         self._fresh = True              # the next call also pays for connecting
@@ -158,9 +174,9 @@ class Database:
     def _connected(self) -> tuple[_Loop, Any]:
         if self._timed_out_at is not None:
             waited = time.monotonic() - self._timed_out_at
-            if waited < RETRY_AFTER_TIMEOUT_S:
+            if waited < self.retry_after_timeout_s:
                 raise StoreUnavailable(f"database {self.display}: gave no answer in time {waited:.0f} s ago; "
-                                       f"not asked again for {RETRY_AFTER_TIMEOUT_S - waited:.0f} s")
+                                       f"not asked again for {self.retry_after_timeout_s - waited:.0f} s")
             self._timed_out_at = None
         if self._client is not None and self._loop is not None:
             return self._loop, self._client
@@ -175,16 +191,21 @@ class Database:
             return libsql_client.create_client(self.url, auth_token=self._auth_token)
 
         try:
-            self._client = loop.run(create(), self.connect_timeout_s)
+            self._client = self._wait(loop, create(), self.connect_timeout_s)
         except BaseException as exc:
             loop.stop()
             code = _libsql_code(exc)
             if code in _URL_CODES:
                 raise ConfigError(f"TURSO_DATABASE_URL: {shorten(getattr(exc, 'explanation', exc), 200)}") from None
+            if isinstance(exc, _Stopped):
+                self._timed_out_at = time.monotonic()
+                raise StoreUnavailable(f"database {self.display}: cannot open: {exc}") from None
             if isinstance(exc, TimeoutError):
                 self._timed_out_at = time.monotonic()
                 raise StoreUnavailable(f"database {self.display}: cannot open: no answer within "
                                        f"{self.connect_timeout_s:g} s (DB_CONNECT_TIMEOUT_S)") from None
+            if isinstance(exc, StaktrakrError):  # raised by a signal handler while waiting: passed on
+                raise
             if isinstance(exc, Exception):  # the client raises several kinds; all mean "cannot open"
                 raise StoreUnavailable(f"database {self.display}: cannot open: {shorten(exc)}") from exc
             raise
@@ -199,12 +220,19 @@ class Database:
             limit = timeout_s or self.statement_timeout_s + (self.connect_timeout_s if self._fresh else 0.0)
             self.round_trips += 1
             try:
-                answer = loop.run(make(client), limit)
+                answer = self._wait(loop, make(client), limit)
+            except _Stopped as exc:
+                self._abandon()
+                self._timed_out_at = time.monotonic()
+                raise StoreUnavailable(f"database {self.display}: {exc}") from None
             except TimeoutError:
                 self._abandon()
                 self._timed_out_at = time.monotonic()
-                raise StoreUnavailable(f"database {self.display}: no answer within {limit:g} s "
-                                       "(DB_STATEMENT_TIMEOUT_S)") from None
+                setting = "the limit given for this call" if timeout_s else "DB_STATEMENT_TIMEOUT_S"
+                raise StoreUnavailable(f"database {self.display}: no answer within {limit:g} s ({setting})") from None
+            except StaktrakrError:  # raised by a signal handler while waiting (a second SIGTERM): not ours to map
+                self._abandon()
+                raise
             except Exception as exc:
                 reason = shorten(exc)
                 if _is_rejection(exc):
@@ -215,6 +243,29 @@ class Database:
                 raise StoreUnavailable(f"database {self.display}: {reason}") from exc
             self._fresh = False
             return answer
+
+    def wait_until(self, deadline: float | None, reason: str = "") -> None:
+        """No call waits past `deadline` (time.monotonic()), the one in progress included: the job is
+        stopping and has only its grace period. A call cut short fails as StoreUnavailable naming
+        `reason` (its rows go to the outbox). None lifts it. Safe to call from a signal handler."""
+        self._stop_reason = reason
+        self._stop_deadline = deadline
+
+    def _wait(self, loop: _Loop, make: Awaitable[T], limit: float) -> T:
+        """Run a call on the client's loop for at most `limit` seconds, and never past the stop
+        deadline (polled, so a deadline set while the call waits still cuts it short)."""
+        future = loop.submit(make)
+        ends = time.monotonic() + limit
+        while not future.done():
+            stop, now = self._stop_deadline, time.monotonic()
+            if stop is not None and now >= stop:
+                future.cancel()
+                raise _Stopped(f"no answer before the stop deadline ({self._stop_reason})")
+            if now >= ends:
+                future.cancel()
+                raise TimeoutError
+            concurrent.futures.wait([future], timeout=min(WAIT_SLICE_S, ends - now))
+        return future.result()
 
     def _abandon(self) -> None:
         """Drop a client that failed in transit: the next call opens a new one."""

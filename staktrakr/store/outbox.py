@@ -14,13 +14,21 @@ One line = one unit of work that was meant to be one batch: `{"id", "queued_at",
 
 Two jobs never replay at once (`outbox.jsonl.replay.lock`, tried without waiting); appends
 only wait for the short lock, never for a replay in progress.
+
+Entry ids are short ASCII tokens (ENTRY_ID); a line whose id is anything else (empty, spaces,
+newlines, non-ASCII) is quarantined like any unreadable line, so it can neither block the
+outbox nor mark another entry done. Once the cause is fixed, `requeue()` (`staktrakr db flush
+--rejected` / `--quarantined`) moves rejected entries and the readable quarantined ones back
+into the outbox, where the next replay applies them; what still cannot be read stays put.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +36,12 @@ from typing import Any
 
 from filelock import FileLock
 
+from staktrakr.surrogates import utf8_json_line
 from staktrakr.timeutil import iso_z, utcnow
 
 APPEND_LOCK_TIMEOUT_S = 60
+# What an entry id may be: uuid hex, `journal-<run_id>`, `requeued-<hash>` (one line of the done file each).
+ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 
 
 @dataclass(frozen=True)
@@ -69,10 +80,17 @@ def parse_line(raw: bytes) -> OutboxEntry:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:
         raise ValueError("not JSON (nested too deeply)") from None
+    return entry_from_data(data)
+
+
+def entry_from_data(data: Any) -> OutboxEntry:
+    """A decoded outbox entry -> OutboxEntry; ValueError with the reason when it is not one."""
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     if not isinstance(data.get("id"), str) or not isinstance(data.get("queued_at"), str):
         raise ValueError("no id/queued_at")
+    if not ENTRY_ID.fullmatch(data["id"]):
+        raise ValueError(f"entry id {data['id'][:40]!r} is not an id (letters, digits, '.', '_', ':', '-')")
     ops = data.get("ops")
     if not isinstance(ops, list) or not all(
             isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list) for op in ops):
@@ -94,8 +112,18 @@ def _fsync_append(path: Path, payload: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def _line(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """One JSONL line; a lone surrogate in page text is replaced, never an encoding error."""
+    return utf8_json_line(data, _dumps)
+
+
+def entry_line(entry: OutboxEntry) -> bytes:
+    """The entry as its outbox line, without the newline (what quarantine keeps for an invalid entry)."""
+    return _line(entry.to_json())[:-1]
 
 
 def _count_lines(path: Path) -> int:
@@ -147,18 +175,47 @@ class Outbox:
             "raw": raw.decode("utf-8", errors="backslashreplace"),
             "raw_b64": base64.b64encode(raw).decode("ascii"),
         }) for raw, reason in items)
-        _fsync_append(self.quarantine_path, payload)
+        with self.lock():
+            _fsync_append(self.quarantine_path, payload)
 
     def reject(self, entry: OutboxEntry, reason: str, statement: str | None) -> Path:
         """Keep a batch the database refused, with the reason, for inspection (fsync'd)."""
-        _fsync_append(self.rejected_path, _line({
-            "rejected_at": iso_z(utcnow()), "statement": statement, "reason": reason, "entry": entry.to_json(),
-        }))
+        with self.lock():
+            _fsync_append(self.rejected_path, _line({
+                "rejected_at": iso_z(utcnow()), "statement": statement, "reason": reason, "entry": entry.to_json(),
+            }))
         return self.rejected_path
 
     def mark_done(self, entry_id: str) -> None:
         """Record that an entry left the outbox (applied, quarantined or rejected); survives a kill."""
+        if not ENTRY_ID.fullmatch(entry_id):
+            raise ValueError(f"outbox entry id {entry_id[:40]!r} is not an id")
         _fsync_append(self.done_path, (entry_id + "\n").encode("ascii"))
+
+    def requeue(self, source: Path) -> tuple[int, int]:
+        """Move the entries kept in `source` (the rejected file, or the quarantine) back into the outbox
+        for the next replay: (entries requeued, lines left in `source` because they are still no
+        entry). Each requeued entry gets an id derived from its line, so a requeue killed midway and
+        run again queues it once. Run it after fixing what refused them: a replay that refuses them
+        again puts them back."""
+        with self.lock():
+            try:
+                lines = [raw for raw in source.read_bytes().splitlines() if raw.strip()]
+            except FileNotFoundError:
+                return 0, 0
+            waiting = {entry.id for entry in self._read_unlocked()[0]}
+            entries: list[OutboxEntry] = []
+            kept: list[bytes] = []
+            for raw in lines:
+                entry = _kept_entry(raw)
+                if entry is None:
+                    kept.append(raw)
+                elif entry.id not in waiting and entry.id not in {e.id for e in entries}:
+                    entries.append(entry)
+            if entries:
+                _fsync_append(self.path, b"".join(_line(entry.to_json()) for entry in entries))
+            _rewrite(source, kept)
+        return len(entries), len(kept)
 
     def done_ids(self) -> set[str]:
         try:
@@ -186,16 +243,7 @@ class Outbox:
                 except ValueError:
                     pass  # unreadable but not quarantined by this replay (appeared meanwhile): keep it
                 keep.append(raw)
-            if keep:
-                temp = self.path.with_suffix(".tmp")
-                with open(temp, "wb") as handle:
-                    handle.write(b"".join(raw + b"\n" for raw in keep))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp, self.path)
-            else:
-                self.path.unlink(missing_ok=True)
-            _fsync_dir(self.path.parent)
+            _rewrite(self.path, keep)
             self.done_path.unlink(missing_ok=True)
 
     # reading ----------------------------------------------------------------------------------
@@ -244,6 +292,40 @@ class Outbox:
             "quarantined": _count_lines(self.quarantine_path), "quarantine_path": str(self.quarantine_path),
             "rejected": _count_lines(self.rejected_path), "rejected_path": str(self.rejected_path),
         }
+
+
+def _rewrite(path: Path, lines: list[bytes]) -> None:
+    """Replace `path` with `lines` (temp + fsync + rename), or remove it when there are none."""
+    if lines:
+        temp = path.with_name(path.name + ".tmp")
+        with open(temp, "wb") as handle:
+            handle.write(b"".join(raw + b"\n" for raw in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    else:
+        path.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _kept_entry(raw: bytes) -> OutboxEntry | None:
+    """The entry a rejected or quarantined line keeps, under a fresh id derived from the line; None
+    when the line holds none (still unreadable bytes, or not a record of ours)."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        if "entry" in record:                                   # rejected.jsonl
+            data = record["entry"]
+        else:                                                   # the quarantine: the exact bytes moved aside
+            data = json.loads(base64.b64decode(record["raw_b64"], validate=True).decode("utf-8"))
+        if isinstance(data, dict) and "id" not in data and isinstance(data.get("ops"), list):
+            data = {**data, "id": "journal-target", "queued_at": record.get("quarantined_at", "")}  # a journal line
+        if isinstance(data, dict):
+            data = {**data, "id": "requeued-" + hashlib.sha256(raw).hexdigest()[:32]}
+        entry = entry_from_data(data)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
+        return None
+    return OutboxEntry(id=entry.id, queued_at=entry.queued_at, reason=f"requeued: {entry.reason}"[:300],
+                       ops=entry.ops)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from staktrakr.catalog import Catalog, parse_catalog
+from staktrakr.errors import ConfigError
+from staktrakr.log import shorten
 from staktrakr.store.database import Statement
 from staktrakr.store.session import Store
 from staktrakr.timeutil import iso_z, utcnow
@@ -65,7 +67,7 @@ def catalog_from_db(store: Store, defaults: dict[str, Any] | None = None) -> Cat
         coin = coins.get(row["coin_slug"])
         if coin is None:
             continue
-        hints = json.loads(row["hints"]) if row["hints"] else {}
+        hints = _hints(row, db.display)
         listing: dict[str, Any] = {"id": row["vendor_id"], "name": row["vendor_name"], "enabled": bool(row["enabled"])}
         if row["url"]:
             listing["url"] = row["url"]
@@ -75,3 +77,20 @@ def catalog_from_db(store: Store, defaults: dict[str, Any] | None = None) -> Cat
         if hints.get("rules"):
             vendors[row["vendor_id"]] = hints["rules"]
     return parse_catalog({"coins": coins, "vendors": vendors}, source=f"database {db.display}")
+
+
+def _hints(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """A provider_vendors row's `hints` JSON object (empty when NULL); ConfigError naming the row
+    when it is not a JSON object (edited by hand in the dashboard, say)."""
+    if not row["hints"]:
+        return {}
+    name = f"database {where}: provider_vendors ({row['coin_slug']}, {row['vendor_id']}).hints"
+    try:
+        hints = json.loads(row["hints"])
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ConfigError(f"{name}: not JSON ({shorten(exc, 120)}); fix the row or run "
+                          "`staktrakr providers sync --to-db`") from None
+    if not isinstance(hints, dict):
+        raise ConfigError(f"{name}: expected a JSON object, got {type(hints).__name__}; fix the row or run "
+                          "`staktrakr providers sync --to-db`")
+    return hints

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from staktrakr.errors import StoreError
+from staktrakr.store.journal import journal_folder
 from staktrakr.store.session import Store
 
 TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates",
@@ -12,8 +13,8 @@ TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", 
 
 
 def database_status(store: Store) -> dict[str, Any]:
-    """Reachability, row counts, schema version, newest window and the outbox with its quarantined
-    and rejected entries (read-only)."""
+    """Reachability, row counts, schema version, newest window, the outbox with its quarantined
+    and rejected entries, and the journals of killed runs waiting to be queued (read-only)."""
     report: dict[str, Any] = {
         "database": store.db.display,
         "reachable": True,
@@ -21,6 +22,7 @@ def database_status(store: Store) -> dict[str, Any]:
         "schema_version": None,
         "newest_window": None,
         "outbox": store.outbox.report(),
+        "journals": journal_folder(store.journal_dir).as_dict(),
     }
     try:
         existing = {row["name"] for row in store.db.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
