@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     git_author_name: str = "StakTrakr Poller"
     git_author_email: str = "poller@staktrakr.local"
     publish_spot_hours: int = Field(default=6, ge=1, le=168)
+    # bound on one git network call (clone, fetch, push); the job's stop also ends it
+    git_timeout_s: float = Field(default=300.0, gt=0, le=3600)
     merge_branches: str = "api,home"
     merge_into: str = "main"
 

@@ -50,7 +50,7 @@ def test_demo_command_json(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["captured"], report["total"], report["status"]) == (9, 10, "ok")
-    assert report["stored_rows"] == 10 + 1 + 1
+    assert report["stored_rows"] == 10 + 1
 
 
 def test_demo_command_prints_the_table_from_a_fresh_directory(tmp_path):

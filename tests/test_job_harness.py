@@ -97,9 +97,9 @@ def test_signal_handlers_are_restored_and_sigint_maps_to_130(make_settings):
     assert ended.value.exit_code == 130
 
 
-def test_targets_journaled_before_a_crash_are_recovered_by_the_next_run(make_settings):
-    """A bug (or a failed final write) ends the run with an error row; the targets it had
-    journaled are not lost: the journal stays, and the next run stores them."""
+def test_targets_journaled_before_a_crash_are_stored_with_the_error_row(make_settings):
+    """A bug ends the run with an error row; the targets it had journaled are not lost: they
+    are stored in the same final batch, counted, and nothing is left for the next run."""
     from staktrakr.models import PriceObservation
     from staktrakr.store.session import ops_of
 
@@ -112,8 +112,9 @@ def test_targets_journaled_before_a_crash_are_recovered_by_the_next_run(make_set
             run.journal.add(ops_of([row]))
             raise RuntimeError("extraction bug")
     assert run_rows(settings)[0]["status"] == "error"
-    assert rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")[0]["n"] == 0
-    with Store.open(settings) as store:
-        assert [r.run_id for r in store.prepare().recovered] == [run.run_id]
     assert rows(settings, "SELECT price FROM price_snapshots") == [{"price": 79.1}]
+    assert rows(settings, "SELECT captured, failures FROM poller_runs") == [{"captured": 1, "failures": 0}]
+    with Store.open(settings) as store:
+        assert store.prepare().recovered == []
+    assert rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")[0]["n"] == 1
     assert run_rows(settings)[0]["status"] == "error"      # the run's own word stays

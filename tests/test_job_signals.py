@@ -149,7 +149,7 @@ def test_sigterm_with_the_database_down_queues_then_the_next_run_stores_once(scr
     kill_server(libsql_server)
     code, result, err = stop_mid_cycle(scrape_env, signal.SIGTERM, 4)
     assert code == 143, err
-    assert result["stored_rows"] == 0 and result["queued_rows"] >= result["total"] + 1
+    assert result["stored_rows"] == 0 and result["queued_rows"] >= result["total"]   # observations; the run row is not one
     libsql_server.start()
     flushed_exactly_once(scrape_env, result)
 
@@ -163,7 +163,7 @@ def test_database_frozen_mid_cycle_does_not_hang_the_scrape(scrape_env, libsql_s
         code, out, err = run.finish(timeout_s=90)
         assert code == 0, err
         result = json.loads(out)
-        assert result["total"] == TARGETS and result["stored_rows"] == 0 and result["queued_rows"] > TARGETS
+        assert result["total"] == TARGETS and result["stored_rows"] == 0 and result["queued_rows"] >= TARGETS
         assert "no answer within" in result["store_error"]
     code, out, _ = ScrapeProcess(scrape_env).start().finish()   # the next run, sqld answering again
     assert code == 0
@@ -197,7 +197,7 @@ def test_sigterm_with_the_database_frozen_ends_within_the_runners_grace(scrape_e
         out, err = runner.communicate(timeout=60)
         assert runner.returncode == 143, err      # 137 would mean the runner had to kill it
         result = json.loads(out.strip().rsplit("\n", 1)[0])
-        assert result["queued_rows"] > result["total"] >= 3 and result["stored_rows"] == 0
+        assert result["queued_rows"] >= result["total"] >= 3 and result["stored_rows"] == 0
     flushed_exactly_once(scrape_env, result)
 
 

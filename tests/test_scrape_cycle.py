@@ -34,7 +34,7 @@ def test_full_cycle_writes_one_row_per_target_in_one_round_trip(farm, farm_setti
     result = scrape(settings, targets)
     assert result.total == 24 and result.captured == 21 and result.failures == 3
     assert result.write_round_trips == 1
-    assert result.stored_rows == 24 + 3 + 1          # snapshots + provider failures + finished run
+    assert result.stored_rows == 24 + 3              # snapshots + provider failures (the run row is not counted)
     snapshots = rows(settings, "SELECT coin_slug, vendor, price, is_failed, run_id, window_start "
                                "FROM price_snapshots ORDER BY id")
     assert len(snapshots) == 24
@@ -83,7 +83,7 @@ def test_database_down_rows_go_to_the_outbox_and_the_next_run_replays_them(farm,
     libsql_server.stop()
     down = scrape(settings, [make_target("ase", "alpha", url)])
     assert down.captured == 1
-    assert down.stored_rows == 0 and down.queued_rows == 2      # snapshot + finished run
+    assert down.stored_rows == 0 and down.queued_rows == 1      # the snapshot (the finished run is not counted)
     assert down.store_error
     libsql_server.start()
     url2 = farm.host("beta").add("/p", page_text("html_table.html"))

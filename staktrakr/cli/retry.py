@@ -8,6 +8,7 @@ import typer
 
 from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.cli.scrape import finish, progress_display
+from staktrakr.errors import StaktrakrError
 
 WindowOpt = Annotated[Optional[str], typer.Option(
     "--window", help="Window to retry, e.g. 2026-03-15T17:30:00Z (default: the current window).", show_default=False)]
@@ -20,13 +21,19 @@ def register(app: typer.Typer) -> None:
         """Re-scrape the targets whose latest row in the window failed (fallback fetchers first)."""
         from staktrakr.jobs.retry import check_window, run_retry
         from staktrakr.catalog.load import load_run_catalog
+        from staktrakr.jobs.harness import record_refused_run
         from staktrakr.store import Store
 
         if window:
             check_window(window)
         settings = setup()
         with Store.open(settings) as store:
-            targets = load_run_catalog(settings, store).targets()
+            try:
+                targets = load_run_catalog(settings, store).targets()
+            except StaktrakrError as exc:  # e.g. catalog tables that are not valid: the run is still recorded
+                if not dry_run:
+                    record_refused_run(settings, store, "retry", f"retry: {exc}")
+                raise
             with progress_display(None, "retry", not json_output) as progress:
                 result = run_retry(settings, store, targets, window=window, dry_run=dry_run, progress=progress)
         if result.scrape is None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from staktrakr.cli.common import (CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console,
                                   finish_run, handle_errors, setup)
-from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.errors import ConfigError, JobFailed, StaktrakrError
 
 if TYPE_CHECKING:
     from staktrakr.jobs.scrape import ScrapeResult
@@ -69,7 +69,8 @@ def render_result(result: "ScrapeResult") -> None:
 def summary_line(result: "ScrapeResult") -> str:
     where = "dry run: nothing written" if result.dry_run else (
         f"{result.stored_rows} rows stored" if not result.queued_rows else f"{result.queued_rows} rows queued")
-    return (f"{result.job}: captured {result.captured}/{result.total} in {result.duration_s:.1f} s, "
+    stopped = f" ({result.total} finished, stopped by {result.signal})" if result.signal else ""
+    return (f"{result.job}: captured {result.captured}/{result.planned}{stopped} in {result.duration_s:.1f} s, "
             f"window {result.window_start}, run {result.run_id} ({where})")
 
 
@@ -90,15 +91,21 @@ def register(app: typer.Typer) -> None:
     def scrape_command(coin: CoinOpt = None, vendor: VendorOpt = None, fetcher: FetcherOpt = None,
                        dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
         """Scrape every enabled (coin, vendor) target once and store the cycle (one batch)."""
-        from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
         from staktrakr.catalog.load import select_targets
+        from staktrakr.jobs.harness import record_refused_run
+        from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
         from staktrakr.store import Store
 
         if fetcher is not None and fetcher not in FETCHER_NAMES:
             raise ConfigError(f"--fetcher {fetcher}: expected one of {', '.join(FETCHER_NAMES)}")
         settings = setup()
         with Store.open(settings) as store:
-            targets = select_targets(settings, store, coin, vendor)
+            try:
+                targets = select_targets(settings, store, coin, vendor)
+            except StaktrakrError as exc:  # e.g. catalog tables that are not valid: the run is still recorded
+                if not dry_run:
+                    record_refused_run(settings, store, "scrape", f"scrape: {exc}")
+                raise
             if not targets:
                 raise ConfigError("scrape: no enabled targets match the --coin/--vendor filters")
             with progress_display(len(targets), "scrape", not json_output) as progress:

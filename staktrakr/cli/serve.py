@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated, Optional
 
 import typer
@@ -23,5 +24,9 @@ def register(app: typer.Typer) -> None:
         from staktrakr.ops.server import create_app
 
         settings = setup()
+        # uvicorn shuts down on TERM/INT (triggered jobs stopped first), then re-raises the signal
+        # to the handler it found: the default one, so the process ends by the signal as services expect
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         uvicorn.run(create_app(settings), host=host or settings.serve_host, port=port or settings.serve_port,
                     log_config=None, server_header=False, proxy_headers=True, forwarded_allow_ips="*")

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import git
 
 from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.git.network import run_network_git
+from staktrakr.jobs.stop import StopSignal
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -72,11 +74,13 @@ def git_auth_env(settings: Settings) -> Iterator[dict[str, str]]:
 
 
 class GitRunner:
-    """Runs git in one repository with our identity, no credential helper, secrets redacted."""
+    """Runs git in one repository with our identity, no credential helper, secrets redacted.
+    Network calls are bounded by GIT_TIMEOUT_S and ended when `stop` is requested (git/network.py)."""
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    def __init__(self, path: Path, settings: Settings, stop: StopSignal | None = None) -> None:
         self.path = path
         self.settings = settings
+        self.stop = stop
         self.secrets = settings.secret_values()
         self.repo = git.Repo(path)
 
@@ -98,8 +102,12 @@ class GitRunner:
                 source = stack.enter_context(tempfile.TemporaryFile())
                 source.write(stdin)
                 source.seek(0)
-            status, out, err = self.repo.git.execute(command, env=call_env, istream=source,
-                                                     with_extended_output=True, with_exceptions=False)
+            if network:
+                status, out, err = run_network_git(command, self.path, call_env, self.settings.git_timeout_s,
+                                                   self.stop, source)
+            else:
+                status, out, err = self.repo.git.execute(command, env=call_env, istream=source,
+                                                         with_extended_output=True, with_exceptions=False)
         if check and status != 0:
             raise JobFailed(f"git {args[0]} in {self.path}: {shorten(err.strip() or out.strip(), 400, self.secrets)}")
         return status, out, shorten(err, 4000, self.secrets)
@@ -113,7 +121,7 @@ class GitRunner:
         return out.strip() if status == 0 else None
 
 
-def clone_or_init(path: Path, settings: Settings, remote: str | None) -> None:
+def clone_or_init(path: Path, settings: Settings, remote: str | None, stop: StopSignal | None = None) -> None:
     """Create the repository: a clone of the remote, or a fresh local repository."""
     if remote is None:  # a local repository; files already there stay and get committed
         path.mkdir(parents=True, exist_ok=True)
@@ -123,9 +131,8 @@ def clone_or_init(path: Path, settings: Settings, remote: str | None) -> None:
         raise JobFailed(f"{path}: exists but is not a git repository; move it away or set API_EXPORT_DIR")
     path.mkdir(parents=True, exist_ok=True)
     with git_auth_env(settings) as env:
-        status, _, err = git.Git(str(path.parent)).execute(
-            ["git", *NO_HELPER, "clone", "--", remote, str(path)],
-            env=env, with_extended_output=True, with_exceptions=False)
+        status, _, err = run_network_git(["git", *NO_HELPER, "clone", "--", remote, str(path)], path.parent, env,
+                                         settings.git_timeout_s, stop)
     if status != 0:
         shutil.rmtree(path, ignore_errors=True)
         raise JobFailed(f"git clone {shorten(remote, 200)}: {shorten(err.strip(), 400, settings.secret_values())}")
@@ -245,15 +252,15 @@ def clear_stale_index_lock(runner: GitRunner, holding_publish_lock: bool) -> str
 
 
 def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
-                     notes: list[str] | None = None) -> GitRunner:
+                     notes: list[str] | None = None, stop: StopSignal | None = None) -> GitRunner:
     """API_EXPORT_DIR as a repository on branch API_BRANCH: cloned or initialised when absent,
     a provably stale index.lock removed (said in `notes`), stuck operations aborted, origin set
     to API_DATA_REPO (never with credentials)."""
     path = settings.export_dir.resolve()
     remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else None
     if not (path / ".git").exists():
-        clone_or_init(path, settings, remote)
-    runner = GitRunner(path, settings)
+        clone_or_init(path, settings, remote, stop)
+    runner = GitRunner(path, settings, stop)
     cleared = clear_stale_index_lock(runner, holding_publish_lock)
     if cleared and notes is not None:
         notes.append(cleared)
@@ -263,12 +270,12 @@ def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
     return runner
 
 
-def open_bare_repo(path: Path, settings: Settings, remote: str) -> GitRunner:
+def open_bare_repo(path: Path, settings: Settings, remote: str, stop: StopSignal | None = None) -> GitRunner:
     """A private bare repository at `path` (created when absent) whose origin is `remote` (a URL
     without credentials, or a local path): where merge builds commits without a working tree."""
     if not path.exists():
         git.Repo.init(path, bare=True)
-    runner = GitRunner(path, settings)
+    runner = GitRunner(path, settings, stop)
     _set_origin(runner, remote)
     return runner
 

@@ -8,7 +8,6 @@ date (ON CONFLICT(date) DO NOTHING), written in one batch with the `goldback` ru
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -135,8 +134,9 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False, now
         band = goldback_rate_band(gold_spot(store, settings))
         low, high, result.band_basis = band.low, band.high, band.basis
         result.band = [low, high]
-        run.stop.check(JOB, "before fetching the rate")
-        chosen = asyncio.run(read_rate(settings, result, low, high, fetcher_factory))
+        # a stop cancels the fetch in flight (its fetchers close) and starts no other fetcher
+        chosen = run.stop.run_until_stopped(JOB, "fetching the rate (nothing stored)",
+                                            read_rate(settings, result, low, high, fetcher_factory))
         result.scraped_at = iso_z(utcnow())
         if chosen is None:
             reason = f"goldback: no usable rate at {result.url}: {'; '.join(result.attempts)}; nothing stored"

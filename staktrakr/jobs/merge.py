@@ -22,6 +22,7 @@ from staktrakr.export.tree import render
 from staktrakr.git.objects import TreeEntries, commit_tree, read_blob, read_tree, store_blob, tree_of, write_tree
 from staktrakr.git.repo import DATA_DIR, GitRunner, check_remote_url, fetch, open_bare_repo, push_with_lease
 from staktrakr.jobs.harness import JobRun, RunReport
+from staktrakr.jobs.stop import StopSignal
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 
@@ -58,12 +59,12 @@ class MergeResult:
         return asdict(self)
 
 
-def merge_repo(settings: Settings) -> GitRunner:
+def merge_repo(settings: Settings, stop: StopSignal | None = None) -> GitRunner:
     """The private bare repository merge works in; origin = API_DATA_REPO (or the local export repo)."""
     remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else str(settings.export_dir.resolve())
     if not settings.api_data_repo and not (settings.export_dir / ".git").exists():
         raise ConfigError("merge: set API_DATA_REPO (or publish once so API_EXPORT_DIR holds the branches)")
-    return open_bare_repo((settings.var_dir / "merge-repo.git").resolve(), settings, remote)
+    return open_bare_repo((settings.var_dir / "merge-repo.git").resolve(), settings, remote, stop)
 
 
 def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> tuple[list[BranchFiles], dict]:
@@ -134,6 +135,9 @@ def run_merge(settings: Settings, options: MergeOptions, store: Store | None = N
         with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
             result = _merge(settings, options, run)
             result.run = run.report
+            run.report.summary = (f"commit {result.commit[:12]} pushed to {result.into}" if result.commit
+                                  else f"{result.into} already the merge of these heads" if result.nothing_to_do
+                                  else "nothing pushed")
             run.finish(total=len(result.used) + len(result.skipped), captured=len(result.used),
                        failures=len(result.skipped),
                        note="nothing to do" if result.nothing_to_do else None)
@@ -149,7 +153,7 @@ def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResul
     into = options.into or settings.merge_into
     if into in names:
         raise ConfigError(f"merge: --into {into} is also a source branch")
-    runner = merge_repo(settings)
+    runner = merge_repo(settings, run.stop)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         run.stop.check(JOB, f"before attempt {attempt} (nothing pushed)")
         result = MergeResult(into=into, dry_run=options.dry_run, attempts=attempt)

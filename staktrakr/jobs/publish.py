@@ -110,7 +110,7 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         return result
 
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
-    runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
+    runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes, stop=run.stop)
     built = build_tree(store, settings, catalog, data_dir)
     result.median_moves = median_moves(data_dir, built)
     run.stop.check(JOB, "before writing the tree (nothing changed)")
@@ -122,6 +122,8 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         outcome = force_push(runner, settings.branch)
         result.pushed, result.push_error = outcome.ok, outcome.error
     result.elapsed_s = round(time.monotonic() - started, 3)
+    pushed = {True: "pushed", False: "not pushed (the next publish pushes it)", None: "nothing pushed"}[result.pushed]
+    run.report.summary = f"commit {result.commit[:12] if result.commit else '(none)'}, {pushed}"
     run.finish(total=result.files, captured=len(result.added) + len(result.changed), failures=int(result.failed),
                error=result.push_error)
     if result.push_error:

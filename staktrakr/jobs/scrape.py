@@ -24,7 +24,8 @@ from pydantic import BaseModel
 
 from staktrakr.catalog import Target
 from staktrakr.fetch import FetcherSet
-from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
+from staktrakr.jobs.harness import JobRun, RunReport
+from staktrakr.jobs.stop import StopSignal
 from staktrakr.fetch.politeness import Politeness, VendorLane, run_per_vendor
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
 from staktrakr.models import PriceObservation, ProviderFailure
@@ -150,7 +151,10 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
     trips_before = store.db.round_trips
     written = run.finish(rows, total=len(targets), captured=result.captured, failures=result.failures, error=error)
     result.write_round_trips = store.db.round_trips - trips_before
-    result.stored_rows, result.queued_rows, result.store_error = written.stored_rows, written.queued_rows, written.error
+    # rows the database took (a duplicate of the window the unique index dropped is not counted) or
+    # kept in the outbox; the run row is not an observation and is left out
+    result.stored_rows, result.queued_rows = written.data_stored_rows, written.data_queued_rows
+    result.store_error = written.error
     return result
 
 

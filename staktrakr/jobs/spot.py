@@ -149,9 +149,12 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
                 result.notes.append(f"slot {slot} already holds all metals; no API call made")
                 run.finish(total=0, captured=0, failures=0, note=result.notes[-1])
                 return result
-            run.stop.check(JOB, "before the API call")
+            references = reference_prices(store, slot, bands)
             try:
-                quote, confirmed = fetch_validated(client, reference_prices(store, slot, bands), settings, bands)
+                # nothing is stored before both answers are in: a stop ends the call in flight and
+                # starts no confirming call (the runner's grace is shorter than one slow answer)
+                with run.stop.interruptible(JOB, "the MetalPriceAPI calls (nothing stored)"):
+                    quote, confirmed = fetch_validated(client, references, settings, bands)
             except SpotApiError as exc:
                 result.api_calls = client.calls
                 reason = f"spot: {exc}; nothing stored for slot {slot}"
@@ -166,8 +169,8 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
                              total=len(METALS), captured=len(METALS), failures=0)
         if dry_run:
             return result
-        result.stored_rows = max(written.stored_rows - 1, 0)
-        result.queued_rows = max(written.queued_rows - 1, 0)
+        result.stored_rows = written.data_stored_rows
+        result.queued_rows = written.data_queued_rows
         result.status = "queued" if written.queued else "stored"
         if written.queued:
             result.notes.append(f"database unreachable; rows kept in the outbox ({written.error})")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
-from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.errors import ConfigError, JobFailed, JobInterrupted
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.spot import JOB
 from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
@@ -119,8 +119,11 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
             rows: list[SpotPrice] = []
             try:
                 for start, end in timeframe_chunks(list(missing)):
-                    run.stop.check("spot --backfill", f"({len(rows)} rows from earlier chunks kept)")
-                    daily_rates = client.timeframe(start, end)
+                    try:  # a stop ends the call in flight; the rows of earlier chunks are stored below
+                        with run.stop.interruptible("spot --backfill", "a /timeframe call"):
+                            daily_rates = client.timeframe(start, end)
+                    except JobInterrupted:
+                        break
                     rows += _rows_for_chunk(daily_rates, missing, start, end, bands, settings, result)
             except SpotApiError as exc:
                 result.api_calls = client.calls
@@ -131,7 +134,7 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
         written = _finish(run, result, [] if dry_run else rows)
         if dry_run:
             return result
-        result.queued_rows = max(written.queued_rows - 1, 0)
+        result.queued_rows = written.data_queued_rows
         result.status = "queued" if written.queued else "filled"
         return result
 

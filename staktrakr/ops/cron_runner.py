@@ -78,7 +78,8 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
         return 2
     pid_file = settings.var_dir / "run" / f"cron-{job}.pid"
     try:
-        outcome = run_with_timeout(job_command(job, args), timeout_s, environ, on_started=lambda: record_pid(pid_file))
+        outcome = run_with_timeout(job_command(job, args), timeout_s, environ,
+                                   on_started=lambda _job_pid: record_pid(pid_file))
     finally:
         pid_file.unlink(missing_ok=True)
         lock.release()

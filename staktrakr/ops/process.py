@@ -45,11 +45,13 @@ class JobOutcome:
 
 
 def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str] | None = None,
-                     on_started: Callable[[], None] | None = None) -> JobOutcome:
+                     on_started: Callable[[int], None] | None = None,
+                     cancel: threading.Event | None = None) -> JobOutcome:
     """Run `command` in its own process group; on timeout TERM the group, then KILL it after
     TERM_GRACE_S. A TERM/INT sent to this process is forwarded to the group, same grace (one
-    that arrives before the child exists is forwarded the moment it does). `on_started` runs
-    once signals are forwarded (the cron runner records its pid there)."""
+    that arrives before the child exists is forwarded the moment it does); so is `cancel` being
+    set (a runner off the main thread: serve stopping its triggered jobs). `on_started(pid)`
+    runs once signals are forwarded, with the job's pid (the runners record pid files there)."""
     started = time.monotonic()
     received: list[int] = []
     child: list[subprocess.Popen] = []
@@ -67,8 +69,8 @@ def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str
         if received:
             _signal_group(child[0].pid, received[0])
         if on_started is not None:
-            on_started()
-        exit_code, timed_out = _wait(child[0], started + timeout_s, received)
+            on_started(child[0].pid)
+        exit_code, timed_out = _wait(child[0], started + timeout_s, received, cancel)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -78,7 +80,8 @@ def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str
                       signal=signal.Signals(received[0]).name if received else None)
 
 
-def _wait(process: subprocess.Popen, deadline: float, received: list[int]) -> tuple[int, bool]:
+def _wait(process: subprocess.Popen, deadline: float, received: list[int],
+          cancel: threading.Event | None = None) -> tuple[int, bool]:
     """(exit code, timed out): wait in short slices so a forwarded signal starts the grace period."""
     grace_ends: float | None = None
     while True:
@@ -86,6 +89,9 @@ def _wait(process: subprocess.Popen, deadline: float, received: list[int]) -> tu
             return process.wait(timeout=POLL_S), False
         except subprocess.TimeoutExpired:
             pass
+        if cancel is not None and cancel.is_set() and not received:
+            received.append(signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
         now = time.monotonic()
         if received and grace_ends is None:
             grace_ends = now + TERM_GRACE_S

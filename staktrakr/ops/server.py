@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from staktrakr.ops.health import read_freshness
 from staktrakr.ops.metrics import build_registry, snapshot_reader
-from staktrakr.ops.trigger import AlreadyRunning, JobTrigger, UnknownJob
+from staktrakr.ops.trigger import AlreadyRunning, JobTrigger, ShuttingDown, UnknownJob
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.timeutil import utcnow
@@ -37,6 +37,9 @@ DATA_CACHE_CONTROL = "public, max-age=300"  # publish runs every 15 min; 5 min k
 NO_STORE = "no-store"
 DENIED_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db-wal", ".db-shm", ".db-journal", ".lock", ".tmp")
 DATA_METHODS = "GET, HEAD, OPTIONS"
+# After a database timeout, /healthz and /metrics answer "down" at once for this long instead of
+# each waiting out another timeout; short, so a database that is back shows within seconds.
+DATABASE_RETRY_AFTER_TIMEOUT_S = 5.0
 
 
 def resolve_data_file(root: Path, url_path: str) -> Path | None:
@@ -75,9 +78,9 @@ class OpsServer:
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store or Store.open(settings)
+        self.store = store or Store.open(settings, retry_after_timeout_s=DATABASE_RETRY_AFTER_TIMEOUT_S)
         self.db_lock = threading.Lock()
-        self.trigger = JobTrigger(settings.lock_dir, settings.poller_id)
+        self.trigger = JobTrigger(settings.lock_dir, settings.poller_id, settings.var_dir / "run")
         self.registry = build_registry(snapshot_reader(self.store, settings, self.db_lock))
         self.data_root = settings.export_dir / "data"
 
@@ -121,6 +124,8 @@ class OpsServer:
             return _error(404, f"unknown job {job!r}")
         except AlreadyRunning:
             return _error(409, f"{job} is already running on {self.settings.poller_id}")
+        except ShuttingDown:
+            return _error(503, f"serve on {self.settings.poller_id} is stopping: no job starts now")
         return JSONResponse({"job": started.job, "status": "started", "started_at": started.started_at,
                              "poller": self.settings.poller_id}, status_code=202)
 
@@ -152,6 +157,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(server.trigger.stop_all)  # triggered jobs stop with serve
         server.store.close()
 
     routes = [
