@@ -13,7 +13,9 @@ import re
 import sys
 import threading
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Iterable
+from urllib.parse import quote, quote_plus
 
 from staktrakr.timeutil import iso_z
 
@@ -33,13 +35,30 @@ def register_secrets(secrets: Iterable[str]) -> None:
         _known_secrets.update(s for s in secrets if s and len(s) >= 4)
 
 
+@lru_cache(maxsize=256)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """The secret as written, and as an upstream may echo it back: URL-encoded (quote with and
+    without '/' kept, quote_plus; %XX in either case) and JSON-escaped (with and without the
+    `\\u` escapes of ensure_ascii, and with '/' escaped)."""
+    forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret), quote_plus(secret, safe="/"),
+             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             json.dumps(secret)[1:-1].replace("/", "\\/")}  # some encoders (PHP) escape '/' too
+    alternatives = []
+    for form in sorted(forms, key=len, reverse=True):
+        # %2b and %2B are the same byte: match percent escapes in either case
+        pieces = re.split(r"(%[0-9A-Fa-f]{2})", form)
+        alternatives.append("".join(f"(?i:{re.escape(piece)})" if piece.startswith("%") and len(piece) == 3
+                                    else re.escape(piece) for piece in pieces))
+    return re.compile("|".join(alternatives))
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace known and given secret values, `api_key=`-style parameters, bearer tokens and URL
-    credentials with `***`."""
+    """Replace known and given secret values (also URL-encoded or JSON-escaped), `api_key=`-style
+    parameters, bearer tokens and URL credentials with `***`."""
     with _known_lock:
         values = _known_secrets | {s for s in secrets if s and len(s) >= 4}
     for secret in sorted(values, key=len, reverse=True):
-        text = text.replace(secret, "***")
+        text = _secret_pattern(secret).sub("***", text)
     text = _URL_SECRET.sub(r"\1***", text)
     text = _BEARER.sub(r"\1***", text)
     return _URL_CREDENTIALS.sub("://***@", text)

@@ -8,21 +8,32 @@ coin and vendor get the same fetchers, waits and reading rules whichever source 
 
 from __future__ import annotations
 
+import logging
+
 from staktrakr.catalog.model import Catalog, Target, load_catalog
+from staktrakr.errors import StoreUnavailable
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.catalog import catalog_from_db
 
+log = logging.getLogger(__name__)
+
 
 def load_run_catalog(settings: Settings, store: Store) -> Catalog:
     """The catalog of the configured source. The file is always read (a DB catalog takes its
-    `vendors.default`); the database only with STAKTRAKR_CATALOG_SOURCE=db. Raises ConfigError
-    (file or tables invalid, one line naming which), StoreUnavailable / StatementRejected (the
-    tables cannot be read)."""
+    `vendors.default`); the database only with STAKTRAKR_CATALOG_SOURCE=db. With the database
+    unreachable the file's catalog is used, with a warning (a down database must not stop the
+    scrape: its rows go to the outbox). Raises ConfigError (file or tables invalid, one line
+    naming which), StatementRejected (the tables cannot be read)."""
     file_catalog = load_catalog(settings.providers_file)
     if settings.catalog_source != "db":
         return file_catalog
-    return catalog_from_db(store, defaults=file_catalog.vendors["default"].model_dump())
+    try:
+        return catalog_from_db(store, defaults=file_catalog.vendors["default"].model_dump())
+    except StoreUnavailable as exc:
+        log.warning("catalog: the database catalog cannot be read (%s); using %s instead", exc,
+                    settings.providers_file)
+        return file_catalog
 
 
 def select_targets(settings: Settings, store: Store, coins: list[str] | None, vendors: list[str] | None) -> list[Target]:

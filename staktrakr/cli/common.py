@@ -85,6 +85,8 @@ def finish_run(report: "RunReport | None", json_output: bool = False) -> None:
                               "replayed", markup=False, highlight=False, soft_wrap=True)
         for problem in report.outbox_problems:
             err_console.print(f"warning: {shorten(problem, 400)}", markup=False, highlight=False, soft_wrap=True)
+        for warning in report.warnings:
+            err_console.print(f"warning: {shorten(warning, 400)}", markup=False, highlight=False, soft_wrap=True)
     conclude(report)
 
 

@@ -8,8 +8,9 @@ One file, read three ways in the past (systemd's EnvironmentFile=, python-dotenv
 runner, pydantic-settings in the app), must mean one thing. python-dotenv drops an inline
 `# comment`; systemd keeps it as part of the value (`TOKEN=abc   # note` is the token
 `abc   # note` there). So `check_env_file` refuses every line the two would read differently
-(an inline comment outside quotes, an `export` prefix), and the file must be UTF-8 text:
-each case is one ConfigError line naming the file, the line and the fix.
+(an inline comment outside quotes, an `export` prefix), every line python-dotenv cannot read
+(it would drop it with a warning and the job would run without that setting), and the file
+must be UTF-8 text: each case is one ConfigError line naming the file, the line and the fix.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from staktrakr.errors import ConfigError
 
@@ -114,13 +116,38 @@ def systemd_disagreements(text: str) -> list[tuple[int, str, str]]:
     return problems
 
 
+def unreadable_lines(text: str) -> list[tuple[int, str]]:
+    """(line, problem) for every line python-dotenv cannot read as an assignment (an unclosed
+    quote, nothing before '=') or reads as a name without a value (no '=' at all): dotenv would
+    drop them with a warning and the job would run without that setting (e.g. on the local
+    database instead of TURSO_DATABASE_URL). The line's text is never repeated (it may hold a secret)."""
+    problems = []
+    for binding in parse_stream(io.StringIO(text)):
+        original = binding.original.string
+        line = binding.original.line + original[: len(original) - len(original.lstrip())].count("\n")
+        if binding.error:
+            problems.append((line, "not a KEY=value assignment (an unclosed quote, or no name before '=')"))
+        elif binding.key is not None and binding.value is None:
+            problems.append((line, "no '=' on the line (a name without a value)"))
+    return problems
+
+
+FIXES = {"export": "remove the 'export ' prefix", "inline": "put comments on their own line"}
+
+
 def check_env_file(path: Path) -> str:
-    """The env file's text when every reader (systemd, cron runner, app) takes it the same way."""
+    """The env file's text when every reader (systemd, cron runner, app) takes it the same way and
+    every line is an assignment, a comment or blank; else a ConfigError naming the line and the fix."""
     text = read_env_text(path)
     problems = systemd_disagreements(text)
     if problems:
         number, name, problem = problems[0]
-        raise ConfigError(f"env file {path}: line {number}: {name}: {problem}; put comments on their own line")
+        fix = FIXES["export"] if problem.startswith("'export'") else FIXES["inline"]
+        raise ConfigError(f"env file {path}: line {number}: {name}: {problem}; {fix}")
+    unreadable = unreadable_lines(text)
+    if unreadable:
+        number, problem = unreadable[0]
+        raise ConfigError(f"env file {path}: line {number}: {problem}; write KEY=value, or put a # before it")
     return text
 
 
