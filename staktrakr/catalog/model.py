@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from staktrakr.errors import ConfigError
+from staktrakr.fetch.registry import FetcherName
 
 Metal = Literal["silver", "gold", "platinum", "palladium", "goldback"]
-FetcherName = Literal["http", "browser", "firecrawl"]
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
