@@ -1,5 +1,5 @@
 """Fetching pages: one module per fetcher behind one contract (`base.py`), listed once (`registry.py`),
-and politeness (`politeness.py`)."""
+the per-page walk over fetchers, URLs and the proxy (`walk.py`), and politeness (`politeness.py`)."""
 
 from __future__ import annotations
 
