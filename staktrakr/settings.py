@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     metal_price_api_auth: Literal["query", "header"] = "query"  # key as api_key=... (documented) or X-API-KEY header
     spot_max_jump: float = Field(default=0.10, gt=0, le=1)
     spot_bands: str | None = None  # per-metal overrides "gold=1000:20000,silver=10:500" (staktrakr/spot_bands.py)
-    goldback_url: str = "https://www.goldback.com/exchange-rates/"
+    goldback_url: str | None = None  # overrides providers.json feeds.goldback.url (a mirror, a test site)
 
     # vision (optional)
     gemini_api_key: SecretStr | None = None
