@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from staktrakr.errors import ConfigError
+from staktrakr.rules.bands import SPOT_BANDS_USD_PER_OZ, Band, parse_spot_bands
 
 POLLER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ENV_FILE_VAR = "STAKTRAKR_ENV_FILE"
@@ -76,7 +78,9 @@ class Settings(BaseSettings):
     metal_price_api_base_url: str = "https://api.metalpriceapi.com/v1"
     metal_price_api_auth: Literal["query", "header"] = "query"  # key as api_key=... (documented) or X-API-KEY header
     spot_max_jump: float = Field(default=0.10, gt=0, le=1)
-    spot_bands: str | None = None  # per-metal overrides "gold=1000:20000,silver=10:500" (staktrakr/spot_bands.py)
+    # SPOT_BANDS per-metal overrides "gold=1000:20000,silver=10:500", held parsed: metal -> Band in USD/oz,
+    # the defaults of rules/bands.py with the overrides applied (NoDecode: the text is not JSON)
+    spot_bands: Annotated[dict[str, Band], NoDecode] = Field(default_factory=lambda: dict(SPOT_BANDS_USD_PER_OZ))
     goldback_url: str | None = None  # overrides providers.json feeds.goldback.url (a mirror, a test site)
 
     # vision (optional)
@@ -113,16 +117,16 @@ class Settings(BaseSettings):
             raise ValueError("the URL names no host")
         return value
 
-    @field_validator("spot_bands")
+    @field_validator("spot_bands", mode="before")
     @classmethod
-    def _spot_bands_parse(cls, value: str | None) -> str | None:
-        """Checked at start for every job (scrape, publish and merge use the bands too), not only by spot."""
-        from staktrakr.rules.spot_bands import parse_band_overrides
-
-        try:
-            parse_band_overrides(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc).removeprefix("SPOT_BANDS: ")) from None
+    def _spot_bands_parse(cls, value: object) -> object:
+        """Parsed once at start for every command (scrape, publish and merge use the bands too, not only
+        spot), so a bad SPOT_BANDS is one line and exit 2 before any work; a mapping of Bands (tests,
+        library callers) overrides the defaults the same way."""
+        if value is None or isinstance(value, str):
+            return parse_spot_bands(value)
+        if isinstance(value, Mapping):
+            return {**SPOT_BANDS_USD_PER_OZ, **value}
         return value
 
     @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url")
@@ -185,15 +189,14 @@ class Settings(BaseSettings):
 
     def public_dict(self) -> dict[str, object]:
         """The settings as plain JSON-able data with secrets masked (for `--json` and logs)."""
+        plain = self.model_dump(mode="json")
         shown: dict[str, object] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 shown[name] = "**********" if value.get_secret_value() else None
-            elif isinstance(value, Path):
-                shown[name] = str(value)
             else:
-                shown[name] = value
+                shown[name] = plain[name]
         return shown
 
 

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from staktrakr.extract import Finding, extract_offer
-from staktrakr.rules.retail_band import price_band
+from staktrakr.rules.bands import price_band
 from tests.pagegen import CATALOG, VENDORS, Answer, OtherProducts, PageSpec, answer, page_content, page_specs, render
 from tests.pagegen.distractors import Note
 from tests.pagegen.layout import minify, pretty_print

@@ -11,7 +11,7 @@ from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract import PageContent, extract_offer
 from staktrakr.extract.regions import prepare_html
 from staktrakr.extract.views import markdown_view
-from staktrakr.rules.retail_band import FIXED_BANDS_PER_OZ, price_band
+from staktrakr.rules.bands import FIXED_BANDS_PER_OZ, price_band
 from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce
 
 ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])

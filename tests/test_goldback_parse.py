@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from staktrakr.extract.goldback import parse_goldback_rate
-from staktrakr.rules.goldback import effective_date, goldback_band, in_update_grace
+from staktrakr.rules.bands import goldback_rate_band
+from staktrakr.rules.goldback_calendar import effective_date, in_update_grace
 
 
 def page(body: str) -> str:
@@ -60,11 +61,11 @@ def test_markdown_from_firecrawl():
 
 
 def test_band_follows_gold_spot():
-    low, high, basis = goldback_band(5018.96)
-    assert (low, high) == (6.02, 20.08) and "melt" in basis
-    assert low <= 10.06 <= high
-    assert goldback_band(None)[:2] == (2.0, 50.0)
-    assert goldback_band(float("nan"))[:2] == (2.0, 50.0)
+    band = goldback_rate_band(5018.96)
+    assert (band.low, band.high, band.basis) == (6.02, 20.08, "1.2-4x melt at gold $5,018.96")
+    assert band.contains(10.06)
+    assert (goldback_rate_band(None).low, goldback_rate_band(None).high) == (2.0, 50.0)
+    assert (goldback_rate_band(float("nan")).low, goldback_rate_band(float("nan")).high) == (2.0, 50.0)
 
 
 UTC = timezone.utc

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from staktrakr.errors import ConfigError
+from staktrakr.rules.bands import SPOT_BANDS_USD_PER_OZ, Band
 from tests.cli_helpers import run_cli
 
 
@@ -33,6 +34,7 @@ def test_branch_defaults_to_poller_id_and_can_be_set(make_settings):
         ({"firecrawl_base_url": "localhost:3002"}, "FIRECRAWL_BASE_URL: expected an http(s):// URL"),
         ({"scrape_gap_min_s": 5, "scrape_gap_max_s": 1}, "SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S"),
         ({"staktrakr_log_format": "xml"}, "STAKTRAKR_LOG_FORMAT: Input should be 'text' or 'json'"),
+        ({"spot_bands": "gold=20000:1000"}, "SPOT_BANDS: 'gold=20000:1000' needs 0 < low < high"),
     ],
 )
 def test_bad_values_fail_with_one_line_naming_the_variable(make_settings, overrides, expected):
@@ -58,3 +60,19 @@ def test_secrets_never_print(make_settings):
         assert "SECRET" not in shown
     assert settings.public_dict()["github_token"] == "**********"
     assert set(settings.secret_values()) == {"tok-SECRET-123456", "ghp_SECRET_abcdef", "mpa-SECRET-999"}
+
+
+def test_spot_bands_are_parsed_once_into_bands(make_settings, tmp_path, monkeypatch):
+    """SPOT_BANDS (environment or env file, plain text, not JSON) overrides single metals; every job
+    reads the parsed `settings.spot_bands`, the defaults for the metals it does not name."""
+    assert make_settings().spot_bands == SPOT_BANDS_USD_PER_OZ
+    env_file = tmp_path / "staktrakr.env"
+    env_file.write_text("SPOT_BANDS=gold=2000:30000, Silver=20:800\n", encoding="utf-8")
+    env_file.chmod(0o600)
+    monkeypatch.setenv("STAKTRAKR_ENV_FILE", str(env_file))
+    bands = make_settings().spot_bands
+    assert bands["gold"] == Band(2000.0, 30000.0, "SPOT_BANDS")
+    assert bands["silver"] == Band(20.0, 800.0, "SPOT_BANDS")
+    assert bands["platinum"] == SPOT_BANDS_USD_PER_OZ["platinum"]
+    assert json.loads(json.dumps(make_settings().public_dict()))["spot_bands"]["gold"] == {
+        "low": 2000.0, "high": 30000.0, "basis": "SPOT_BANDS"}

@@ -21,7 +21,6 @@ from staktrakr.export.retail import coins_meta, providers_doc, retail_providers_
 from staktrakr.export.spot import entries_from_doc, spot_files, spot_history_doc
 from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, render_all, retail_files
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
 
 
 def build_tree(db: Database, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
-    bands = spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     files: dict[str, Any] = {}
     built = BuiltTree()
 

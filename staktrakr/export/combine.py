@@ -25,7 +25,7 @@ from staktrakr.export.history import HISTORY_SPANS, history_doc
 from staktrakr.export.model import LAST_KNOWN_SOURCE, CoinSnapshot, VendorQuote
 from staktrakr.export.retail import CARRY_FOR, LIVE_FOR, coin_latest_doc, latest_index_doc, manifest_doc, normal_time
 from staktrakr.export.spot import entries_from_doc, spot_file_doc, spot_history_doc
-from staktrakr.rules.spot_bands import Band
+from staktrakr.rules.bands import Band
 from staktrakr.timeutil import parse_time
 
 COIN_LATEST = re.compile(r"^api/([^/]+)/latest\.json$")

@@ -3,7 +3,7 @@ daily seed history spot-history-YYYY.json.
 
 One canonical form everywhere: entries ordered Gold, Silver, Platinum, Palladium (then by time),
 `timestamp` = the 15-minute slot as "YYYY-MM-DD HH:MM:SS", provider "StakTrakr". A value that is
-0, negative, NaN or outside its metal's band (staktrakr/spot_bands.py) is never published.
+0, negative, NaN or outside its metal's band (staktrakr/rules/bands.py) is never published.
 
 Daily seed rule (spot-history): for each UTC date and metal, the first valid slot at or after
 17:00 UTC (noon New York standard time, the old poller's "noon EST" rule without its DST bug);
@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.stats import money
-from staktrakr.rules.spot_bands import Band, spot_in_band
+from staktrakr.rules.bands import Band, spot_in_band
 
 METAL_ORDER: tuple[str, ...] = ("gold", "silver", "platinum", "palladium")
 METAL_NAMES = {metal: metal.capitalize() for metal in METAL_ORDER}

@@ -40,7 +40,7 @@ from staktrakr.extract.money import evidence, find_amounts, roles_in, stated_cur
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import HtmlPage, prepare_html
 from staktrakr.extract.views import PURCHASE_LINE, TextView, markdown_view
-from staktrakr.rules.retail_band import Band, price_band
+from staktrakr.rules.bands import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, phrase_reading, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
 from staktrakr.extract.tables import div_grid_readings, html_table_readings, markdown_table_readings

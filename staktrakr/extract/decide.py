@@ -26,7 +26,7 @@ from typing import Callable
 
 from staktrakr.extract.labels import prose_choice
 from staktrakr.extract.readings import STRUCTURED_RULES, Locus, Reading, Role
-from staktrakr.rules.retail_band import Band
+from staktrakr.rules.bands import Band
 
 # Trust order of the readers when trusted readings agree (the first names the rule).
 RULE_TRUST = {"jsonld": 0, "microdata": 1, "rdfa": 1, "table": 2, "grid": 3, "tier_text": 3, "label": 4}

@@ -22,7 +22,7 @@ from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import JsonLdBlock
-from staktrakr.rules.retail_band import Band
+from staktrakr.rules.bands import Band
 from staktrakr.extract.structured import (
     ProductScope,
     availability_state,

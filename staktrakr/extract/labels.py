@@ -24,7 +24,7 @@ import re
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import Amount, context_role, evidence, find_amounts, is_money_only, roles_in
 from staktrakr.extract.readings import Locus, Reading, Role
-from staktrakr.rules.retail_band import Band
+from staktrakr.rules.bands import Band
 
 # (role, pattern) in preference order; each label contributes its first occurrence.
 # Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b.

@@ -20,11 +20,11 @@ from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, FetchResult
 from staktrakr.fetch.walk import FetchRun, PageReader, PageVerdict, Step, Walk
 from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
-from staktrakr.rules.goldback import effective_date, goldback_band, in_update_grace, previous_business_day
+from staktrakr.rules.bands import goldback_rate_band, spot_in_band
+from staktrakr.rules.goldback_calendar import effective_date, in_update_grace, previous_business_day
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands, spot_in_band
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -126,8 +126,8 @@ def stored_rates(store: Store, *dates: str) -> dict[str, float]:
 
 
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = store.latest_spot(spot_bands(settings.spot_bands)).get("gold")
-    return gold if gold is not None and spot_in_band("gold", gold, spot_bands(settings.spot_bands)) else None
+    gold = store.latest_spot(settings.spot_bands).get("gold")
+    return gold if gold is not None and spot_in_band("gold", gold, settings.spot_bands) else None
 
 
 def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False,
@@ -147,7 +147,8 @@ def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False,
             result.status, result.g1_usd = "already_stored", known[result.date]
             run.finish(total=0, captured=0, failures=0, note=f"rate for {result.date} already stored")
             return result
-        low, high, result.band_basis = goldback_band(gold_spot(store, settings))
+        band = goldback_rate_band(gold_spot(store, settings))
+        low, high, result.band_basis = band.low, band.high, band.basis
         result.band = [low, high]
         run.stop.check(JOB, "before fetching the rate")
         walk = asyncio.run(read_rate(settings, feed, url, low, high))

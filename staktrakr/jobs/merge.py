@@ -30,7 +30,6 @@ from staktrakr.git.repo import DATA_DIR, GitRunner, check_remote_url, fetch
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store import Store
 
 log = logging.getLogger(__name__)
@@ -146,7 +145,7 @@ def _merged_entries(runner: GitRunner, settings: Settings, branches: list[Branch
     """data/ path -> (mode, sha) of the merged tree."""
     all_paths = {p for tree in trees.values() for p in tree}
     differing = {p for p in all_paths if len({tree.get(p) for tree in trees.values()}) > 1}
-    docs = merge_trees(branches, differing, spot_bands(settings.spot_bands))
+    docs = merge_trees(branches, differing, settings.spot_bands)
     entries: dict[str, tuple[str, str]] = {}
     for path in sorted(all_paths):
         if path in docs:

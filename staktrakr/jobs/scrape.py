@@ -30,7 +30,6 @@ from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_ta
 from staktrakr.models import PriceObservation, ProviderFailure
 from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import spot_bands
 from staktrakr.store import Store
 from staktrakr.store.session import ops_of
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
@@ -124,7 +123,7 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
                           window_start=options.window or window_start(run.started), started_at=iso_z(run.started),
                           dry_run=options.dry_run, planned=len(targets), replayed_rows=run.report.replayed_rows,
                           run=run.report)
-    spot = store.latest_spot(spot_bands(settings.spot_bands))
+    spot = store.latest_spot(settings.spot_bands)
     previous_day = previous_day_medians(store, result.window_start, {t.coin.slug for t in targets})
     fallback_source = _first_source(targets, options)
     if run.journal is not None:  # what recovery needs to score and count this cycle like a finished one

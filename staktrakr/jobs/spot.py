@@ -1,6 +1,6 @@
 """The spot job: one MetalPriceAPI `/latest` answer -> one validated row per metal for this 15-minute slot.
 
-Nothing unvalidated is stored: every metal must be inside its band (spot_bands.py), and a
+Nothing unvalidated is stored: every metal must be inside its band (rules/bands.py), and a
 move larger than SPOT_MAX_JUMP from the newest plausible stored value (or no such value at
 all) must be confirmed by an immediate second fetch. A bad answer stores no spot row, writes
 an `error` run row and raises JobFailed with the reason on one line.
@@ -21,7 +21,7 @@ from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.sources.metalprice import MetalPriceClient, SpotApiError, SpotQuote
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import METALS, Band, band_problem, spot_bands
+from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, utcnow, window_start
 
@@ -69,7 +69,7 @@ def reference_prices(store: Store, slot: str, bands: dict[str, Band]) -> dict[st
     oldest = window_start(datetime.fromisoformat(slot.replace("Z", "+00:00")) - JUMP_REFERENCE_MAX_AGE)
     parts, args = [], []
     for metal in METALS:
-        low, high = bands[metal]
+        low, high = bands[metal].low, bands[metal].high
         parts.append("SELECT * FROM (SELECT metal, spot, timestamp_floor FROM spot_prices WHERE metal = ? "
                      "AND timestamp_floor < ? AND timestamp_floor >= ? AND spot BETWEEN ? AND ? "
                      "ORDER BY timestamp_floor DESC LIMIT 1)")
@@ -147,7 +147,7 @@ def run_spot(settings: Settings, store: Store, *, dry_run: bool = False,
     """Fetch, validate and store this slot's spot prices (one batch with the run row)."""
     started = now or utcnow()
     slot = window_start(started)
-    bands = spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
         result = SpotResult(run_id=run.run_id, slot=slot, status="dry_run", run=run.report)
         with client_factory(settings) as client:

@@ -20,7 +20,7 @@ from staktrakr.jobs.spot import JOB
 from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
 from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import METALS, Band, band_problem, spot_bands
+from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store, WriteResult
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -74,7 +74,7 @@ def find_missing(store: Store, since: date, until: date, bands: dict[str, Band],
     """(day -> metals with no plausible row that day, count of incomplete past 15-minute slots); two queries."""
     start, end = f"{since.isoformat()}T00:00:00Z", f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z"
     plausible = " OR ".join("(metal = ? AND spot BETWEEN ? AND ?)" for _ in METALS)
-    band_args = [value for metal in METALS for value in (metal, *bands[metal])]
+    band_args = [value for metal in METALS for value in (metal, bands[metal].low, bands[metal].high)]
     day_rows = store.db.query(
         "SELECT DISTINCT substr(timestamp_floor, 1, 10) AS day, metal FROM spot_prices "
         f"WHERE timestamp_floor >= ? AND timestamp_floor < ? AND ({plausible})", [start, end, *band_args])
@@ -110,7 +110,7 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
     Runs as job `spot` (it shares the spot lock) with run ids `<poller>-spot-backfill-...`."""
     started = now or utcnow()
     since, until = default_range(started.astimezone(timezone.utc).date(), since, until)
-    bands = spot_bands(settings.spot_bands)
+    bands = settings.spot_bands
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True,
                 run_id_job=JOB + "-backfill") as run:
         result = BackfillResult(run_id=run.run_id, since=since.isoformat(), until=until.isoformat(), run=run.report)

@@ -23,7 +23,7 @@ from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
 from staktrakr.models import PollerRun
 from staktrakr.settings import Settings
-from staktrakr.rules.spot_bands import Band, spot_bands
+from staktrakr.rules.bands import SPOT_BANDS_USD_PER_OZ, Band
 from staktrakr.store.database import Database, Statement
 from staktrakr.store.journal import RecoveredRun, recover_journals
 from staktrakr.store.outbox import Outbox, OutboxEntry
@@ -271,15 +271,14 @@ class Store:
                 return None
             raise
 
-    def latest_spot(self, bands: Mapping[str, Band] | None = None) -> dict[str, float]:
+    def latest_spot(self, bands: Mapping[str, Band] = SPOT_BANDS_USD_PER_OZ) -> dict[str, float]:
         """Newest plausible stored spot per metal (USD/oz, inside its band: other writers share the
         table and have stored 0 and 0.01); empty when none or the database is unreachable."""
-        usable = spot_bands(dict(bands) if bands is not None else None)
         parts, args = [], []
-        for metal, (low, high) in sorted(usable.items()):
+        for metal, band in sorted(bands.items()):
             parts.append("SELECT * FROM (SELECT metal, spot FROM spot_prices WHERE metal = ? "
                          "AND spot BETWEEN ? AND ? ORDER BY timestamp_floor DESC LIMIT 1)")
-            args += [metal, low, high]
+            args += [metal, band.low, band.high]
         rows = self.query_if_available(" UNION ALL ".join(parts), args) or []
         return {row["metal"]: float(row["spot"]) for row in rows}
 

@@ -18,7 +18,7 @@ from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, GoldbackDay, SpotEntry, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, normal_time, vendors_needing_last_known, window_text
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
-from staktrakr.rules.spot_bands import Band
+from staktrakr.rules.bands import Band
 from staktrakr.store.database import Database
 from staktrakr.timeutil import WINDOW, iso_z, parse_time, spot_timestamp
 
@@ -169,9 +169,9 @@ def _snapshots(db: Database, data: RetailData, anchors: Mapping[str, tuple[list[
 def _band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     """SQL true only for a spot inside its metal's band (unknown metals are refused)."""
     clauses, args = [], []
-    for metal, (low, high) in sorted(bands.items()):
+    for metal, band in sorted(bands.items()):
         clauses.append("WHEN ? THEN spot BETWEEN ? AND ?")
-        args += [metal, low, high]
+        args += [metal, band.low, band.high]
     return "(CASE lower(metal) " + " ".join(clauses) + " ELSE 0 END)", args
 
 
