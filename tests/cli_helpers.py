@@ -1,4 +1,4 @@
-"""Run the real Typer app in-process with a clean, explicit environment."""
+"""Run the real Typer app in-process with a clean, explicit environment; check its one-line errors."""
 
 from __future__ import annotations
 
@@ -22,3 +22,20 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, var_dir: Path | 
         clean["STAKTRAKR_VAR_DIR"] = str(var_dir)
     clean.update(env or {})
     return CliRunner().invoke(app, args, env=clean, catch_exceptions=False)
+
+
+def not_a_dir(tmp_path: Path) -> Path:
+    """A var dir path that cannot be created (its parent is a regular file)."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory\n", encoding="utf-8")
+    return blocker / "var"
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    """Exactly one `error: ` line on stderr, holding every needle, and no traceback anywhere."""
+    stderr = result.stderr
+    assert "Traceback" not in stderr and "Traceback" not in result.stdout
+    error_lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, stderr
+    for needle in needles:
+        assert needle in error_lines[0], error_lines[0]

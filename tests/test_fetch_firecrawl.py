@@ -1,4 +1,5 @@
-"""The Firecrawl fetcher against an HTTP-level fake answering Firecrawl's documented shapes."""
+"""The Firecrawl fetcher against an HTTP-level fake answering Firecrawl's documented shapes; an error
+text echoing the key never carries it on."""
 
 from __future__ import annotations
 
@@ -70,6 +71,21 @@ def test_bad_key_and_server_errors(farm, farm_settings):
     assert fetch(farm_settings()).failure == FailureKind.SERVER_ERROR
     fake.forced_answer = (200, ["not", "an", "object"])
     assert fetch(farm_settings()).failure == FailureKind.FETCHER_ERROR
+
+
+def test_firecrawl_error_echoing_the_key_is_redacted(farm, farm_settings):
+    farm.firecrawl().forced_answer = (200, {"success": False, "error": "Invalid token: Bearer fc-test-key"})
+    fetcher = FirecrawlFetcher(farm_settings())
+
+    async def go():
+        try:
+            return await fetcher.fetch(DEALER)
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(go())
+    assert not result.ok and "Invalid token" in result.detail
+    assert "fc-test-key" not in result.model_dump_json()
 
 
 def test_empty_markdown_is_an_empty_page(farm, farm_settings):
