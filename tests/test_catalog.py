@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from staktrakr.catalog import load_catalog
 from tests.cli_helpers import run_cli
+from tests.conftest import REPO, shared_path
 
-REPO = Path(__file__).resolve().parent.parent
 REAL = json.loads((REPO / "providers.json").read_text())
-REFERENCE = json.loads((REPO.parent / "shared/reference/published-api/retail/providers.json").read_text()) \
-    if (REPO.parent / "shared/reference/published-api/retail/providers.json").exists() else None
+REFERENCE_FILE = shared_path("reference/published-api/retail/providers.json")
+REFERENCE = json.loads(REFERENCE_FILE.read_text()) if REFERENCE_FILE.exists() else None
 
 
 def test_real_catalog_validates_with_every_coin_and_url():

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 GROUPS = ["scrape", "demo", "retry", "spot", "goldback", "publish", "merge", "serve", "status", "providers", "db"]
 
 

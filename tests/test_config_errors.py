@@ -12,9 +12,7 @@ import pytest
 
 from staktrakr.errors import ConfigError
 from staktrakr.ops.envfile import load_env_file
-
-REPO = Path(__file__).resolve().parent.parent
-RUNNER = REPO / "bin" / "staktrakr-cron"
+from tests.conftest import REPO, RUNNER
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:

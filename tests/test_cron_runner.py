@@ -16,9 +16,7 @@ import pytest
 
 from staktrakr.ops.jobs import job_command, job_lock
 from tests.cli_helpers import not_a_dir
-
-REPO = Path(__file__).resolve().parent.parent
-RUNNER = REPO / "bin" / "staktrakr-cron"
+from tests.conftest import REPO, RUNNER
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from staktrakr.jobs.harness import STOP_WRITE_TIMEOUT_S
 from staktrakr.ops.crontab import parse_crontab
 from staktrakr.ops.envfile import load_env_file, settings_variable_names
 from staktrakr.ops.process import TERM_GRACE_S
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 FLY = REPO / "fly-poller"
 HOME = REPO / "home-scraper"
 

@@ -8,20 +8,13 @@ import asyncio
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.firecrawl import FirecrawlFetcher
 from tests.farm import page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
+from tests import scrape_fixtures
 
 DEALER = "https://www.apmex.example/product/ase"
 
 
 def fetch(settings, url=DEALER, **options):
-    fetcher = FirecrawlFetcher(settings)
-
-    async def go():
-        try:
-            return await fetcher.fetch(url, **options)
-        finally:
-            await fetcher.aclose()
-    return asyncio.run(go())
+    return scrape_fixtures.fetch(FirecrawlFetcher(settings), url, **options)
 
 
 def test_markdown_and_metadata_come_back(farm, farm_settings):

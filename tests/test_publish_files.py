@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from publish_fixtures import LATEST_WINDOW, NEWEST_SCRAPED, reference, seed, write_old_files
 from staktrakr.jobs.publish import PublishOptions, run_publish
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
+from tests.publish_fixtures import LATEST_WINDOW, NEWEST_SCRAPED, reference, seed, write_old_files
 
 WINDOW_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 SPOT_TS_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")

@@ -13,18 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from publish_fixtures import SNAPSHOTS, seed
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.publish import PublishOptions, publish_lock, run_publish
 from staktrakr.store import Store
 from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
 from tests.conftest import REPO
+from tests.publish_fixtures import SNAPSHOTS, git, seed
 
 TOKEN = "ghp_TESTTOKEN_never_in_files_1234567890"
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def bare_remote(tmp_path: Path) -> Path:
@@ -217,7 +213,7 @@ def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -
     import http.server
     import threading
 
-    from conftest import free_port
+    from tests.conftest import free_port
     from staktrakr.git.repo import GitRunner, force_push
 
     seen: list[str] = []

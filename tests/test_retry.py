@@ -13,7 +13,7 @@ from staktrakr.store import Store
 from tests.cli_helpers import assert_one_line_error, run_cli
 from tests.conftest import REPO
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 WINDOW = "2026-03-15T17:30:00Z"
 

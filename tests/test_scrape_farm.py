@@ -11,7 +11,7 @@ import pytest
 
 from staktrakr.store import Store
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 
 def one(result):

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import git
 import httpx
@@ -19,7 +18,6 @@ from staktrakr.store import Store
 from tests.conftest import free_port
 from tests.ops_fixtures import now_utc, seed_feeds
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _feeds(settings, store, now):

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 from staktrakr.cli import app
 from tests.cli_helpers import run_cli
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 
 
 @pytest.fixture
