@@ -1,9 +1,8 @@
 """The command line: help on every command, version, one-line errors and one JSON document when a
-command fails, providers sync between file and tables."""
+command fails."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -61,28 +60,3 @@ def test_json_commands_print_one_json_document_on_failure_too(tmp_path):
     assert down.exit_code == 1
     report = _json.loads(down.stdout)  # the report itself, not a second error object
     assert isinstance(report, dict) and "exit_code" not in report
-
-
-def test_providers_sync_to_db_and_back(any_db_url, tmp_path):
-    catalog_copy = tmp_path / "providers.json"
-    catalog_copy.write_text((REPO / "providers.json").read_text())
-    env = {"TURSO_DATABASE_URL": any_db_url, "PROVIDERS_FILE": str(catalog_copy)}
-
-    pushed = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
-    assert pushed.exit_code == 0, pushed.output
-    assert json.loads(pushed.stdout) == {"direction": "to-db", "coins": 23, "vendors": 168}
-    again = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
-    assert json.loads(again.stdout)["vendors"] == 168
-
-    catalog_copy.write_text(json.dumps({"coins": {"ase": json.loads((REPO / "providers.json").read_text())["coins"]["ase"]},
-                                        "vendors": json.loads((REPO / "providers.json").read_text())["vendors"]}))
-    pulled = run_cli(["providers", "sync", "--from-db", "--json"], env=env, var_dir=tmp_path)
-    assert pulled.exit_code == 0, pulled.output
-    rebuilt = json.loads(catalog_copy.read_text())
-    original = json.loads((REPO / "providers.json").read_text())
-    assert set(rebuilt["coins"]) == set(original["coins"])
-    for slug, coin in original["coins"].items():
-        assert rebuilt["coins"][slug]["providers"] == coin["providers"]
-        assert rebuilt["coins"][slug]["metal"] == coin["metal"]
-    assert rebuilt["vendors"] == original["vendors"]  # overrides stay overrides; defaults stay in default
-    assert run_cli(["providers", "validate"], env=env, var_dir=tmp_path).exit_code == 0
