@@ -13,8 +13,8 @@ from croniter import croniter
 from staktrakr.cli import app
 from staktrakr.ops.crontab import parse_crontab, render
 from tests.cli_helpers import cli_problems, run_cli
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CRONTAB = (REPO / "crontab").read_text(encoding="utf-8")
 JOBS = ("scrape", "retry", "spot", "goldback", "publish", "merge")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import FakeSite, Reply
-from tests.farm import FakeFirecrawl
 from staktrakr.cli import app
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.goldback import run_goldback
 from staktrakr.models import GoldbackRate, SpotPrice
 from staktrakr.store import Store
+from tests.fake_apis import FakeSite, Reply
+from tests.farm import FakeFirecrawl
 
 PATH = "/exchange-rates/"
 MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=timezone.utc)     # 12:00 MDT -> effective 2026-03-16
@@ -227,7 +227,7 @@ def test_cli_json_and_exit_codes(make_settings, site, monkeypatch, tmp_path):
 
 
 def test_blocked_direct_fetch_goes_through_the_home_proxy(gb_settings, site):
-    from farm import ForwardProxy
+    from tests.farm import ForwardProxy
 
     def only_via_proxy(headers: dict[str, str]) -> Reply | str:
         if "farm-proxy" not in headers.get("via", ""):
