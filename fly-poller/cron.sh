@@ -16,8 +16,8 @@ stop() {
   for pidfile in "$VAR_DIR"/run/cron-*.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null)
-    # only a live runner of ours (a stale file may name a reused pid)
-    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "staktrakr.ops.cron_runner"; then
+    # only a live runner of ours, `python -P -m staktrakr ops cron JOB` (a stale file may name a reused pid)
+    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m staktrakr ops cron "; then
       kill -TERM "$pid" 2>/dev/null
     fi
   done

@@ -10,16 +10,16 @@ APP_DIR="${STAKTRAKR_APP_DIR:-/app}"
 ENV_FILE="${STAKTRAKR_ENV_FILE:-/run/staktrakr/env}"
 CRON_FILE="${STAKTRAKR_CRON_FILE:-/etc/cron.d/staktrakr}"
 CRON_HOST="${POLLER_ID:-api}"
-PYTHON="$APP_DIR/.venv/bin/python"
+STAKTRAKR="$APP_DIR/.venv/bin/staktrakr"
 
 umask 077
 mkdir -p "$(dirname "$ENV_FILE")" "${STAKTRAKR_VAR_DIR:-/data/var}"
 export STAKTRAKR_ENV_FILE="$ENV_FILE"
-"$PYTHON" -P -m staktrakr.ops.envfile "$ENV_FILE"
+"$STAKTRAKR" ops env-file "$ENV_FILE"
 
 umask 022
 # cron ignores files in /etc/cron.d whose names contain a dot, so the temp file is never read
-"$PYTHON" -P -m staktrakr.ops.crontab --host "$CRON_HOST" --app-dir "$APP_DIR" --env-file "$ENV_FILE" \
+"$STAKTRAKR" ops crontab --host "$CRON_HOST" --app-dir "$APP_DIR" --env-file "$ENV_FILE" \
   --file "$APP_DIR/crontab" --user root --log-suffix '>> /proc/1/fd/1 2>&1' > "$CRON_FILE.new"
 chmod 0644 "$CRON_FILE.new"
 mv "$CRON_FILE.new" "$CRON_FILE"

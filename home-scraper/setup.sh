@@ -61,7 +61,7 @@ chown "$RUN_USER:$RUN_USER" "$ENV_FILE"
 chmod 0600 "$ENV_FILE"
 
 say "crontab for host $CRON_HOST (user $RUN_USER; job output to the journal via logger)"
-"$APP_DIR/.venv/bin/python" -P -m staktrakr.ops.crontab --host "$CRON_HOST" --app-dir "$APP_DIR" \
+"$APP_DIR/.venv/bin/staktrakr" ops crontab --host "$CRON_HOST" --app-dir "$APP_DIR" \
   --env-file "$ENV_FILE" --file "$APP_DIR/crontab" --log-suffix '2>&1 | logger -t staktrakr' \
   | crontab -u "$RUN_USER" -
 

@@ -5,6 +5,7 @@
   `error: {statusCode, message}`), plus scripted replies (500, delays, bad bodies).
 - FakeSite: static pages by path (the goldback.com exchange-rate page variants).
 Every request is recorded (path, query, headers) so tests can assert what was asked.
+`fast_client` is our real MetalPriceClient with short retry waits, for the jobs under test.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
+
+from staktrakr.settings import Settings
+from staktrakr.sources.metalprice import MetalPriceClient
 
 METAL_SYMBOLS = {"gold": "XAU", "silver": "XAG", "platinum": "XPT", "palladium": "XPD"}
 TODAY_PRICES = {"gold": 5018.96, "silver": 80.12, "platinum": 2051.4, "palladium": 1523.75}
@@ -163,6 +167,11 @@ class FakeMetalPriceApi:
             day += timedelta(days=1)
         return Reply(body={"success": True, "base": "USD", "start_date": start.isoformat(),
                            "end_date": end.isoformat(), "rates": rates})
+
+
+def fast_client(settings: Settings) -> MetalPriceClient:
+    """The spot jobs' `client_factory`: the real client, retrying after 0.05 s instead of seconds."""
+    return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
 class FakeSite:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from staktrakr.catalog import Coin, Target, VendorRules
+from tests.extract_fixtures import AGE, ASE
 
 PAGES_DIR = Path(__file__).resolve().parent / "farm_pages"
 
@@ -230,8 +231,8 @@ class Farm:
 
 
 COINS = {
-    "ase": Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[]),
-    "age": Coin(slug="age", name="American Gold Eagle 1 oz", metal="gold", weight_oz=1, providers=[]),
+    "ase": ASE,
+    "age": AGE,
     "maple-silver": Coin(slug="maple-silver", name="Canadian Silver Maple Leaf 1 oz", metal="silver",
                          weight_oz=1, providers=[]),
 }

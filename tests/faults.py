@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
+
 SOAK_PAGES = ("jsonld_instock.html", "html_table.html", "shopify.html", "spot_ticker.html", "carousel.html",
               "as_low_as.html")
 

@@ -1,5 +1,5 @@
 """A seeded database for the publish and merge tests: several pollers, live, stale, out-of-stock
-and failed vendors, a stale coin, spot slots (one out of band) and Goldback rates.
+and failed vendors, a stale coin, spot slots (one out of band) and Goldback rates; git for both.
 
 The expected numbers in the tests are hand-computed from the rows below (see the comments).
 """
@@ -7,15 +7,14 @@ The expected numbers in the tests are hand-computed from the rows below (see the
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
 from staktrakr.store import Store
+from tests.conftest import shared_path
 
-# ../shared beside the checkout (sessions and CI lay it there); /work/shared as the fallback.
-REFERENCE = next((base / "reference/published-api" for base in
-                  (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
-                  if (base / "reference/published-api").is_dir()), Path("/work/shared/reference/published-api"))
+REFERENCE = shared_path("reference/published-api")
 NEWEST_SCRAPED = "2026-03-15T20:05:02.000Z"
 LATEST_WINDOW = "2026-03-15T20:00:00Z"
 
@@ -109,3 +108,8 @@ def write_old_files(data_dir: Path) -> None:
 
 def reference(path: str) -> Any:
     return json.loads((REFERENCE / path).read_text())
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run git (the real binary) and return its stdout, stripped; a failing command raises."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()

@@ -12,46 +12,11 @@ from croniter import croniter
 
 from staktrakr.cli import app
 from staktrakr.ops.crontab import parse_crontab, render
+from tests.cli_helpers import cli_problems, run_cli
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CRONTAB = (REPO / "crontab").read_text(encoding="utf-8")
 JOBS = ("scrape", "retry", "spot", "goldback", "publish", "merge")
-
-
-def cli_problems(job: str, args: tuple[str, ...], root) -> list[str]:
-    """What in `staktrakr JOB ARGS` the Typer app would reject (unknown command, option, arity).
-
-    Duck-typed (groups have `commands`, params a `param_type_name`): Typer may ship its own click.
-    """
-    command = root.commands.get(job)
-    if command is None:
-        return [f"no command {job!r}"]
-    words = list(args)
-    while hasattr(command, "commands"):
-        if not words or words[0] not in command.commands:
-            return [f"{job}: needs one of {sorted(command.commands)}"]
-        command = command.commands[words.pop(0)]
-    options = {name: param for param in command.params if param.param_type_name == "option"
-               for name in (*param.opts, *param.secondary_opts)}
-    positional = [param for param in command.params if param.param_type_name == "argument"]
-    problems, seen_positional = [], 0
-    while words:
-        word = words.pop(0)
-        if word.startswith("-"):
-            name, has_value, _ = word.partition("=")
-            option = options.get(name)
-            if option is None:
-                problems.append(f"{job}: unknown option {name}")
-            elif not option.is_flag and not has_value:
-                if not words:
-                    problems.append(f"{job}: {name} needs a value")
-                else:
-                    words.pop(0)
-        else:
-            seen_positional += 1
-    if seen_positional > len(positional):
-        problems.append(f"{job}: {seen_positional} arguments, the command takes {len(positional)}")
-    return problems
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +112,24 @@ def test_render_for_a_host():
     assert "20 6 * * * root /app/bin/staktrakr-cron spot --backfill" in with_user
     with pytest.raises(ValueError, match="no '# @host nowhere' section"):
         render(CRONTAB, "nowhere", Path("/app"), Path("/env"))
+
+
+def test_ops_crontab_prints_a_hosts_crontab_or_one_error_line(tmp_path):
+    """`staktrakr ops crontab`: what the installers call (fly-poller/entrypoint.sh, home-scraper/setup.sh)."""
+    args = ["ops", "crontab", "--host", "home", "--app-dir", "/opt/staktrakr", "--env-file", "/etc/staktrakr/env",
+            "--log-suffix", "2>&1 | logger -t staktrakr"]
+    result = run_cli(args, var_dir=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == render(CRONTAB, "home", Path("/opt/staktrakr"), Path("/etc/staktrakr/env"),
+                                   log_suffix="2>&1 | logger -t staktrakr")
+
+    broken = tmp_path / "crontab"
+    broken.write_text("# @host api\n*/5 * * bin/staktrakr-cron spot\n", encoding="utf-8")
+    for extra, needles in ((["--file", str(broken)], ("crontab line 2: expected 5 time fields", f"(in {broken})")),
+                           (["--file", str(tmp_path / "absent")], (f"crontab {tmp_path / 'absent'}: cannot read",)),
+                           (["--host", "nowhere"], ("no '# @host nowhere' section",))):
+        failed = run_cli([*args, *extra], var_dir=tmp_path)
+        assert failed.exit_code == 2 and failed.stdout == ""
+        errors = [line for line in failed.stderr.splitlines() if line.strip()]
+        assert len(errors) == 1 and errors[0].startswith("error: "), failed.stderr
+        assert all(needle in errors[0] for needle in needles), errors[0]

@@ -13,13 +13,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import typer
 
+from staktrakr.cli import app
 from staktrakr.jobs.harness import STOP_WRITE_TIMEOUT_S
 from staktrakr.ops.crontab import parse_crontab
 from staktrakr.ops.envfile import load_env_file, settings_variable_names
 from staktrakr.ops.process import TERM_GRACE_S
+from tests.cli_helpers import cli_problems
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 FLY = REPO / "fly-poller"
 HOME = REPO / "home-scraper"
 
@@ -127,7 +130,7 @@ def test_entrypoint_and_cmd_exist_in_image(layout):
     assert layout.cmd[layout.cmd.index("-c") + 1] == "/app/fly-poller/supervisord.conf"
     assert layout.has("/app/fly-poller/supervisord.conf")
     assert layout.has("/app/crontab") and layout.has("/app/providers.json")
-    assert layout.has("/app/staktrakr/ops/cron_runner.py")
+    assert layout.has("/app/staktrakr/ops/cron_runner.py") and layout.has("/app/staktrakr/cli/ops.py")
 
 
 def _supervisord() -> configparser.ConfigParser:
@@ -253,3 +256,59 @@ def test_env_example_lists_every_setting():
     active = dict(line.split("=", 1) for line in text.splitlines() if re.match(r"^[A-Z]", line))
     assert active["POLLER_ID"] == "home"
     assert all(value.strip() for value in active.values()), "an empty value would override a default"
+
+
+# Every file a host runs the command line from (besides the crontab, checked in test_cron_crontab.py).
+HOST_FILES = [REPO / "bin" / "staktrakr-cron", FLY / "entrypoint.sh", FLY / "cron.sh", FLY / "supervisord.conf",
+              HOME / "setup.sh", HOME / "staktrakr-serve.service"]
+
+
+def staktrakr_invocations(text: str) -> list[list[str]]:
+    """The words after the program of every `staktrakr ...` call in a script or config file: the
+    venv's `staktrakr` (or "$STAKTRAKR", also as supervisord's `command=` or systemd's `ExecStart=`),
+    or `python -m staktrakr`; backslash continuations joined, the call ends at a pipe, redirection
+    or `&&`."""
+    calls = []
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.lstrip().startswith(("#", ";")):
+            continue
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        for index, word in enumerate(words):
+            key, assigned, value = word.partition("=")
+            if assigned and key not in ("command", "ExecStart"):  # a variable, not a call
+                continue
+            program = os.path.basename(value if assigned else word) in ("staktrakr", "$STAKTRAKR") or (
+                word == "staktrakr" and index and words[index - 1] == "-m")
+            if not program:
+                continue
+            call = []
+            for arg in words[index + 1:]:
+                if arg in ("|", "||", "&&", ";", ">", ">>", "2>&1"):
+                    break
+                call.append(arg)
+            calls.append(call)
+    return calls
+
+
+def test_host_files_call_real_commands_with_real_options():
+    """The entrypoint, the installers, the cron launcher and the service definitions run
+    `staktrakr ...` commands that exist with the options they pass (no `python -m` module entry
+    points: the Typer app is the one command line)."""
+    root = typer.main.get_command(app)
+    called = {}
+    for path in HOST_FILES:
+        for call in staktrakr_invocations(path.read_text(encoding="utf-8")):
+            assert call, f"{path.name}: staktrakr without a command"
+            assert cli_problems(call[0], tuple(call[1:]), root) == [], f"{path.name}: staktrakr {' '.join(call)}"
+            called.setdefault(" ".join(call[:2]) if call[0] == "ops" else call[0], []).append(path.name)
+    assert called == {"ops cron": ["staktrakr-cron"], "ops env-file": ["entrypoint.sh"],
+                      "ops crontab": ["entrypoint.sh", "setup.sh"], "serve": ["supervisord.conf",
+                                                                             "staktrakr-serve.service"]}
+    for path in [*HOST_FILES, REPO / "crontab", REPO / "README.md"]:
+        assert not re.search(r"-m staktrakr\.", path.read_text(encoding="utf-8")), f"{path.name}: a python -m module entry point"
+    # the checker sees a stale call
+    assert cli_problems("ops", ("crontab", "--host", "api", "--app-dir", "/app", "--env-file", "/e", "--usr", "x"),
+                        root) == ["ops crontab: unknown option --usr", "ops crontab: 1 arguments, the command takes 0"]

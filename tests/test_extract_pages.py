@@ -3,16 +3,11 @@ catalog rules: the exact price, stock and rule, or the exact failure reason."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from staktrakr.catalog import load_catalog
 from staktrakr.extract import Finding, PageContent, extract_offer
+from tests.extract_fixtures import CATALOG, PAGES
 
-REPO = Path(__file__).resolve().parent.parent
-PAGES = Path(__file__).resolve().parent / "pages"
-CATALOG = load_catalog(REPO / "providers.json")
 GOLD_SPOT, SILVER_SPOT = 5019.50, 80.59
 SPOT_FOR_METAL = {"gold": GOLD_SPOT, "silver": SILVER_SPOT, "goldback": GOLD_SPOT}
 

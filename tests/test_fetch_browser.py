@@ -10,7 +10,6 @@ import pytest
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.browser import BrowserFetcher
 from tests.farm import Page, page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
 

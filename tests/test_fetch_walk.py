@@ -15,7 +15,6 @@ from staktrakr.fetch.registry import FETCHER_CLASSES, FETCHER_NAMES, FETCHER_OF_
 from staktrakr.fetch.walk import FetchRun, PageVerdict, Walk, route_for
 from tests.cli_helpers import run_cli
 from tests.farm import Page, page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
 
 
 def rules(**fields) -> VendorRules:

@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import FakeSite, Reply
-from tests.cli_helpers import run_cli
-from tests.farm import FakeFirecrawl
 from staktrakr.catalog import load_catalog
+from staktrakr.catalog.load import load_run_catalog
 from staktrakr.cli import app
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.goldback import run_goldback
 from staktrakr.models import GoldbackRate, SpotPrice
 from staktrakr.store import Store
+from staktrakr.store.queries.catalog import catalog_to_db
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO
+from tests.fake_apis import FakeSite, Reply
+from tests.farm import FakeFirecrawl
 
-REPO = Path(__file__).resolve().parent.parent
 PATH = "/exchange-rates/"
 MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=timezone.utc)     # 12:00 MDT -> effective 2026-03-16
 
@@ -233,7 +235,7 @@ def test_cli_json_and_exit_codes(make_settings, site, monkeypatch, tmp_path):
 
 
 def test_blocked_direct_fetch_goes_through_the_home_proxy(gb_settings, site):
-    from farm import ForwardProxy
+    from tests.farm import ForwardProxy
 
     def only_via_proxy(headers: dict[str, str]) -> Reply | str:
         if "farm-proxy" not in headers.get("via", ""):
@@ -315,3 +317,14 @@ def test_providers_sync_from_db_keeps_the_entry(tmp_path):
         assert run_cli(["providers", "sync", direction], env=env, var_dir=tmp_path / "var").exit_code == 0
     assert load_catalog(path).feed_page("goldback") == before
     assert json.loads(path.read_text())["feeds"]["goldback"]["wait_selector"] == "text=/goldback/i"
+
+
+def test_with_a_database_catalog_the_entry_still_comes_from_the_file(gb_settings, site):
+    site.pages[PATH] = page("<h2>1 Goldback = $10.06</h2>")
+    settings = gb_settings(catalog_source="db")
+    file_entry = load_catalog(settings.providers_file).feed_page("goldback")
+    with Store.open(settings) as store:
+        store.migrate()
+        catalog_to_db(store, load_catalog(settings.providers_file))
+        assert load_run_catalog(settings, store).feed_page("goldback") == file_entry
+        assert run_goldback(settings, store, now=MONDAY_NOON_MT).status == "stored"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from publish_fixtures import REFERENCE
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.merge import MergeOptions, run_merge
 from staktrakr.jobs.publish import PublishOptions, run_publish
 from staktrakr.store import Store
+from tests.conftest import REPO
+from tests.publish_fixtures import REFERENCE, git
 
-REPO = Path(__file__).resolve().parent.parent
 W = "2026-03-15T20:00:00Z"
 SNAP = ("INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
         "is_failed, in_stock, poller_id) VALUES (?,?,?,?,?,?,?,?,?,?)")
@@ -46,10 +46,6 @@ METALS = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.
 SPOT_SLOTS = {"api": ["2026-03-15T20:00:00Z"], "home": ["2026-03-15T20:00:00Z", "2026-03-15T20:15:00Z"], "edge": []}
 GOLDBACK_ROWS = {"api": [("2026-03-13", 10.26, "2026-03-13T17:01:00.000Z")],
                  "home": [("2026-03-15", 10.06, "2026-03-15T17:01:00.000Z")], "edge": []}
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture
@@ -164,3 +160,22 @@ def test_two_concurrent_merges(remote: Path, tmp_path: Path) -> None:
                             text=True, env={**env_base, "STAKTRAKR_VAR_DIR": str(tmp_path / "host3")})
     assert single.returncode == 0 and json.loads(single.stdout)["nothing_to_do"] is True
     assert git("rev-list", "--count", "main", cwd=remote) == "1"
+
+
+def test_rejected_push_retries_then_fails_with_one_redacted_line(remote: Path, make_settings, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """Every push refused (a hook that even echoes the token): bounded retries, each logged with
+    git's reason redacted, then one JobFailed line; main is never created."""
+    token = "ghp_TESTTOKEN_merge_0123456789abcdef"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\necho 'denied for {token}' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    settings = make_settings(api_data_repo=str(remote), STAKTRAKR_VAR_DIR=tmp_path / "m1",
+                             merge_branches="api,home,edge", github_token=token)
+    with caplog.at_level("WARNING", logger="staktrakr.jobs.merge"):
+        with pytest.raises(JobFailed, match="push to main rejected 5 times"):
+            run_merge(settings, MergeOptions())
+    attempts = [record.getMessage() for record in caplog.records if "git push to main rejected" in record.getMessage()]
+    assert len(attempts) == 5 and all("denied for" in line for line in attempts)
+    assert not any(token in line for line in caplog.messages)
+    assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", "main"], cwd=remote).returncode != 0

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 from staktrakr.log import JsonFormatter, RedactSecrets, configure_logging, register_secrets, shorten
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 
 
 def fragments(secret: str, size: int = 6) -> list[str]:

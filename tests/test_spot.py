@@ -11,20 +11,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from fake_apis import API_KEY, TODAY_PRICES, FakeMetalPriceApi, Reply, error_body, latest_body
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot import run_spot
-from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
+from tests.fake_apis import API_KEY, TODAY_PRICES, FakeMetalPriceApi, Reply, error_body, fast_client, latest_body
 
 NOW = datetime(2026, 3, 15, 19, 37, 12, tzinfo=timezone.utc)
 SLOT = "2026-03-15T19:30:00Z"
 PREVIOUS_SLOT = "2026-03-15T19:15:00Z"
-
-
-def fast_client(settings):
-    return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
 @pytest.fixture

@@ -6,19 +6,14 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from fake_apis import API_KEY, FakeMetalPriceApi
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot_backfill import SOURCE_TIMEFRAME, run_backfill, timeframe_chunks
-from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, fast_client
 
 NOW = datetime(2026, 3, 16, 8, 5, tzinfo=timezone.utc)
 PRICES = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.0}
-
-
-def fast_client(settings):
-    return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
 @pytest.fixture

@@ -74,6 +74,18 @@ def test_torn_last_line_is_skipped_not_fatal(any_db_url, store_for):
     assert count(store, "poller_runs") == 1
 
 
+def test_outbox_batch_after_a_torn_append_is_kept(tmp_path):
+    from staktrakr.store.outbox import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.jsonl")
+    outbox.append([{"kind": "spot", "rows": [{"metal": "gold"}]}], "down")
+    with open(outbox.path, "a", encoding="utf-8") as handle:   # a crash mid-append leaves half a line
+        handle.write('{"id":"torn","ops":[{"kind":"spot","ro')
+    outbox.append([{"kind": "spot", "rows": [{"metal": "silver"}]}], "down")
+    kept = [entry.ops[0]["rows"][0]["metal"] for entry in outbox.entries()]
+    assert kept == ["gold", "silver"]
+
+
 def test_db_status_and_flush_commands_report_the_outbox(libsql_server, tmp_path):
     env = {"TURSO_DATABASE_URL": libsql_server.url}
     assert run_cli(["db", "migrate"], env=env, var_dir=tmp_path).exit_code == 0

@@ -78,7 +78,9 @@ def test_spot_and_goldback_rows_are_keyed_by_slot_and_date(any_db_url, store_for
     store.write([spot_row(), spot_row(spot=5020.0), goldback_row(), goldback_row(g1=11.0)])
     assert store.db.query("SELECT spot FROM spot_prices") == [{"spot": 5019.5}]
     assert store.db.query("SELECT g1_usd FROM goldback_rates") == [{"g1_usd": 10.06}]
-    assert store.latest_spot() == {"gold": 5019.5}
+    from staktrakr.store.queries.spot import latest_spot
+
+    assert latest_spot(store) == {"gold": 5019.5}
 
 
 @pytest.mark.parametrize("bad", [0.0, -3.0, float("nan"), float("inf")])

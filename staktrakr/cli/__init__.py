@@ -1,7 +1,8 @@
 """The `staktrakr` command: one thin command per job (DESIGN.md section 2).
 
-Each module under `staktrakr/cli/` owns one command or group and exposes `register(app)`;
-commands parse options, call a job function, and render its result (rich or `--json`).
+Each module under `staktrakr/cli/` owns one command (exposing `register(app)`) or one group (an
+`app` of its own: providers, db, ops); commands parse options, call a job or library function,
+and render its result (rich or `--json`). This is the package's only command line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from staktrakr import __version__
-from staktrakr.cli import db, goldback, merge, providers, publish, retry, scrape, serve, spot, status
+from staktrakr.cli import db, goldback, merge, ops, providers, publish, retry, scrape, serve, spot, status
 
 app = typer.Typer(
     name="staktrakr",
@@ -38,6 +39,7 @@ def root(
 
 app.add_typer(providers.app, name="providers")
 app.add_typer(db.app, name="db")
+app.add_typer(ops.app, name="ops")
 for module in (scrape, retry, spot, goldback, publish, merge, serve, status):
     module.register(app)
 

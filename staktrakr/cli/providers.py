@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from staktrakr.catalog import load_catalog
+from staktrakr.catalog.load import select_targets
 from staktrakr.cli.common import CoinOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
 from staktrakr.errors import ConfigError
 from staktrakr.export.files import write_json_atomic
@@ -36,9 +37,10 @@ def validate(json_output: JsonOpt = False) -> None:
 @app.command("list")
 @handle_errors
 def list_targets(coin: CoinOpt = None, vendor: VendorOpt = None, json_output: JsonOpt = False) -> None:
-    """List the enabled targets (coin, vendor, fetchers, URL)."""
+    """List the enabled targets (coin, vendor, fetchers, URL) of the catalog STAKTRAKR_CATALOG_SOURCE picks."""
     settings = setup()
-    targets = load_catalog(settings.providers_file).targets(coin, vendor)
+    with Store.open(settings) as store:
+        targets = select_targets(settings, store, coin, vendor)
     if json_output:
         emit_json([{"coin": t.coin.slug, "metal": t.coin.metal, "weight_oz": t.coin.weight_oz, "vendor": t.vendor_id,
                     "fetchers": t.rules.fetchers, "urls": list(t.urls)} for t in targets])
@@ -65,10 +67,10 @@ def sync(
     with Store.open(settings) as store:
         store.ensure_schema()
         if to_db:
-            counts = catalog_to_db(store.db, catalog)
+            counts = catalog_to_db(store, catalog)
             result = {"direction": "to-db", **counts}
         else:
-            loaded = catalog_from_db(store.db, defaults=catalog.vendors["default"].model_dump())
+            loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
             merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors},
                                                "feeds": catalog.feeds})  # the tables hold no feeds
             write_json_atomic(settings.providers_file, merged.to_json_data())

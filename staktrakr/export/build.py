@@ -1,4 +1,4 @@
-"""Publish's whole tree from the database: reads (read.py) through the builders (tree.py).
+"""Publish's whole tree from the database: reads (store/queries) through the builders (tree.py).
 
 Two files also keep what the database does not hold: spot-history-YYYY.json keeps its older
 seed entries (the LBMA series), goldback-YYYY.json its dates from before goldback_rates; for a
@@ -16,12 +16,14 @@ from typing import Any
 from staktrakr.catalog import Catalog
 from staktrakr.export.goldback import days_from_year_doc
 from staktrakr.export.history import history_entry
-from staktrakr.store.queries.export import read_goldback, read_retail, read_spot
 from staktrakr.export.retail import coins_meta, providers_doc, retail_providers_doc
 from staktrakr.export.spot import entries_from_doc, spot_files, spot_history_doc
 from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, render_all, retail_files
 from staktrakr.settings import Settings
-from staktrakr.store.database import Database
+from staktrakr.store import Store
+from staktrakr.store.queries.goldback import read_goldback
+from staktrakr.store.queries.prices import read_retail
+from staktrakr.store.queries.spot import read_spot
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,14 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
         return []
 
 
-def build_tree(db: Database, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
+def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
+    """Every file of the tree (path under data/ -> text) from the database and the files already
+    in `data_dir`; raises StoreUnavailable / StatementRejected when the database cannot be read."""
     bands = settings.spot_bands
     files: dict[str, Any] = {}
     built = BuiltTree()
 
-    retail = read_retail(db)
+    retail = read_retail(store)
     if retail.latest_window and retail.generated_at and retail.last_date:
         histories = {
             slug: {day: entry for day, vendors in days.items() if (entry := history_entry(day, vendors))}
@@ -74,13 +78,13 @@ def build_tree(db: Database, settings: Settings, catalog: Catalog | None, data_d
         existing = read_existing(data_dir, f"hourly/{hour[:10].replace('-', '/')}/{hour[11:13]}.json")
         return len(existing) if isinstance(existing, list) else None
 
-    spot = read_spot(db, settings.publish_spot_hours, bands, published_count)
+    spot = read_spot(store, settings.publish_spot_hours, bands, published_count)
     files.update(spot_files(spot.slots, bands))
     for year, fresh in sorted(spot.seed_by_year.items()):
         path = f"spot-history-{year}.json"
         files[path] = spot_history_doc(_kept(data_dir, path, entries_from_doc), fresh, year, bands)
 
-    goldback_days = read_goldback(db)
+    goldback_days = read_goldback(store)
     kept_days = []
     for year in sorted({day.date[:4] for day in goldback_days}):
         kept_days += _kept(data_dir, f"goldback-{year}.json", days_from_year_doc)

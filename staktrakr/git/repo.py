@@ -1,4 +1,7 @@
-"""Git for publish and merge (GitPython): the export clone, commits of data/, pushes.
+"""Git for publish and merge (GitPython): the export clone, the merge repository, commits, pushes.
+
+Every git command of the package runs through `GitRunner`, so each gets the same identity, no
+credential helper and redacted error text.
 
 Credentials: GITHUB_TOKEN reaches git only through a GIT_ASKPASS script that reads it from the
 git process's environment; it is never part of a remote URL, git config, a log line or the
@@ -18,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import git
@@ -77,12 +80,26 @@ class GitRunner:
         self.secrets = settings.secret_values()
         self.repo = git.Repo(path)
 
-    def run(self, *args: str, network: bool = False, check: bool = True) -> tuple[int, str, str]:
+    def run(self, *args: str, network: bool = False, check: bool = True, stdin: bytes | None = None,
+            env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+        """(exit status, stdout, stderr redacted) of `git ARGS` in this repository.
+
+        `network`: the askpass environment for a remote call; `stdin`: bytes fed to git (e.g.
+        `update-index --index-info`); `env`: extra variables for this call only (e.g.
+        GIT_INDEX_FILE). With `check`, a non-zero exit is JobFailed naming the subcommand and the
+        repository, with git's message redacted and cut to one line."""
         command = ["git", *NO_HELPER, "-c", f"user.name={self.settings.git_author_name}",
                    "-c", f"user.email={self.settings.git_author_email}", *args]
-        with git_auth_env(self.settings) if network else contextlib.nullcontext({}) as env:
-            status, out, err = self.repo.git.execute(command, env=env, with_extended_output=True,
-                                                     with_exceptions=False)
+        with contextlib.ExitStack() as stack:
+            call_env = dict(stack.enter_context(git_auth_env(self.settings)) if network else {})
+            call_env.update(env or {})
+            source = None
+            if stdin is not None:  # git reads a real file descriptor: spool the bytes to a temp file
+                source = stack.enter_context(tempfile.TemporaryFile())
+                source.write(stdin)
+                source.seek(0)
+            status, out, err = self.repo.git.execute(command, env=call_env, istream=source,
+                                                     with_extended_output=True, with_exceptions=False)
         if check and status != 0:
             raise JobFailed(f"git {args[0]} in {self.path}: {shorten(err.strip() or out.strip(), 400, self.secrets)}")
         return status, out, shorten(err, 4000, self.secrets)
@@ -141,6 +158,8 @@ def abort_stuck_operations(runner: GitRunner) -> list[str]:
 
 
 def _set_origin(runner: GitRunner, remote: str | None) -> None:
+    """Strip credentials from every remote's URL (an older tool put them there), then point
+    origin at `remote` (None: leave origin as it is)."""
     urls = {r.name: r.url for r in runner.repo.remotes}
     for name, url in urls.items():
         parts = urlsplit(url)
@@ -244,6 +263,16 @@ def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
     return runner
 
 
+def open_bare_repo(path: Path, settings: Settings, remote: str) -> GitRunner:
+    """A private bare repository at `path` (created when absent) whose origin is `remote` (a URL
+    without credentials, or a local path): where merge builds commits without a working tree."""
+    if not path.exists():
+        git.Repo.init(path, bare=True)
+    runner = GitRunner(path, settings)
+    _set_origin(runner, remote)
+    return runner
+
+
 def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_DIR,)) -> str | None:
     """Stage and commit only `paths` (additions, changes, removals); None when nothing changed."""
     runner.run("add", "--all", "--", *paths)
@@ -277,6 +306,20 @@ def force_push(runner: GitRunner, branch: str) -> PushOutcome:
     return PushOutcome(True, True)
 
 
+def push_with_lease(runner: GitRunner, commit: str, branch: str, expected_head: str | None) -> PushOutcome:
+    """Push `commit` to origin/<branch> only while the remote branch is still at `expected_head`
+    (None: the branch must not exist yet). A rejection (someone pushed meanwhile) is ok=False
+    with git's reason redacted; the caller refetches and retries."""
+    lease = f"--force-with-lease=refs/heads/{branch}:{expected_head or ''}"
+    status, out, err = runner.run("push", "--porcelain", lease, "origin", f"{commit}:refs/heads/{branch}",
+                                  network=True, check=False)
+    if status != 0:
+        reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
+        return PushOutcome(True, False, f"git push to {branch} rejected: {reason}")
+    return PushOutcome(True, True)
+
+
 def fetch(runner: GitRunner, refspecs: Sequence[str]) -> tuple[bool, str]:
+    """Fetch `refspecs` from origin (pruning); (ok, git's message redacted)."""
     status, _, err = runner.run("fetch", "--quiet", "--prune", "origin", *refspecs, network=True, check=False)
     return status == 0, shorten(err, 400, runner.secrets)

@@ -15,7 +15,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from staktrakr.catalog import FeedPage, load_catalog
+from staktrakr.catalog import FeedPage
+from staktrakr.catalog.load import load_feed
 from staktrakr.errors import JobFailed
 from staktrakr.fetch.base import FailureKind, FetchResult
 from staktrakr.fetch.walk import FetchRun, PageReader, PageVerdict, Step, Walk
@@ -26,6 +27,8 @@ from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.goldback import rates_on
+from staktrakr.store.queries.spot import latest_spot
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -119,30 +122,24 @@ def describe_step(step: Step[RateReading], low: float, high: float) -> str | Non
     return f"{name}: no '1 Goldback = $X' on the page"
 
 
-def stored_rates(store: Store, *dates: str) -> dict[str, float]:
-    marks = ", ".join("?" for _ in dates)
-    rows = store.query_if_available(f"SELECT date, g1_usd FROM goldback_rates WHERE date IN ({marks})", list(dates))
-    return {row["date"]: float(row["g1_usd"]) for row in rows or []}
-
-
 def gold_spot(store: Store, settings: Settings) -> float | None:
-    gold = store.latest_spot(settings.spot_bands).get("gold")
+    gold = latest_spot(store, settings.spot_bands).get("gold")
     return gold if gold is not None and spot_in_band("gold", gold, settings.spot_bands) else None
 
 
 def run_goldback(settings: Settings, store: Store, *, dry_run: bool = False,
                  now: datetime | None = None) -> GoldbackResult:
     """Fetch, parse, check and store today's effective G1 rate (nothing stored on any doubt).
-    The page and how to fetch it come from the catalog file's `feeds.goldback` (the provider tables
-    hold coins x vendors only); a catalog without it is a ConfigError before the run starts."""
-    feed = load_catalog(settings.providers_file).feed_page(FEED)
+    The page and how to fetch it come from the catalog file's `feeds.goldback` (catalog/load.py);
+    a catalog without it is a ConfigError before the run starts."""
+    feed = load_feed(settings, FEED)
     started = now or utcnow()
     day = effective_date(started)
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True) as run:
         url = settings.goldback_url or feed.url
         result = GoldbackResult(run_id=run.run_id, url=url, date=day.isoformat(), run=run.report)
         previous_day = previous_business_day(day).isoformat()
-        known = stored_rates(store, result.date, previous_day)
+        known = rates_on(store, result.date, previous_day)
         if result.date in known:
             result.status, result.g1_usd = "already_stored", known[result.date]
             run.finish(total=0, captured=0, failures=0, note=f"rate for {result.date} already stored")

@@ -2,8 +2,8 @@
 
 Works in a private bare repository under var/ (never in the publish clone): fetch every branch,
 read each branch's data/ tree, parse only what must be merged (the api/ files and any file whose
-blob differs between branches), build the merged tree with git plumbing (blobs + a temporary
-index), commit it on top of main and push with a lease on the main head it read. A rejected
+blob differs between branches), build the merged tree with git objects (staktrakr/git/objects.py:
+blobs + a temporary index), commit it on top of main and push with a lease on the main head it read. A rejected
 push (someone else merged first) refetches and remerges, a bounded number of times. The same
 branch heads always give the same tree, so unchanged inputs make no commit.
 """
@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from io import BytesIO
 from typing import Any
-
-import git
-from gitdb.base import IStream
 
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.export.combine import BranchFiles, check_branch, merge_trees
 from staktrakr.export.tree import render
-from staktrakr.git.repo import DATA_DIR, GitRunner, check_remote_url, fetch
+from staktrakr.git.objects import TreeEntries, commit_tree, read_blob, read_tree, store_blob, tree_of, write_tree
+from staktrakr.git.repo import DATA_DIR, GitRunner, check_remote_url, fetch, open_bare_repo, push_with_lease
 from staktrakr.jobs.harness import JobRun, RunReport
-from staktrakr.log import shorten
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 
@@ -70,49 +63,18 @@ def merge_repo(settings: Settings) -> GitRunner:
     remote = check_remote_url(settings.api_data_repo) if settings.api_data_repo else str(settings.export_dir.resolve())
     if not settings.api_data_repo and not (settings.export_dir / ".git").exists():
         raise ConfigError("merge: set API_DATA_REPO (or publish once so API_EXPORT_DIR holds the branches)")
-    path = (settings.var_dir / "merge-repo.git").resolve()
-    if not path.exists():
-        git.Repo.init(path, bare=True)
-    runner = GitRunner(path, settings)
-    urls = {r.name: r.url for r in runner.repo.remotes}
-    if "origin" not in urls:
-        runner.run("remote", "add", "origin", remote)
-    elif urls["origin"] != remote:
-        runner.run("remote", "set-url", "origin", remote)
-    return runner
-
-
-def _tree(runner: GitRunner, ref: str) -> dict[str, tuple[str, str]]:
-    """path -> (mode, blob sha) of every file in the commit (recursively)."""
-    _, out, _ = runner.run("ls-tree", "-r", "-z", "--full-tree", ref)
-    entries = {}
-    for record in out.split("\0"):
-        if not record:
-            continue
-        meta, path = record.split("\t", 1)
-        mode, kind, sha = meta.split()
-        if kind == "blob":
-            entries[path] = (mode, sha)
-    return entries
-
-
-def _blob(runner: GitRunner, sha: str) -> bytes:
-    return runner.repo.odb.stream(bytes.fromhex(sha)).read()
-
-
-def _store(runner: GitRunner, data: bytes) -> str:
-    return runner.repo.odb.store(IStream("blob", len(data), BytesIO(data))).hexsha.decode()
+    return open_bare_repo((settings.var_dir / "merge-repo.git").resolve(), settings, remote)
 
 
 def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> tuple[list[BranchFiles], dict]:
     """Each usable branch's parsed files (freshest first) and every branch's data/ tree."""
-    trees: dict[str, dict[str, tuple[str, str]]] = {}
+    trees: dict[str, TreeEntries] = {}
     for name in names:
         head = runner.rev(f"refs/remotes/origin/{name}")
         if head is None:
             result.skipped[name] = "missing: no such branch on the remote"
             continue
-        tree = {p[len(PREFIX):]: v for p, v in _tree(runner, head).items() if p.startswith(PREFIX)}
+        tree = {p[len(PREFIX):]: v for p, v in read_tree(runner, head).items() if p.startswith(PREFIX)}
         if "api/manifest.json" not in tree:
             result.skipped[name] = "empty: no data/api/manifest.json"
             continue
@@ -126,7 +88,7 @@ def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> 
         try:
             for path in sorted(p for p in tree if p.startswith("api/") or p in differing):
                 try:
-                    files.docs[path] = json.loads(_blob(runner, tree[path][1]))
+                    files.docs[path] = json.loads(read_blob(runner, tree[path][1]))
                 except ValueError as exc:
                     raise ValueError(f"{path}: invalid JSON ({exc})") from None
             check_branch(files)
@@ -141,34 +103,23 @@ def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> 
 
 
 def _merged_entries(runner: GitRunner, settings: Settings, branches: list[BranchFiles],
-                    trees: dict[str, dict[str, tuple[str, str]]]) -> dict[str, tuple[str, str]]:
+                    trees: dict[str, TreeEntries]) -> TreeEntries:
     """data/ path -> (mode, sha) of the merged tree."""
     all_paths = {p for tree in trees.values() for p in tree}
     differing = {p for p in all_paths if len({tree.get(p) for tree in trees.values()}) > 1}
     docs = merge_trees(branches, differing, settings.spot_bands)
-    entries: dict[str, tuple[str, str]] = {}
+    entries: TreeEntries = {}
     for path in sorted(all_paths):
         if path in docs:
-            entries[path] = ("100644", _store(runner, render(path, docs[path]).encode("utf-8")))
+            entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
         else:  # the same blob on every branch that has it: take it as it is
             entries[path] = next(trees[b.name][path] for b in branches if path in trees[b.name])
     for path in docs.keys() - entries.keys():
-        entries[path] = ("100644", _store(runner, render(path, docs[path]).encode("utf-8")))
+        entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
     return entries
 
 
-def _write_tree(runner: GitRunner, entries: dict[str, tuple[str, str]]) -> str:
-    """A tree object from (path -> mode, blob) through a temporary index (no working tree)."""
-    with tempfile.TemporaryDirectory(prefix="staktrakr-merge-") as folder:
-        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(folder, "index"), "GIT_DIR": str(runner.path)}
-        lines = "".join(f"{mode} {sha}\t{path}\0" for path, (mode, sha) in sorted(entries.items()))
-        subprocess.run(["git", "update-index", "--add", "-z", "--index-info"], input=lines.encode("utf-8"),
-                       env=env, check=True, capture_output=True)
-        return subprocess.run(["git", "write-tree"], env=env, check=True, capture_output=True,
-                              text=True).stdout.strip()
-
-
-def _diff(old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]], result: MergeResult) -> None:
+def _diff(old: TreeEntries, new: TreeEntries, result: MergeResult) -> None:
     result.added = sorted(p for p in new if p not in old)
     result.changed = sorted(p for p in new if p in old and old[p] != new[p])
     result.removed = sorted(p for p in old if p not in new and p.startswith(PREFIX))
@@ -211,12 +162,12 @@ def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResul
         if not branches:
             raise JobFailed("merge: no usable branch (" + "; ".join(f"{n}: {w}" for n, w in result.skipped.items()) + ")")
         main_head = runner.rev(f"refs/remotes/origin/{into}")
-        main_entries = _tree(runner, main_head) if main_head else {}
+        main_entries = read_tree(runner, main_head) if main_head else {}
         merged = {PREFIX + p: v for p, v in _merged_entries(runner, settings, branches, trees).items()}
         kept = {p: v for p, v in main_entries.items() if not p.startswith(PREFIX)}  # main's own files stay
-        tree = _write_tree(runner, {**kept, **merged})
+        tree = write_tree(runner, {**kept, **merged})
         _diff(main_entries, {**kept, **merged}, result)
-        main_tree = runner.run("rev-parse", f"{main_head}^{{tree}}")[1].strip() if main_head else None
+        main_tree = tree_of(runner, main_head) if main_head else None
         if tree == main_tree:
             result.nothing_to_do = True
             break
@@ -225,16 +176,12 @@ def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResul
         message = f"merge: {', '.join(f'{n}@{h[:12]}' for n, h in result.used.items())} -> {into}"
         if result.skipped:
             message += "\n\nskipped: " + "; ".join(f"{n} ({w})" for n, w in result.skipped.items())
-        parents = ["-p", main_head] if main_head else []
-        commit = runner.run("commit-tree", tree, *parents, "-m", message)[1].strip()
-        lease = f"--force-with-lease=refs/heads/{into}:{main_head or ''}"
-        status, out, err = runner.run("push", "--porcelain", lease, "origin", f"{commit}:refs/heads/{into}",
-                                      network=True, check=False)
-        if status == 0:
+        commit = commit_tree(runner, tree, [main_head] if main_head else [], message)
+        pushed = push_with_lease(runner, commit, into, main_head)
+        if pushed.ok:
             result.commit, result.pushed = commit, True
             break
-        log.warning("merge: push to %s rejected (attempt %d/%d): %s", into, attempt, MAX_ATTEMPTS,
-                    shorten(err or out))
+        log.warning("merge: attempt %d/%d: %s", attempt, MAX_ATTEMPTS, pushed.error)
         time.sleep(0.2 * attempt)
     else:
         raise JobFailed(f"merge: push to {into} rejected {MAX_ATTEMPTS} times; try again later")

@@ -16,7 +16,8 @@ from typing import Any
 
 from filelock import FileLock
 
-from staktrakr.catalog import Catalog, load_catalog
+from staktrakr.catalog import Catalog
+from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import JobFailed
 from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
@@ -24,7 +25,6 @@ from staktrakr.git.repo import DATA_DIR, commit_paths, force_push, needs_push, o
 from staktrakr.jobs.harness import JobRun, RunReport, lock_for
 from staktrakr.settings import Settings
 from staktrakr.store import Store
-from staktrakr.store.queries.catalog import catalog_from_db
 from staktrakr.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,6 @@ def publish_lock(settings: Settings) -> FileLock:
     return lock_for(settings, JOB)
 
 
-def load_publish_catalog(settings: Settings, store: Store) -> Catalog:
-    if settings.catalog_source == "db":
-        return catalog_from_db(store.db)
-    return load_catalog(settings.providers_file)
-
-
 def median_moves(data_dir: Path, built: BuiltTree) -> dict[str, dict[str, Any]]:
     """Per coin, the published median before and after (only coins whose median moves)."""
     previous = read_existing(data_dir, "api/latest.json") or {}
@@ -107,17 +101,17 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch, run=run.report)
     if run.prepared is not None and not run.prepared.schema_ok:
         raise JobFailed(f"publish needs the database: {run.prepared.error}")
-    catalog = catalog or load_publish_catalog(settings, store)
+    catalog = catalog or load_run_catalog(settings, store)
 
     if options.dry_run:
-        built = build_tree(store.db, settings, catalog, data_dir)
+        built = build_tree(store, settings, catalog, data_dir)
         _fill(result, built, compare_tree(data_dir, built.texts), data_dir)
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
-    built = build_tree(store.db, settings, catalog, data_dir)
+    built = build_tree(store, settings, catalog, data_dir)
     result.median_moves = median_moves(data_dir, built)
     run.stop.check(JOB, "before writing the tree (nothing changed)")
     changes = write_tree(data_dir, built.texts)

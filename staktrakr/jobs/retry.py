@@ -21,6 +21,7 @@ from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, scrape_cycle
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.prices import poller_window_rows
 from staktrakr.timeutil import utcnow, window_start
 
 WINDOW_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:(00|15|30|45):00Z$")
@@ -67,11 +68,7 @@ def _is_real_time(window: str) -> bool:
 
 def read_window(store: Store, poller_id: str, window: str) -> WindowState:
     """One query: every row this poller wrote in the window; the newest per (coin, vendor) decides."""
-    rows = store.db.query(
-        "SELECT coin_slug, vendor, price, source, is_failed, in_stock FROM price_snapshots "
-        "WHERE poller_id = ? AND window_start = ? ORDER BY scraped_at, id",
-        [poller_id, window],
-    )
+    rows = poller_window_rows(store, poller_id, window)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         latest[(row["coin_slug"], row["vendor"])] = row

@@ -31,6 +31,8 @@ from staktrakr.models import PriceObservation, ProviderFailure
 from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.prices import day_medians
+from staktrakr.store.queries.spot import latest_spot
 from staktrakr.store.session import ops_of
 from staktrakr.timeutil import iso_z, parse_time, utcnow, window_start
 
@@ -123,7 +125,7 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
                           window_start=options.window or window_start(run.started), started_at=iso_z(run.started),
                           dry_run=options.dry_run, planned=len(targets), replayed_rows=run.report.replayed_rows,
                           run=run.report)
-    spot = store.latest_spot(settings.spot_bands)
+    spot = latest_spot(store, settings.spot_bands)
     previous_day = previous_day_medians(store, result.window_start, {t.coin.slug for t in targets})
     fallback_source = _first_source(targets, options)
     if run.journal is not None:  # what recovery needs to score and count this cycle like a finished one
@@ -201,20 +203,11 @@ def previous_day_medians(store: Store, window: str, coin_slugs: set[str]) -> dic
     if not coin_slugs:
         return {}
     day = (parse_time(window) - timedelta(days=1)).strftime("%Y-%m-%d")
-    marks = ", ".join("?" for _ in coin_slugs)
-    sql = (
-        "SELECT coin_slug, price FROM ("
-        " SELECT coin_slug, price, ROW_NUMBER() OVER (PARTITION BY coin_slug ORDER BY price) AS rank,"
-        " COUNT(*) OVER (PARTITION BY coin_slug) AS n FROM price_snapshots"
-        f" WHERE coin_slug IN ({marks}) AND substr(window_start, 1, 10) = ?"
-        " AND is_failed = 0 AND in_stock = 1 AND price IS NOT NULL AND source != 'gemini-vision'"
-        ") WHERE rank = n / 2 + 1"
-    )
-    rows = store.query_if_available(sql, [*sorted(coin_slugs), day])
-    if rows is None:
+    medians = day_medians(store, coin_slugs, day)
+    if medians is None:
         log.info("previous day's medians unavailable: confidence goes without the day rule")
         return {}
-    return {row["coin_slug"]: float(row["price"]) for row in rows}
+    return medians
 
 
 def score_outcomes(outcomes: Sequence[TargetOutcome], window_prices: dict[str, list[float]],

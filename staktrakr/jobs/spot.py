@@ -23,6 +23,7 @@ from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
 from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store
+from staktrakr.store.queries.spot import metals_in_slot, plausible_spots_before
 from staktrakr.timeutil import iso_z, utcnow, window_start
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,7 @@ def reference_prices(store: Store, slot: str, bands: dict[str, Band]) -> dict[st
     """Newest plausible stored value per metal before `slot` (within JUMP_REFERENCE_MAX_AGE),
     in one round trip; None when the database cannot be read. Old bad rows (0, 0.01) are skipped."""
     oldest = window_start(datetime.fromisoformat(slot.replace("Z", "+00:00")) - JUMP_REFERENCE_MAX_AGE)
-    parts, args = [], []
-    for metal in METALS:
-        low, high = bands[metal].low, bands[metal].high
-        parts.append("SELECT * FROM (SELECT metal, spot, timestamp_floor FROM spot_prices WHERE metal = ? "
-                     "AND timestamp_floor < ? AND timestamp_floor >= ? AND spot BETWEEN ? AND ? "
-                     "ORDER BY timestamp_floor DESC LIMIT 1)")
-        args += [metal, slot, oldest, low, high]
-    rows = store.query_if_available(" UNION ALL ".join(parts), args)
+    rows = plausible_spots_before(store, slot, oldest, bands)
     if rows is None:
         log.warning("spot: no jump reference (database unavailable); a second fetch must confirm the values")
         return None
@@ -83,9 +77,8 @@ def reference_prices(store: Store, slot: str, bands: dict[str, Band]) -> dict[st
 
 def slot_is_stored(store: Store, slot: str) -> bool:
     """All four metals already have a row for the slot (a rerun or the other poller got there first)."""
-    rows = store.query_if_available("SELECT COUNT(DISTINCT metal) AS n FROM spot_prices WHERE timestamp_floor = ?",
-                                    [slot])
-    return bool(rows) and int(rows[0]["n"]) >= len(METALS)
+    metals = metals_in_slot(store, slot)
+    return metals is not None and metals >= len(METALS)
 
 
 def check_bands(quote: SpotQuote, bands: dict[str, Band]) -> None:

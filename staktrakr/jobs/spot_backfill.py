@@ -22,6 +22,7 @@ from staktrakr.models import SpotPrice
 from staktrakr.settings import Settings
 from staktrakr.rules.bands import METALS, Band, band_problem
 from staktrakr.store import Store, WriteResult
+from staktrakr.store.queries.spot import plausible_metal_days, plausible_metals_per_slot
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -73,18 +74,10 @@ def find_missing(store: Store, since: date, until: date, bands: dict[str, Band],
                  now: datetime) -> tuple[dict[date, list[str]], int]:
     """(day -> metals with no plausible row that day, count of incomplete past 15-minute slots); two queries."""
     start, end = f"{since.isoformat()}T00:00:00Z", f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z"
-    plausible = " OR ".join("(metal = ? AND spot BETWEEN ? AND ?)" for _ in METALS)
-    band_args = [value for metal in METALS for value in (metal, bands[metal].low, bands[metal].high)]
-    day_rows = store.db.query(
-        "SELECT DISTINCT substr(timestamp_floor, 1, 10) AS day, metal FROM spot_prices "
-        f"WHERE timestamp_floor >= ? AND timestamp_floor < ? AND ({plausible})", [start, end, *band_args])
-    present = {(row["day"], row["metal"]) for row in day_rows}
+    present = plausible_metal_days(store, start, end, bands)
     missing = {day: [m for m in METALS if (day.isoformat(), m) not in present] for day in _days(since, until)}
-    slot_rows = store.db.query(
-        "SELECT timestamp_floor, COUNT(DISTINCT metal) AS metals FROM spot_prices "
-        f"WHERE timestamp_floor >= ? AND timestamp_floor < ? AND ({plausible}) GROUP BY timestamp_floor",
-        [start, end, *band_args])
-    complete_slots = sum(1 for row in slot_rows if int(row["metals"]) >= len(METALS) and row["timestamp_floor"][14:16]
+    metals_per_slot = plausible_metals_per_slot(store, start, end, bands)
+    complete_slots = sum(1 for slot, metals in metals_per_slot.items() if metals >= len(METALS) and slot[14:16]
                          in ("00", "15", "30", "45"))
     range_end = min(datetime.combine(until + timedelta(days=1), datetime.min.time(), timezone.utc), now)
     range_start = datetime.combine(since, datetime.min.time(), timezone.utc)

@@ -8,12 +8,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from staktrakr.catalog import Catalog, load_catalog
+from staktrakr.catalog import Catalog
+from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import ConfigError, StatementRejected, StoreError
-from staktrakr.store.queries import ops as queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.prices import priced_pairs_since
+from staktrakr.store.queries.runs import chronic_failures, recent_runs
 from staktrakr.timeutil import iso_z, parse_time, utcnow
 
 RUNS_PER_POLLER = 5
@@ -92,19 +94,11 @@ def _runs_by_poller(rows: list[dict[str, Any]], per_poller: int) -> dict[str, li
     return dict(sorted(grouped.items()))
 
 
-def _catalog(settings: Settings, store: Store) -> Catalog:
-    if settings.catalog_source == "db":
-        from staktrakr.store.queries.catalog import catalog_from_db
-
-        return catalog_from_db(store.db)
-    return load_catalog(settings.providers_file)
-
-
 def coverage_this_hour(store: Store, catalog: Catalog, now: datetime) -> Coverage:
     """Enabled targets with a price in a window of the current UTC hour, out of all enabled."""
     hour_start = now.strftime("%Y-%m-%dT%H:00:00Z")  # the window_start shape, so text order is time order
     try:
-        priced = queries.priced_pairs_since(store, hour_start)
+        priced = priced_pairs_since(store, hour_start)
     except StatementRejected as exc:
         if not exc.missing_table:
             raise
@@ -125,11 +119,11 @@ def collect_status(settings: Settings, store: Store, now: datetime | None = None
     if freshness.database_error is not None:
         return report
     try:
-        report.runs = _runs_by_poller(_rows_or_empty(lambda: queries.recent_runs(store, now, runs_per_poller)), runs_per_poller)
+        report.runs = _runs_by_poller(_rows_or_empty(lambda: recent_runs(store, now, runs_per_poller)), runs_per_poller)
         report.chronic = [ChronicFailure(**row) for row in
-                          _rows_or_empty(lambda: queries.chronic_failures(store, now, CHRONIC_MIN_FAILURES))]
+                          _rows_or_empty(lambda: chronic_failures(store, now, CHRONIC_MIN_FAILURES))]
         try:
-            report.coverage = coverage_this_hour(store, _catalog(settings, store), now)
+            report.coverage = coverage_this_hour(store, load_run_catalog(settings, store), now)
         except ConfigError as exc:
             report.coverage_error = str(exc)
     except StoreError as exc:

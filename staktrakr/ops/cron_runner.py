@@ -1,4 +1,4 @@
-"""`bin/staktrakr-cron JOB [ARGS]`: what every crontab line calls.
+"""`staktrakr ops cron JOB [ARGS]` (through `bin/staktrakr-cron`): what every crontab line calls.
 
 Loads the host's env file (refusing one others can read), takes the job's lock (a run that
 finds the previous one still going logs "still running" and exits 0), runs `staktrakr JOB
@@ -24,7 +24,8 @@ from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s
 from staktrakr.ops.process import log_line, run_with_timeout
 
 JOB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # a command name; it also names the lock file
-USAGE = "usage: bin/staktrakr-cron JOB [ARGS...]   (JOB is a staktrakr command: scrape, spot, publish, ...)"
+USAGE = ("usage: bin/staktrakr-cron JOB [ARGS...]  (= staktrakr ops cron JOB [ARGS...]; JOB is a staktrakr "
+         "command: scrape, retry, spot, goldback, publish, merge, ...)")
 
 
 def apply_env_file(environ: MutableMapping[str, str]) -> str | None:
@@ -49,6 +50,8 @@ def record_pid(path: Path) -> None:
 
 
 def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
+    """Run `staktrakr JOB ARGS` (argv = [JOB, *ARGS]) as cron does; returns the exit code: the job's,
+    0 when the previous run still holds the lock, 2 for usage or a configuration error."""
     if not argv or not JOB_NAME.match(argv[0]):
         print(USAGE, file=sys.stderr)
         return 2
@@ -83,11 +86,3 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
     print(log_line("cron", job, poller, outcome.status, outcome.exit_code, outcome.duration_s, args=args, **extra),
           flush=True)
     return outcome.exit_code
-
-
-def main() -> None:
-    sys.exit(run(sys.argv[1:], os.environ))
-
-
-if __name__ == "__main__":
-    main()

@@ -4,14 +4,13 @@ Lines are ordinary crontab lines (`m h dom mon dow command`); a `# @host NAME` c
 host's section. Every command is `bin/staktrakr-cron JOB [ARGS]`. Rendering makes the runner
 path absolute, sets STAKTRAKR_ENV_FILE, adds a user column for /etc/cron.d if asked, and a
 log redirection, so the file in the repo stays the single, readable source of schedules.
+Installers print a host's rendering with `staktrakr ops crontab --host NAME ...`.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,26 +78,3 @@ def render(text: str, host: str, app_dir: Path, env_file: Path, user: str | None
 
 def hosts(text: str) -> set[str]:
     return {entry.host for entry in parse_crontab(text)}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m staktrakr.ops.crontab --host api ...`: print one host's crontab (for installers)."""
-    parser = argparse.ArgumentParser(prog="python -m staktrakr.ops.crontab", description=main.__doc__)
-    parser.add_argument("--host", required=True, help="the host section to render (api, home, ...)")
-    parser.add_argument("--app-dir", type=Path, required=True, help="where bin/staktrakr-cron lives on the host")
-    parser.add_argument("--env-file", type=Path, required=True, help="the host's 0600 env file")
-    parser.add_argument("--user", help="add a user column (for /etc/cron.d files)")
-    parser.add_argument("--log-suffix", default="", help="appended to each command, e.g. '>> /proc/1/fd/1 2>&1'")
-    parser.add_argument("--file", type=Path, default=REPO_CRONTAB, help="the crontab to read (default: the repo's)")
-    options = parser.parse_args(argv)
-    try:
-        sys.stdout.write(render(options.file.read_text(encoding="utf-8"), options.host, options.app_dir,
-                                options.env_file, options.user, options.log_suffix))
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,8 @@
 """The host's env file: where cron jobs get their settings and secrets from (mode 0600 only).
 
 The old container dumped every secret into /etc/environment. Here the entrypoint writes only
-the settings' variables to one 0600 file, and the cron runner refuses a file others can read.
+the settings' variables to one 0600 file (`staktrakr ops env-file PATH`), and the cron runner
+refuses a file others can read.
 
 One file, read three ways in the past (systemd's EnvironmentFile=, python-dotenv in the cron
 runner, pydantic-settings in the app), must mean one thing. python-dotenv drops an inline
@@ -166,20 +167,3 @@ def write_env_file(path: Path, environ: Mapping[str, str], names: Iterable[str])
     os.chmod(temp, 0o600)
     os.replace(temp, path)
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m staktrakr.ops.envfile PATH`: the entrypoint's way to write the env file."""
-    import sys
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m staktrakr.ops.envfile PATH", file=sys.stderr)
-        return 2
-    written = write_env_file(Path(args[0]), os.environ, settings_variable_names())
-    print(f"env file {args[0]}: wrote {len(written)} variables (mode 0600)", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from staktrakr.errors import StatementRejected, StoreUnavailable
-from staktrakr.store.queries import ops as queries
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.goldback import newest_goldback_date
+from staktrakr.store.queries.prices import newest_retail_window
+from staktrakr.store.queries.spot import newest_spot_slot
 from staktrakr.timeutil import as_utc, parse_time
 
 # A feed is stale when its newest item is older than this. Retail: a scrape every 15 min across
@@ -112,9 +114,9 @@ def last_publish_time(export_dir: Path) -> datetime | None:
 def read_freshness(store: Store, settings: Settings, now: datetime) -> Freshness:
     """Every feed's age; a database that cannot be read yields unknown ages and the error."""
     readers: list[tuple[str, Callable[[], str | None], Callable[[str | None], datetime | None]]] = [
-        ("retail", lambda: queries.newest_retail_window(store, now), _parse),
-        ("spot", lambda: queries.newest_spot_slot(store, now), _parse),
-        ("goldback", lambda: queries.newest_goldback_date(store), goldback_effective_time),
+        ("retail", lambda: newest_retail_window(store, now), _parse),
+        ("spot", lambda: newest_spot_slot(store, now), _parse),
+        ("goldback", lambda: newest_goldback_date(store), goldback_effective_time),
     ]
     feeds: list[FeedAge] = []
     database_error = None

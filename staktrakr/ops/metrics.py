@@ -17,10 +17,10 @@ from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from staktrakr.errors import StatementRejected, StoreUnavailable
-from staktrakr.store.queries import ops as queries
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.runs import failures_per_vendor, latest_finished_runs
 from staktrakr.timeutil import parse_time, utcnow
 
 METRICS_CACHE_S = 30.0
@@ -55,8 +55,8 @@ def read_snapshot(store: Store, settings: Settings, now: datetime) -> OpsSnapsho
         snapshot.database_up = False
         return snapshot
     try:
-        snapshot.runs = queries.latest_finished_runs(store, now)
-        snapshot.vendor_failures = queries.failures_per_vendor(store, now)
+        snapshot.runs = latest_finished_runs(store, now)
+        snapshot.vendor_failures = failures_per_vendor(store, now)
     except StoreUnavailable:
         snapshot.database_up = False
     except StatementRejected as exc:

@@ -1,4 +1,5 @@
-"""All database access: libsql-client, schema + additive migrations, idempotent writes, outbox."""
+"""All database access: libsql-client, schema + additive migrations, idempotent writes, outbox,
+and every read in query modules by subject (store/queries/)."""
 
 from staktrakr.store.database import Database, display_url
 from staktrakr.store.outbox import Outbox

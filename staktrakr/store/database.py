@@ -29,6 +29,7 @@ from staktrakr.errors import ConfigError, StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
 
 Statement = tuple[str, Sequence[Any]]
+Rows = list[dict[str, Any]]
 T = TypeVar("T")
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -74,6 +75,12 @@ def statement_kind(sql: str) -> str:
         verb = "CREATE INDEX" if "INDEX" in match.group(1).upper() else "CREATE TABLE"
         table = table or (re.findall(r"\bON\s+(\w+)", sql, re.IGNORECASE) or [None])[0]
     return f"{verb} {table}" if table else verb
+
+
+def result_rows(result: libsql_client.ResultSet) -> Rows:
+    """One statement's result (from `execute` or one entry of `batch`) as dicts keyed by column name."""
+    columns = result.columns
+    return [dict(zip(columns, row)) for row in result.rows]
 
 
 def _failed_statement(statements: Sequence[Statement], reason: str) -> str:
@@ -244,11 +251,9 @@ class Database:
         wrapped = [libsql_client.Statement(sql, list(args)) for sql, args in statements]
         return self._call(lambda client: client.batch(wrapped), statements, timeout_s)
 
-    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def query(self, sql: str, args: Sequence[Any] = ()) -> Rows:
         """Rows as dicts keyed by column name."""
-        result = self.execute(sql, args)
-        columns = result.columns
-        return [dict(zip(columns, row)) for row in result.rows]
+        return result_rows(self.execute(sql, args))
 
     def close(self) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,12 +23,11 @@ from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
 from staktrakr.models import PollerRun
 from staktrakr.settings import Settings
-from staktrakr.rules.bands import SPOT_BANDS_USD_PER_OZ, Band
 from staktrakr.store.database import Database, Statement
 from staktrakr.store.journal import RecoveredRun, recover_journals
 from staktrakr.store.outbox import Outbox, OutboxEntry
 from staktrakr.store.schema import BASE_DDL, MIGRATIONS, MIGRATIONS_TABLE
-from staktrakr.store.writes import ROW_KINDS, kind_of
+from staktrakr.store.writes import ROW_KINDS, kind_of, orphaned_runs_statement
 
 log = logging.getLogger(__name__)
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
@@ -256,7 +255,7 @@ class Store:
                         else self.outbox.rejected_path)
         self.outbox.remove(self.outbox.done_ids(), [bad.raw for bad in bad_lines])
 
-    # reads used by several jobs ------------------------------------------------------------
+    # reads ------------------------------------------------------------------------------------
 
     def query_if_available(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]] | None:
         """Rows, or None when the database cannot be reached or has no tables yet (a job that can go
@@ -271,28 +270,11 @@ class Store:
                 return None
             raise
 
-    def latest_spot(self, bands: Mapping[str, Band] = SPOT_BANDS_USD_PER_OZ) -> dict[str, float]:
-        """Newest plausible stored spot per metal (USD/oz, inside its band: other writers share the
-        table and have stored 0 and 0.01); empty when none or the database is unreachable."""
-        parts, args = [], []
-        for metal, band in sorted(bands.items()):
-            parts.append("SELECT * FROM (SELECT metal, spot FROM spot_prices WHERE metal = ? "
-                         "AND spot BETWEEN ? AND ? ORDER BY timestamp_floor DESC LIMIT 1)")
-            args += [metal, band.low, band.high]
-        rows = self.query_if_available(" UNION ALL ".join(parts), args) or []
-        return {row["metal"]: float(row["spot"]) for row in rows}
-
     def start_run(self, run: PollerRun, *, timeout_s: float | None = None) -> WriteResult:
         """Record a run as `running`, first closing this poller's orphaned `running` rows of the job
         as errors (one round trip). Queued in the outbox when the database is unreachable."""
-        orphans: Statement = (
-            "UPDATE poller_runs SET status = 'error', finished_at = ?, "
-            "error = 'orphaned: the process ended before finishing' "
-            "WHERE poller_id = ? AND status = 'running' AND run_id != ? AND (job = ? OR job IS NULL)",
-            (run.started_at, run.poller_id, run.run_id, run.job),
-        )
         try:
-            self.db.batch([orphans, *self._statements(self._ops([run]))], timeout_s=timeout_s)
+            self.db.batch([orphaned_runs_statement(run), *self._statements(self._ops([run]))], timeout_s=timeout_s)
         except StoreUnavailable:
             return self.write([run], timeout_s=timeout_s)
         return WriteResult(1, 0)

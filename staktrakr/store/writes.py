@@ -75,6 +75,16 @@ def run_statements(rows: Sequence[PollerRun]) -> list[Statement]:
     return _multi_insert("poller_runs", RUN_COLUMNS, values, tail)
 
 
+def orphaned_runs_statement(run: PollerRun) -> Statement:
+    """Close the `running` rows of `run`'s poller and job (or of no job: rows from before `job`
+    existed) left by a process that ended before finishing, as errors at `run.started_at`;
+    idempotent, and never touches `run` itself."""
+    sql = ("UPDATE poller_runs SET status = 'error', finished_at = ?, "
+           "error = 'orphaned: the process ended before finishing' "
+           "WHERE poller_id = ? AND status = 'running' AND run_id != ? AND (job = ? OR job IS NULL)")
+    return sql, (run.started_at, run.poller_id, run.run_id, run.job)
+
+
 SPOT_COLUMNS = ("metal", "spot", "source", "poller_id", "timestamp", "timestamp_floor", "scraped_at",
                 "provider_timestamp")
 

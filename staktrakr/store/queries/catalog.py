@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 from staktrakr.catalog import Catalog, parse_catalog
-from staktrakr.store.database import Database, Statement
+from staktrakr.store.database import Statement
+from staktrakr.store.session import Store
 from staktrakr.timeutil import iso_z, utcnow
 
 
-def catalog_to_db(db: Database, catalog: Catalog) -> dict[str, int]:
-    """Upsert every coin and vendor row in one batch; rows not in the catalog are left as they are."""
+def catalog_to_db(store: Store, catalog: Catalog) -> dict[str, int]:
+    """Upsert every coin and vendor row in one batch; rows not in the catalog are left as they are.
+    Returns {"coins": coins written, "vendors": vendor rows written}."""
     now = iso_z(utcnow())
     statements: list[Statement] = []
     vendor_rows = 0
@@ -43,12 +45,16 @@ def catalog_to_db(db: Database, catalog: Catalog) -> dict[str, int]:
                  json.dumps(hints, sort_keys=True) if hints else None, now, now),
             ))
             vendor_rows += 1
-    db.batch(statements)
+    store.db.batch(statements)
     return {"coins": len(catalog.coins), "vendors": vendor_rows}
 
 
-def catalog_from_db(db: Database, defaults: dict[str, Any] | None = None) -> Catalog:
-    """Build the catalog from the tables (enabled coins only), validated like the file."""
+def catalog_from_db(store: Store, defaults: dict[str, Any] | None = None) -> Catalog:
+    """Build the catalog from the tables (enabled coins only), validated like the file, with
+    `defaults` as `vendors.default` (the file's, so rules the tables do not hold match the file).
+    Raises ConfigError (naming the database) for invalid rows or no coins, StoreUnavailable /
+    StatementRejected when the tables cannot be read."""
+    db = store.db
     coins: dict[str, Any] = {}
     for row in db.query("SELECT slug, metal, name, weight_oz FROM provider_coins WHERE enabled = 1 ORDER BY slug"):
         coins[row["slug"]] = {"name": row["name"], "metal": row["metal"], "weight_oz": row["weight_oz"], "providers": []}
