@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     # SPOT_BANDS per-metal overrides "gold=1000:20000,silver=10:500", held parsed: metal -> Band in USD/oz,
     # the defaults of rules/bands.py with the overrides applied (NoDecode: the text is not JSON)
     spot_bands: Annotated[dict[str, Band], NoDecode] = Field(default_factory=lambda: dict(SPOT_BANDS_USD_PER_OZ))
-    goldback_url: str = "https://www.goldback.com/exchange-rates/"
+    goldback_url: str | None = None  # overrides providers.json feeds.goldback.url (a mirror, a test site)
 
     # vision (optional)
     gemini_api_key: SecretStr | None = None

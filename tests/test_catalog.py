@@ -106,7 +106,14 @@ BROKEN = [
     ("bad cut selector", _set(["vendors", "summitmetals", "cut_selectors"], ["div[[x"]),
      "vendors.summitmetals.cut_selectors: bad CSS selector 'div[[x'"),
     ("unknown vendor rule", _set(["vendors", "sdbullion", "wait_secs"], 3), "vendors.sdbullion.wait_secs: unknown key"),
-    ("unknown top-level key", _set(["coin"], {}), "coin: unknown top-level key (expected coins, vendors)"),
+    ("unknown top-level key", _set(["coin"], {}), "coin: unknown top-level key (expected coins, vendors, feeds)"),
+    ("unknown feed fetcher", _set(["feeds", "goldback", "fetchers"], ["curl"]),
+     "feeds.goldback.fetchers[0]: Input should be 'http', 'browser' or 'firecrawl'"),
+    ("feed url not https", _set(["feeds", "goldback", "url"], "http://www.goldback.com/exchange-rates/"),
+     "feeds.goldback.url: must be an https:// URL (got 'http://www.goldback.com/exchange-rates/')"),
+    ("feed without url", _delete(["feeds", "goldback", "url"]), "feeds.goldback.url: Field required"),
+    ("unknown feed key", _set(["feeds", "goldback", "selector"], "h2"), "feeds.goldback.selector: unknown key"),
+    ("feeds not an object", _set(["feeds"], []), "feeds: expected an object keyed by feed id"),
 ]
 
 

@@ -1,14 +1,15 @@
-"""The one catalog loader every command uses: scrape, retry, publish, status and `providers list`.
+"""The one catalog loader every command uses: scrape, retry, publish, status, goldback and `providers list`.
 
 STAKTRAKR_CATALOG_SOURCE picks where the coins and vendor listings come from: `file` (default,
 PROVIDERS_FILE) or `db` (the provider_coins / provider_vendors tables the old dashboard edits).
 The tables hold no `vendors.default`, so a database catalog always takes the file's: the same
-coin and vendor get the same fetchers, waits and reading rules whichever source is chosen.
+coin and vendor get the same fetchers, waits and reading rules whichever source is chosen. The
+tables hold no `feeds` either (goldback.com's page): those always come from the file.
 """
 
 from __future__ import annotations
 
-from staktrakr.catalog.model import Catalog, Target, load_catalog
+from staktrakr.catalog.model import Catalog, FeedPage, Target, load_catalog
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.catalog import catalog_from_db
@@ -22,7 +23,14 @@ def load_run_catalog(settings: Settings, store: Store) -> Catalog:
     file_catalog = load_catalog(settings.providers_file)
     if settings.catalog_source != "db":
         return file_catalog
-    return catalog_from_db(store, defaults=file_catalog.vendors["default"].model_dump())
+    from_tables = catalog_from_db(store, defaults=file_catalog.vendors["default"].model_dump())
+    return from_tables.model_copy(update={"feeds": file_catalog.feeds})
+
+
+def load_feed(settings: Settings, feed_id: str) -> FeedPage:
+    """The file's `feeds.<feed_id>` entry (its URL and fetch rules), whichever catalog source is
+    configured: reading it needs no database. Raises ConfigError (file invalid, or no such entry)."""
+    return load_catalog(settings.providers_file).feed_page(feed_id)
 
 
 def select_targets(settings: Settings, store: Store, coins: list[str] | None, vendors: list[str] | None) -> list[Target]:

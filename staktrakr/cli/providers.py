@@ -71,7 +71,8 @@ def sync(
             result = {"direction": "to-db", **counts}
         else:
             loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
-            merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors}})
+            merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors},
+                                               "feeds": catalog.feeds})  # the tables hold no feeds
             write_json_atomic(settings.providers_file, merged.to_json_data())
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}

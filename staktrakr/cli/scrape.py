@@ -13,13 +13,13 @@ from rich.table import Table
 from staktrakr.cli.common import (CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console,
                                   finish_run, handle_errors, setup)
 from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.fetch.registry import FETCHER_NAMES
 
 if TYPE_CHECKING:
     from staktrakr.jobs.scrape import ScrapeResult
     from staktrakr.jobs.scrape_target import TargetOutcome
 
-FETCHER_NAMES = ("http", "browser", "firecrawl")
-FetcherOpt = Annotated[Optional[str], typer.Option("--fetcher", help="Use only this fetcher: http, browser or firecrawl.",
+FetcherOpt = Annotated[Optional[str], typer.Option("--fetcher", help=f"Use only this fetcher: {', '.join(FETCHER_NAMES)}.",
                                                    show_default=False)]
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import ClassVar
 
 import httpx
 
-from staktrakr.fetch.base import MAX_PAGE_BYTES, FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.fetch.base import (MAX_PAGE_BYTES, FailureKind, FetcherCapabilities, FetchResult, failed,
+                                   failure_for_content, failure_for_status)
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -33,13 +35,18 @@ BROWSER_HEADERS = {
 class HttpFetcher:
     """Fetch a page with httpx; one AsyncClient per egress, reused across the run."""
 
-    name = "http"
+    name: ClassVar[str] = "http"
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="http", supports_proxy=True)
 
     def __init__(self, settings: Settings, *, max_bytes: int = MAX_PAGE_BYTES) -> None:
         self._timeout_s = settings.fetch_timeout_s
         self._proxy_url = settings.home_proxy_url.get_secret_value() if settings.home_proxy_url else None
         self._max_bytes = max_bytes
         self._clients: dict[bool, httpx.AsyncClient] = {}
+
+    @property
+    def disabled_reason(self) -> str | None:
+        return None
 
     def _client(self, use_proxy: bool) -> httpx.AsyncClient:
         client = self._clients.get(use_proxy)

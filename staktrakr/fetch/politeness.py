@@ -19,13 +19,15 @@ import asyncio
 import random
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential, wait_none
 
-from staktrakr.catalog import Target
 from staktrakr.fetch.base import FailureKind, FetchResult, failed
 from staktrakr.settings import Settings
+
+if TYPE_CHECKING:  # the catalog names its fetchers through fetch/registry.py: no import cycle at run time
+    from staktrakr.catalog import Target
 
 T = TypeVar("T")
 R = TypeVar("R")

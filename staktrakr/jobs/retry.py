@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from staktrakr.catalog import Target
 from staktrakr.errors import ConfigError, JobFailed, StatementRejected, StoreUnavailable
-from staktrakr.fetch import FETCHER_OF_SOURCE
+from staktrakr.fetch.registry import FETCHER_OF_SOURCE
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, scrape_cycle
 from staktrakr.settings import Settings
