@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         return value.rstrip("/") if not value.endswith("/exchange-rates/") else value
 
     @model_validator(mode="after")
-    def _gap_order(self) -> "Settings":
+    def _gap_order(self) -> Settings:
         if self.scrape_gap_max_s < self.scrape_gap_min_s:
             raise ValueError("SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S")
         return self
@@ -224,7 +224,7 @@ def load_settings(**overrides: object) -> Settings:
     if env_file.exists() or env_file.is_symlink():
         check_env_file(env_file)
     try:
-        return Settings(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[call-arg,arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first.get("loc", ()))

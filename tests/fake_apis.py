@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from staktrakr.settings import Settings
@@ -51,11 +52,11 @@ class ScriptedServer:
     handle: Callable[[str, dict[str, str], dict[str, str]], Reply]
     requests: list[Recorded] = field(default_factory=list)
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         server_ref = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
                 headers = {key.lower(): value for key, value in self.headers.items()}
@@ -77,7 +78,7 @@ class ScriptedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -124,7 +125,7 @@ class FakeMetalPriceApi:
         self.daily: dict[str, dict[str, float]] = {}          # "YYYY-MM-DD" -> metal -> USD/oz
         self.server = ScriptedServer(self._handle)
 
-    def __enter__(self) -> "FakeMetalPriceApi":
+    def __enter__(self) -> FakeMetalPriceApi:
         self.server.start()
         return self
 
@@ -186,7 +187,7 @@ class FakeSite:
     def requests(self) -> list[Recorded]:
         return self.server.requests
 
-    def __enter__(self) -> "FakeSite":
+    def __enter__(self) -> FakeSite:
         self.server.start()
         return self
 

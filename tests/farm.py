@@ -13,10 +13,11 @@ import ssl
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from staktrakr.catalog import Coin, Target, VendorRules
 from tests.extract_fixtures import AGE, ASE
@@ -120,10 +121,10 @@ class Host:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            def do_GET(self) -> None:
                 host.respond(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 host.respond(self)
 
             def log_message(self, *args: Any) -> None:

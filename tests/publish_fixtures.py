@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.store import Store
 from tests.conftest import shared_path
@@ -59,7 +60,7 @@ def spot_rows() -> list[tuple[Any, ...]]:
     """Every quarter from 03-14 16:00 to 03-15 20:00, plus 03-13 08:00-08:15; silver 19:30 is bad."""
     rows = []
     slots = [f"2026-03-13T08:{m:02d}:00Z" for m in (0, 15)]
-    for day, hours in (("2026-03-14", range(16, 24)), ("2026-03-15", range(0, 21))):
+    for day, hours in (("2026-03-14", range(16, 24)), ("2026-03-15", range(21))):
         for hour in hours:
             for minute in (0, 15, 30, 45):
                 if day == "2026-03-15" and hour == 20 and minute > 0:

@@ -4,7 +4,8 @@ real job or one fetcher. Registered for every test by tests/conftest.py (`pytest
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 

@@ -74,7 +74,7 @@ def test_env_file_values_match_systemd(line, value, tmp_path):
 
 @pytest.mark.parametrize("line", REFUSED)
 def test_env_file_lines_systemd_reads_differently_are_refused(line, tmp_path):
-    with pytest.raises(ConfigError, match="TOKEN: (inline comment|'export' prefix)"):
+    with pytest.raises(ConfigError, match=r"TOKEN: (inline comment|'export' prefix)"):
         load_env_file(env_file(tmp_path, line))
 
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from staktrakr.jobs.demo import run_demo
 from staktrakr.errors import ConfigError
+from staktrakr.jobs.demo import run_demo
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
 

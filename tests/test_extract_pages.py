@@ -12,7 +12,7 @@ GOLD_SPOT, SILVER_SPOT = 5019.50, 80.59
 SPOT_FOR_METAL = {"gold": GOLD_SPOT, "silver": SILVER_SPOT, "goldback": GOLD_SPOT}
 
 
-def read_page(name: str, slug: str, vendor: str, spot: float | None | str = "default", **rule_changes) -> Finding:
+def read_page(name: str, slug: str, vendor: str, spot: float | str | None = "default", **rule_changes) -> Finding:
     text = (PAGES / name).read_text(encoding="utf-8")
     content = {"markdown": text} if name.endswith(".md") else {"html": text}
     coin = CATALOG.coins[slug]

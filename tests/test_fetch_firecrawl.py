@@ -7,8 +7,8 @@ import asyncio
 
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.firecrawl import FirecrawlFetcher
-from tests.farm import page_text
 from tests import scrape_fixtures
+from tests.farm import page_text
 
 DEALER = "https://www.apmex.example/product/ase"
 

@@ -4,7 +4,7 @@ script-rendered page) and a real database: good pages store one row, anything el
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from tests.fake_apis import FakeSite, Reply
 from tests.farm import FakeFirecrawl
 
 PATH = "/exchange-rates/"
-MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=timezone.utc)     # 12:00 MDT -> effective 2026-03-16
+MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=UTC)     # 12:00 MDT -> effective 2026-03-16
 
 needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
 
@@ -50,8 +50,8 @@ def site():
 @pytest.fixture
 def gb_settings(make_settings, site, tmp_path):
     def _make(db_url: str | None = None, **overrides):
-        values = dict(goldback_url=site.url(PATH), fetch_timeout_s=10, poller_id="api",
-                      turso_database_url=db_url or "file:" + str(tmp_path / "gb.db"))
+        values = {"goldback_url": site.url(PATH), "fetch_timeout_s": 10, "poller_id": "api",
+                      "turso_database_url": db_url or "file:" + str(tmp_path / "gb.db")}
         values.update(overrides)
         return make_settings(**values)
     return _make
@@ -165,7 +165,7 @@ def test_weekend_run_files_fridays_rate(gb_settings, site):
     site.pages[PATH] = page("<h2>1 Goldback = $10.27</h2>")
     settings = gb_settings()
     with Store.open(settings) as store:
-        result = run_goldback(settings, store, now=datetime(2026, 3, 14, 15, 0, tzinfo=timezone.utc))
+        result = run_goldback(settings, store, now=datetime(2026, 3, 14, 15, 0, tzinfo=UTC))
         assert [(r["date"], r["g1_usd"]) for r in rates(store)] == [("2026-03-13", 10.27)]
     assert result.date == "2026-03-13"
 
@@ -177,11 +177,11 @@ def test_unchanged_rate_right_after_the_update_waits(gb_settings, site):
     with Store.open(settings) as store:
         store.migrate()
         store.write([GoldbackRate(date="2026-03-13", g1_usd=10.06, scraped_at="2026-03-13T18:00:00.000Z")])
-        early = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 10, tzinfo=timezone.utc))
+        early = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 10, tzinfo=UTC))
         assert early.status == "not_updated_yet" and [r["date"] for r in rates(store)] == ["2026-03-13"]
         assert runs(store) == [{"status": "ok", "captured": 0, "error": None}]     # recorded, nothing stored
         site.pages[PATH] = page("<h2>1 Goldback = $10.12</h2>")
-        updated = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 20, tzinfo=timezone.utc))
+        updated = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 20, tzinfo=UTC))
         assert updated.status == "stored"
         assert [(r["date"], r["g1_usd"]) for r in rates(store)] == [("2026-03-13", 10.06), ("2026-03-16", 10.12)]
 

@@ -15,7 +15,7 @@ GENERATED = "2026-03-15T20:05:00.000Z"
 
 def doc(window_start: str, vendors: dict, windows: list | None = None, availability: dict | None = None) -> dict:
     return {"slug": "ase", "window_start": window_start, "median_price": None, "lowest_price": None,
-            "vendors": vendors, "availability_by_site": availability or {v: True for v in vendors},
+            "vendors": vendors, "availability_by_site": availability or dict.fromkeys(vendors, True),
             "last_known_price_by_site": {}, "last_available_date_by_site": {}, "windows_24h": windows or []}
 
 

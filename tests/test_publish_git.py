@@ -145,7 +145,7 @@ def test_dry_run_on_a_fresh_host_creates_nothing(libsql_server, make_settings, t
 
 
 def test_stuck_rebase_is_aborted_and_credentials_removed_from_remote_url(setup_remote) -> None:
-    settings, remote = setup_remote
+    settings, _remote = setup_remote
     first = publish(settings)
     export = settings.export_dir
     (export / ".git" / "rebase-merge").mkdir()
@@ -213,8 +213,8 @@ def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -
     import http.server
     import threading
 
-    from tests.conftest import free_port
     from staktrakr.git.repo import GitRunner, force_push
+    from tests.conftest import free_port
 
     seen: list[str] = []
 
@@ -257,7 +257,7 @@ def _leave_index_lock(settings, age_s: float) -> Path:
 def test_stale_index_lock_is_removed_and_said(setup_remote) -> None:
     """A publish killed while git held the index left index.lock: it blocked every later publish.
     Older than a minute, no git process in the repo, and we hold the publish lock: removed."""
-    settings, remote = setup_remote
+    settings, _remote = setup_remote
     publish(settings)
     lock = _leave_index_lock(settings, age_s=180)
     result = publish(settings)

@@ -79,7 +79,7 @@ def test_retry_fetches_only_failed_targets_and_stores_once(farm, farm_settings, 
 
 def test_retry_dry_run_fetches_but_writes_nothing(farm, farm_settings):
     settings = farm_settings()
-    hosts, targets = setup_window(farm, settings)
+    _hosts, targets = setup_window(farm, settings)
     before = rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")
     result = retry(settings, targets, window=WINDOW, dry_run=True)
     assert result.scrape.total == 3 and result.scrape.stored_rows == 0
@@ -97,7 +97,7 @@ def test_nothing_to_retry_in_another_window(farm, farm_settings):
 
 def test_other_pollers_failures_are_not_ours(farm, farm_settings):
     settings = farm_settings()
-    hosts, targets = setup_window(farm, settings)
+    _hosts, targets = setup_window(farm, settings)
     other = farm_settings(poller_id="home")
     assert retry(other, targets, window=WINDOW).failed_found == []
 

@@ -3,7 +3,7 @@ shapes, publish time from git, Goldback's effective time."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import git
 
@@ -11,7 +11,6 @@ from staktrakr.models import SpotPrice
 from staktrakr.ops.health import GOLDBACK_MAX_AGE, goldback_effective_time, last_publish_time, read_freshness
 from staktrakr.store import Store
 from tests.ops_fixtures import now_utc, seed_feeds
-
 
 
 def _feeds(settings, store, now):
@@ -45,14 +44,13 @@ def test_publish_time_from_the_export_repos_head_commit(tmp_path):
     (export / "data").mkdir()
     (export / "data" / "x.json").write_text("{}")
     repo.index.add(["data/x.json"])
-    two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
     stamp = f"{int(two_hours_ago.timestamp())} +0000"
     repo.index.commit("publish", author_date=stamp, commit_date=stamp)
     assert abs((last_publish_time(export) - two_hours_ago).total_seconds()) < 2
 
     (export / "data" / "api").mkdir()
-    (export / "data" / "api" / "manifest.json").write_text('{"generated_at": "%s"}' %
-                                                           (two_hours_ago + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    (export / "data" / "api" / "manifest.json").write_text('{{"generated_at": "{}"}}'.format((two_hours_ago + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")))
     assert abs((last_publish_time(export) - (two_hours_ago + timedelta(hours=1))).total_seconds()) < 2  # newer wins
     assert last_publish_time(tmp_path / "nothing-here") is None
 
@@ -60,10 +58,10 @@ def test_publish_time_from_the_export_repos_head_commit(tmp_path):
 def test_goldback_friday_rate_is_fresh_until_after_the_weekend():
     friday = "2026-03-13"
     effective = goldback_effective_time(friday)
-    assert effective == datetime(2026, 3, 13, 17, 0, tzinfo=timezone.utc)
-    monday_evening = datetime(2026, 3, 16, 18, 0, tzinfo=timezone.utc)
+    assert effective == datetime(2026, 3, 13, 17, 0, tzinfo=UTC)
+    monday_evening = datetime(2026, 3, 16, 18, 0, tzinfo=UTC)
     assert monday_evening - effective < GOLDBACK_MAX_AGE
-    wednesday = datetime(2026, 3, 18, 0, 0, tzinfo=timezone.utc)
+    wednesday = datetime(2026, 3, 18, 0, 0, tzinfo=UTC)
     assert wednesday - effective > GOLDBACK_MAX_AGE
 
 

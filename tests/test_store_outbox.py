@@ -19,7 +19,7 @@ def test_outage_mid_run_goes_to_outbox_then_replays_exactly_once(libsql_server, 
         libsql_server.stop()
         prepared = store.prepare()
         assert not prepared.schema_ok and "database http://127.0.0.1" in prepared.error
-        result = store.write(cycle_rows(run_id="during-outage", window="2026-03-15T20:15:00Z") + [spot_row()])
+        result = store.write([*cycle_rows(run_id="during-outage", window="2026-03-15T20:15:00Z"), spot_row()])
         assert result.queued and result.queued_rows == 9 and result.stored_rows == 0
         assert "database http://127.0.0.1" in result.error
         assert store.outbox.size() == (1, 9)

@@ -33,6 +33,7 @@ def load_feed(settings: Settings, feed_id: str) -> FeedPage:
     return load_catalog(settings.providers_file).feed_page(feed_id)
 
 
-def select_targets(settings: Settings, store: Store, coins: list[str] | None, vendors: list[str] | None) -> list[Target]:
+def select_targets(settings: Settings, store: Store, coins: list[str] | None,
+                   vendors: list[str] | None) -> list[Target]:
     """The enabled targets of the configured catalog, filtered by coin slugs and vendor ids (None: all)."""
     return load_run_catalog(settings, store).targets(coins, vendors)

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from staktrakr.errors import ConfigError
-from staktrakr.fetch.registry import FetcherName
+from staktrakr.fetch.registry import FetcherName as FetcherName
 
 Metal = Literal["silver", "gold", "platinum", "palladium", "goldback"]
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -112,7 +112,7 @@ class VendorListing(BaseModel):
         return None if value is None else [_https(url) for url in value]
 
     @model_validator(mode="after")
-    def _enabled_needs_url(self) -> "VendorListing":
+    def _enabled_needs_url(self) -> VendorListing:
         if self.enabled and not self.all_urls:
             raise ValueError(f"vendor {self.id!r} is enabled but has no url")
         return self

@@ -55,8 +55,10 @@ def list_targets(coin: CoinOpt = None, vendor: VendorOpt = None, json_output: Js
 @app.command()
 @handle_errors
 def sync(
-    to_db: Annotated[bool, typer.Option("--to-db", help="Write the file's catalog into provider_coins/provider_vendors.")] = False,
-    from_db: Annotated[bool, typer.Option("--from-db", help="Rewrite the file from the tables (keeps the vendors section).")] = False,
+    to_db: Annotated[bool, typer.Option(
+        "--to-db", help="Write the file's catalog into provider_coins/provider_vendors.")] = False,
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="Rewrite the file from the tables (keeps the vendors section).")] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Copy the catalog between providers.json and the database tables."""

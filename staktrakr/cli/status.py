@@ -42,7 +42,8 @@ def render(report: StatusReport) -> None:
         table = Table("job", "started", "status", "captured/total", "duration", "error", title=f"runs: {poller}")
         for run in runs:
             colour = {"ok": "green", "error": "red"}.get(run.status, "yellow")
-            captured = f"{run.captured if run.captured is not None else '-'}/{run.total if run.total is not None else '-'}"
+            captured = (f"{run.captured if run.captured is not None else '-'}/"
+                        f"{run.total if run.total is not None else '-'}")
             duration = "-" if run.duration_s is None else f"{run.duration_s:.0f}s"
             table.add_row(run.job, run.started_at, f"[{colour}]{run.status}[/{colour}]", captured, duration,
                           shorten(run.error or "", 80))
@@ -62,7 +63,8 @@ def render(report: StatusReport) -> None:
         out.print(f"coverage: catalog unavailable: {report.coverage_error}", markup=False, highlight=False)
 
     if report.chronic:
-        chronic = Table("coin", "vendor", "failures (7d)", "last", "last error", title="chronic failures (3+ in 7 days)")
+        chronic = Table("coin", "vendor", "failures (7d)", "last", "last error",
+                        title="chronic failures (3+ in 7 days)")
         for item in report.chronic:
             chronic.add_row(item.coin_slug, item.vendor_id, str(item.failures), item.last_failed_at or "-",
                             shorten(item.last_error or "", 100))

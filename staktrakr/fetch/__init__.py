@@ -7,9 +7,29 @@ from staktrakr.fetch.base import FailureKind, Fetcher, FetcherCapabilities, Fetc
 from staktrakr.fetch.browser import BrowserFetcher
 from staktrakr.fetch.firecrawl import FirecrawlFetcher
 from staktrakr.fetch.http import HttpFetcher
-from staktrakr.fetch.registry import (FETCHER_CLASSES, FETCHER_NAMES, FETCHER_OF_SOURCE, SOURCE_OF_FETCHER,
-                                      FetcherName, FetcherSet, capabilities_of)
+from staktrakr.fetch.registry import (
+                                      FETCHER_CLASSES,
+                                      FETCHER_NAMES,
+                                      FETCHER_OF_SOURCE,
+                                      SOURCE_OF_FETCHER,
+                                      FetcherName,
+                                      FetcherSet,
+                                      capabilities_of,
+)
 
-__all__ = ["FailureKind", "FetchResult", "Fetcher", "FetcherCapabilities", "FetcherSet", "HttpFetcher",
-           "BrowserFetcher", "FirecrawlFetcher", "FETCHER_CLASSES", "FETCHER_NAMES", "FetcherName",
-           "SOURCE_OF_FETCHER", "FETCHER_OF_SOURCE", "capabilities_of"]
+__all__ = [
+                                      "FETCHER_CLASSES",
+                                      "FETCHER_NAMES",
+                                      "FETCHER_OF_SOURCE",
+                                      "SOURCE_OF_FETCHER",
+                                      "BrowserFetcher",
+                                      "FailureKind",
+                                      "FetchResult",
+                                      "Fetcher",
+                                      "FetcherCapabilities",
+                                      "FetcherName",
+                                      "FetcherSet",
+                                      "FirecrawlFetcher",
+                                      "HttpFetcher",
+                                      "capabilities_of",
+]

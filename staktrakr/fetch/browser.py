@@ -14,8 +14,14 @@ import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from staktrakr.fetch.base import (FailureKind, FetcherCapabilities, FetchResult, failed, failure_for_content,
-                                   failure_for_status)
+from staktrakr.fetch.base import (
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.fetch.http import BROWSER_HEADERS
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
@@ -111,7 +117,7 @@ class BrowserFetcher:
                     self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return failed(self.name, url, FailureKind.TIMEOUT, f"no page within {limit_s:g} s",
                               elapsed_ms=_ms_since(started), via_proxy=use_proxy)
             except Exception as exc:

@@ -12,8 +12,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from staktrakr.fetch.base import (FailureKind, FetcherCapabilities, FetchResult, failed, failure_for_content,
-                                   failure_for_status)
+from staktrakr.fetch.base import (
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -87,12 +93,12 @@ class FirecrawlFetcher:
             reason = shorten(answer.get("error") or f"HTTP {response.status_code}", 200,
                              [self._api_key] if self._api_key else [])
             return failed(self.name, url, FailureKind.FETCHER_ERROR, f"firecrawl: {reason}", elapsed_ms=elapsed)
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        data: dict[str, Any] = answer["data"] if isinstance(answer.get("data"), dict) else {}
+        metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
         site_status = metadata.get("statusCode")
         site_status = site_status if isinstance(site_status, int) else None
         final_url = metadata.get("sourceURL") or metadata.get("url") or url
-        common = {"final_url": str(final_url), "status": site_status, "elapsed_ms": elapsed}
+        common: dict[str, Any] = {"final_url": str(final_url), "status": site_status, "elapsed_ms": elapsed}
         kind = failure_for_status(site_status)
         if kind is not None:
             return failed(self.name, url, kind, f"HTTP {site_status}", **common)

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
-from staktrakr.fetch.base import (MAX_PAGE_BYTES, FailureKind, FetcherCapabilities, FetchResult, failed,
-                                   failure_for_content, failure_for_status)
+from staktrakr.fetch.base import (
+    MAX_PAGE_BYTES,
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -70,7 +77,7 @@ class HttpFetcher:
         started = time.monotonic()
         try:
             return await asyncio.wait_for(self._get(url, limit_s, use_proxy, started), timeout=limit_s)
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             return failed(self.name, url, FailureKind.TIMEOUT, f"no answer within {limit_s:g} s",
                           elapsed_ms=_ms_since(started), via_proxy=use_proxy)
         except httpx.TooManyRedirects:
@@ -87,7 +94,8 @@ class HttpFetcher:
     async def _get(self, url: str, limit_s: float, use_proxy: bool, started: float) -> FetchResult:
         timeout = httpx.Timeout(limit_s, connect=min(limit_s, 10.0))
         async with self._client(use_proxy).stream("GET", url, timeout=timeout) as response:
-            common = {"final_url": str(response.url), "status": response.status_code, "via_proxy": use_proxy}
+            common: dict[str, Any] = {"final_url": str(response.url), "status": response.status_code,
+                                      "via_proxy": use_proxy}
             kind = failure_for_status(response.status_code)
             if kind is not None:
                 return failed(self.name, url, kind, f"HTTP {response.status_code}",

@@ -18,13 +18,13 @@ from datetime import datetime
 from staktrakr.catalog import FeedPage
 from staktrakr.catalog.load import load_feed
 from staktrakr.errors import JobFailed
+from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
 from staktrakr.fetch.base import FailureKind, FetchResult
 from staktrakr.fetch.walk import FetchRun, PageReader, PageVerdict, Step, Walk
-from staktrakr.extract.goldback import RateCandidate, parse_goldback_rate
-from staktrakr.rules.bands import goldback_rate_band, spot_in_band
-from staktrakr.rules.goldback_calendar import effective_date, in_update_grace, previous_business_day
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.models import GoldbackRate
+from staktrakr.rules.bands import goldback_rate_band, spot_in_band
+from staktrakr.rules.goldback_calendar import effective_date, in_update_grace, previous_business_day
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.goldback import rates_on

@@ -25,9 +25,10 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel
@@ -156,7 +157,7 @@ class JobRun:
 
     # entering -------------------------------------------------------------------------------
 
-    def __enter__(self) -> "JobRun":
+    def __enter__(self) -> JobRun:
         if self._lock is not None:
             try:
                 self._lock.acquire()
@@ -179,7 +180,8 @@ class JobRun:
         if self.dry_run:
             return
         try:
-            self.journal = Journal(self.settings.journal_dir, self.run_id, {"run": self.running.model_dump(mode="json")})
+            header = {"run": self.running.model_dump(mode="json")}
+            self.journal = Journal(self.settings.journal_dir, self.run_id, header)
             self.store.start_run(self.running)
         except OSError as exc:
             raise JobFailed(f"{self.job}: cannot start the run: {exc.filename or self.store.outbox.path} not "
@@ -255,7 +257,7 @@ class JobRun:
             "captured": report.captured, "failures": report.failures, "error": report.error,
         })
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> Literal[False]:
         try:
             if not self._finished:
                 self._finish_on_exit(exc)
@@ -329,8 +331,9 @@ def conclude(report: RunReport) -> None:
     if report.status == "interrupted":
         done = (f"{report.captured}/{report.total} captured" if report.total is not None else "partial work")
         where = f"{report.stored_rows} rows stored" if not report.queued_rows else f"{report.queued_rows} rows queued"
+        stopped_by = signal.Signals[report.signal] if report.signal else signal.SIGTERM
         raise JobInterrupted(f"{report.job}: interrupted by {report.signal or 'a signal'}: {done}, {where} "
-                             f"(run {report.run_id})", signal.Signals[report.signal] if report.signal else signal.SIGTERM)
+                             f"(run {report.run_id})", stopped_by)
     if report.outbox_problems:
         raise JobFailed(f"{len(report.outbox_problems)} outbox entries moved aside, see `staktrakr db status`: "
                         f"{report.outbox_problems[0]}")

@@ -10,9 +10,10 @@ failure hits the unique key and adds nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.catalog import Target
 from staktrakr.errors import ConfigError, JobFailed, StatementRejected, StoreUnavailable

@@ -16,9 +16,10 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -177,7 +178,10 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
     loop = asyncio.get_running_loop()
     rng = random.Random(options.seed) if options.seed is not None else None
     cycle = asyncio.ensure_future(run_per_vendor(targets, work, fetch_run.politeness, rng))
-    forget = stop.on_request(lambda: loop.call_soon_threadsafe(cycle.cancel))
+    def cancel_cycle() -> None:
+        loop.call_soon_threadsafe(cycle.cancel)
+
+    forget = stop.on_request(cancel_cycle)
     try:
         await cycle
     except asyncio.CancelledError:
@@ -187,7 +191,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
         forget()
         try:
             await asyncio.wait_for(fetch_run.aclose(), FETCHERS_CLOSE_TIMEOUT_S)
-        except (asyncio.TimeoutError, Exception) as exc:  # never let closing lose the cycle
+        except (TimeoutError, Exception) as exc:  # never let closing lose the cycle
             log.warning("closing the fetchers: %s", exc)
     return [finished[index] for index in sorted(finished)]
 
@@ -217,7 +221,7 @@ def score_outcomes(outcomes: Sequence[TargetOutcome], window_prices: dict[str, l
     scores = window_confidences(
         [(o.coin_slug, o.price if o.ok else None, o.in_stock is not False) for o in outcomes],
         window_prices, previous_day)
-    for outcome, score in zip(outcomes, scores):
+    for outcome, score in zip(outcomes, scores, strict=False):
         if outcome.ok:
             outcome.confidence = score
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import Timeout
+from filelock import BaseFileLock, Timeout
 
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s, trigger_jobs
 from staktrakr.ops.process import log_line, run_with_timeout
@@ -57,7 +57,7 @@ class JobTrigger:
         thread.start()
         return started
 
-    def _run(self, job: str, lock) -> None:
+    def _run(self, job: str, lock: BaseFileLock) -> None:
         try:
             outcome = run_with_timeout(job_command(job, []), job_timeout_s(job))
             print(log_line("trigger", job, self.poller, outcome.status, outcome.exit_code, outcome.duration_s),

@@ -75,7 +75,8 @@ def parse_line(raw: bytes) -> OutboxEntry:
         raise ValueError("no id/queued_at")
     ops = data.get("ops")
     if not isinstance(ops, list) or not all(
-            isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list) for op in ops):
+            isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list)
+            for op in ops):
         raise ValueError("ops is not a list of {kind, rows}")
     return OutboxEntry(id=data["id"], queued_at=data["queued_at"], reason=str(data.get("reason", "")), ops=ops)
 

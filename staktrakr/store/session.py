@@ -13,9 +13,10 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -87,7 +88,7 @@ class Store:
         self.journal_dir = journal_dir or outbox.path.parent / "journal"
 
     @classmethod
-    def open(cls, settings: Settings) -> "Store":
+    def open(cls, settings: Settings) -> Store:
         token = settings.turso_auth_token.get_secret_value() if settings.turso_auth_token else None
         database = Database(settings.database_url, token, connect_timeout_s=settings.db_connect_timeout_s,
                             statement_timeout_s=settings.db_statement_timeout_s)
@@ -96,7 +97,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
