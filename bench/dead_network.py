@@ -1,9 +1,11 @@
 """Benchmark: a full-size cycle with the network down (prints figures; not a test).
 
 The real catalog's targets (166 enabled in providers.json) with every vendor host replaced by
-an unresolvable `.invalid` name (DNS fails), the production politeness (gaps 2-8 s, 3 attempts,
-backoff 2 s) and the per-vendor circuit breaker. Before the breaker the old pipeline took 869 s
-to report 0/166 (30-38 s of retries per target); the goal is under a minute.
+an unresolvable `.invalid` name (DNS fails), each target keeping the catalog's own fetcher list
+(http, browser, firecrawl as providers.json says; Firecrawl not configured, as on a poller
+without FIRECRAWL_BASE_URL), the production politeness (gaps 2-8 s, 3 attempts, backoff 2 s)
+and the per-vendor circuit breaker. Before the breaker the old pipeline took 869 s to report
+0/166 (30-38 s of retries per target); the goal is under a minute.
 
     .venv/bin/python bench/dead_network.py [--breaker 3] [--gap-min 2] [--gap-max 8]
 """
@@ -28,12 +30,11 @@ from staktrakr.store import Store  # noqa: E402
 
 
 def dead_targets():
-    """The catalog's targets, http fetcher only (no Chromium needed), hosts made unresolvable."""
+    """The catalog's targets with their own fetcher lists, hosts made unresolvable."""
     targets = []
     for target in load_catalog(REPO / "providers.json").targets():
         urls = tuple(url.replace(urlsplit(url).netloc, f"{target.vendor_id}.invalid") for url in target.urls)
-        rules = target.rules.model_copy(update={"fetchers": ["http"], "proxy": "never"})
-        targets.append(target.model_copy(update={"urls": urls, "rules": rules}))
+        targets.append(target.model_copy(update={"urls": urls}))
     return targets
 
 
@@ -54,7 +55,9 @@ def main() -> None:
         wall = time.monotonic() - started
     kinds = Counter((outcome.reason or "ok").split(":")[0] for outcome in result.outcomes)
     vendors = len({t.vendor_id for t in targets})
+    lists = Counter("+".join(t.rules.fetchers) for t in targets)
     print(f"targets:        {len(targets)} ({vendors} vendors), captured {result.captured}/{result.total}")
+    print("fetcher lists:  " + ", ".join(f"{name} {n}" for name, n in lists.most_common()))
     print(f"politeness:     gaps {args.gap_min:g}-{args.gap_max:g} s, {settings.scrape_attempts} attempts, "
           f"backoff {settings.scrape_backoff_s:g} s, breaker after {args.breaker} failures")
     print("reasons:        " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))

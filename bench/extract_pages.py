@@ -42,11 +42,13 @@ def main() -> None:
         vendor = path.stem.split("_")[0]
         slug = next(value for key, value in slugs.items() if key in path.stem)
         text = path.read_text(encoding="utf-8")
-        page = PageContent(url="https://bench.test/", **({"markdown": text} if path.suffix == ".md" else {"html": text}))
+        content = {"markdown": text} if path.suffix == ".md" else {"html": text}
+        page = PageContent(url="https://bench.test/", **content)
         ms, finding = timed(page, slug, vendor, catalog)
         print(f"{path.name:40} {len(text) / 1024:7.1f} {ms:8.2f}  {finding.price or finding.failure}")
     base = (PAGES / "jmbullion_age.html").read_text(encoding="utf-8")
-    menu = "".join(f"<li><a href='/p/{i}'>1/{i % 20 + 2} oz Coin from ${i % 900 + 100}.99</a></li>" for i in range(40_000))
+    menu = "".join(f"<li><a href='/p/{i}'>1/{i % 20 + 2} oz Coin from ${i % 900 + 100}.99</a></li>"
+                   for i in range(40_000))
     big = base.replace('<div class="top-bar">', f"<nav><ul>{menu}</ul></nav><div class='top-bar'>")
     big = big.replace("</body>", "<script>var s='" + "x" * (5 * 1024 * 1024 - len(big)) + "';</script></body>")
     ms, finding = timed(PageContent(url="https://bench.test/", html=big), "age", "jmbullion", catalog)

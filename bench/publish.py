@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from staktrakr.settings import load_settings  # noqa: E402
 from staktrakr.store import Store  # noqa: E402
 
-END = datetime(2026, 3, 15, 20, 0, tzinfo=timezone.utc)
+END = datetime(2026, 3, 15, 20, 0, tzinfo=UTC)
 VENDORS = 10
 METALS = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.0}
 
@@ -95,7 +95,8 @@ def generate(db_path: Path, var_dir: Path, days: int, pollers: int, targets: int
         [(metal, round(base * (1 + (idx % 97) / 1000), 2), ws, ws, ws) for idx, ws, _ in window_rows(days)
          for metal, base in METALS.items()])
     connection.executemany(
-        "INSERT INTO goldback_rates (date, g1_usd, source, scraped_at, poller_id) VALUES (?, ?, 'goldback.com', ?, 'bench')",
+        "INSERT INTO goldback_rates (date, g1_usd, source, scraped_at, poller_id)"
+        " VALUES (?, ?, 'goldback.com', ?, 'bench')",
         [((END - timedelta(days=d)).strftime("%Y-%m-%d"), 10 + d % 7 / 10,
           (END - timedelta(days=d)).strftime("%Y-%m-%dT17:01:00.000Z")) for d in range(days)])
     connection.commit()

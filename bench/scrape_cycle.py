@@ -69,8 +69,8 @@ def main() -> None:
     farm = Farm()
     try:
         targets = build(farm, args.vendors, args.targets, args.latency)
-        base = dict(STAKTRAKR_VAR_DIR=tmp / "var", scrape_gap_min_s=args.gap, scrape_gap_max_s=args.gap,
-                    scrape_backoff_s=0, firecrawl_base_url=None, home_proxy_url=None)
+        base = {"STAKTRAKR_VAR_DIR": tmp / "var", "scrape_gap_min_s": args.gap, "scrape_gap_max_s": args.gap,
+                    "scrape_backoff_s": 0, "firecrawl_base_url": None, "home_proxy_url": None}
 
         settings = load_settings(**base, turso_database_url=args.db, poller_id="bench")
         result, wall, trips = run_cycle(settings, targets)
@@ -82,7 +82,8 @@ def main() -> None:
         print(f"politeness floor:        {floor:.2f} s  (targets x (gap + latency) of the slowest vendor)")
         print(f"ratio wall / floor:      {wall / floor:.3f}  (goal <= 1.25)")
         print(f"max in flight per host:  {max_in_flight}  (goal 1)")
-        print(f"db round trips (write):  {result.write_round_trips}  (whole cycle incl. prepare/run row/reads: {trips})")
+        print(f"db round trips (write):  {result.write_round_trips}"
+              f"  (whole cycle incl. prepare/run row/reads: {trips})")
 
         small_settings = load_settings(**base, turso_database_url=args.db, poller_id="bench-small")
         small, _, small_trips = run_cycle(small_settings, targets[: args.targets])

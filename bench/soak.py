@@ -38,8 +38,16 @@ from staktrakr.settings import load_settings  # noqa: E402
 from staktrakr.store import Store  # noqa: E402
 from tests.conftest import LibsqlServer, free_port  # noqa: E402
 from tests.farm import Farm, page_text  # noqa: E402
-from tests.faults import (ScrapeProcess, farm_targets, job_env, make_certificate, run_job, signal_server,  # noqa: E402
-                          tls_context, write_catalog)
+from tests.faults import (  # noqa: E402
+    ScrapeProcess,
+    farm_targets,
+    job_env,
+    make_certificate,
+    run_job,
+    signal_server,
+    tls_context,
+    write_catalog,
+)
 
 
 @dataclass
@@ -261,7 +269,8 @@ def report(cycles: list[Cycle], args, per_cycle: int, flush_code: int, elapsed: 
     print(f"cycles with a kill:     {sum(1 for c in cycles if c.actions)}")
     print("scrape exit codes:      " + ", ".join(f"{code}: {n}" for code, n in sorted(
         Counter(c.exit_code for c in cycles).items(), key=lambda item: str(item[0]))))
-    print("expected counted from:  " + ", ".join(f"{k} {n}" for k, n in sorted(Counter(c.expected_from for c in cycles).items())))
+    sources = sorted(Counter(c.expected_from for c in cycles).items())
+    print("expected counted from:  " + ", ".join(f"{k} {n}" for k, n in sources))
     print(f"rows expected:          {expected}")
     print(f"rows found:             {found}")
     print(f"lost / extra:           {lost} / {extra}")

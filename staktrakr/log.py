@@ -12,9 +12,10 @@ import logging
 import re
 import sys
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Iterable
+from typing import TextIO
 from urllib.parse import quote, quote_plus
 
 from staktrakr.timeutil import iso_z
@@ -96,7 +97,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {
-            "ts": iso_z(datetime.fromtimestamp(record.created, timezone.utc)),
+            "ts": iso_z(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -113,15 +114,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, separators=(",", ":"))
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at emit time (test runners swap and close streams)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D102
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # noqa: D102
+    def stream(self, value: TextIO) -> None:
         pass
 
 
@@ -131,10 +132,11 @@ def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbo
     register_secrets(secrets)
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for installed in list(root.handlers):
+        root.removeHandler(installed)
+    handler: logging.Handler
     if fmt == "json":
-        handler: logging.Handler = StderrHandler()
+        handler = StderrHandler()
         handler.setFormatter(JsonFormatter())
     else:
         from rich.console import Console

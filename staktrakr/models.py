@@ -12,6 +12,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SpotMetal = Literal["gold", "silver", "platinum", "palladium"]
+SPOT_METALS: tuple[SpotMetal, ...] = ("gold", "silver", "platinum", "palladium")
+
+
+def spot_metal(name: str) -> SpotMetal:
+    """`name` as a spot metal; ValueError for anything else (a row must never name another metal)."""
+    for metal in SPOT_METALS:
+        if metal == name:
+            return metal
+    raise ValueError(f"not a spot metal: {name!r}")
 RunStatus = Literal["running", "ok", "error", "interrupted"]
 
 

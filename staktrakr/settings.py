@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # SPOT_BANDS per-metal overrides "gold=1000:20000,silver=10:500", held parsed: metal -> Band in USD/oz,
     # the defaults of rules/bands.py with the overrides applied (NoDecode: the text is not JSON)
     spot_bands: Annotated[dict[str, Band], NoDecode] = Field(default_factory=lambda: dict(SPOT_BANDS_USD_PER_OZ))
-    goldback_url: str = "https://www.goldback.com/exchange-rates/"
+    goldback_url: str | None = None  # overrides providers.json feeds.goldback.url (a mirror, a test site)
 
     # vision (optional)
     gemini_api_key: SecretStr | None = None
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         return value.rstrip("/") if not value.endswith("/exchange-rates/") else value
 
     @model_validator(mode="after")
-    def _gap_order(self) -> "Settings":
+    def _gap_order(self) -> Settings:
         if self.scrape_gap_max_s < self.scrape_gap_min_s:
             raise ValueError("SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S")
         return self
@@ -226,7 +226,7 @@ def load_settings(**overrides: object) -> Settings:
     if env_file.exists() or env_file.is_symlink():
         check_env_file(env_file)
     try:
-        return Settings(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file if env_file.exists() else None, **overrides)  # type: ignore[call-arg,arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first.get("loc", ()))

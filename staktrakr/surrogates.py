@@ -10,6 +10,7 @@ can make a write fail.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -28,7 +29,7 @@ def scrub_surrogates(value: Any) -> Any:
     return value
 
 
-def utf8_json_line(data: Any, dumps: Any) -> bytes:
+def utf8_json_line(data: Any, dumps: Callable[[Any], str]) -> bytes:
     """`dumps(data)` (a JSON text) as UTF-8 bytes plus a newline; a lone surrogate anywhere is
     replaced instead of raising, so serializing rows can never fail on page text."""
     try:

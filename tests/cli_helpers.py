@@ -1,4 +1,5 @@
-"""Run the real Typer app in-process with a clean, explicit environment; check a command line against it."""
+"""Run the real Typer app in-process with a clean, explicit environment; check a command line against it
+and its one-line errors."""
 
 from __future__ import annotations
 
@@ -72,3 +73,18 @@ def cli_problems(job: str, args: tuple[str, ...], root) -> list[str]:
     problems += [f"{job}: missing {param.opts[0]}" for param in options.values()
                  if param.required and param.name not in seen_options]
     return sorted(set(problems), key=problems.index)
+def not_a_dir(tmp_path: Path) -> Path:
+    """A var dir path that cannot be created (its parent is a regular file)."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory\n", encoding="utf-8")
+    return blocker / "var"
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    """Exactly one `error: ` line on stderr, holding every needle, and no traceback anywhere."""
+    stderr = result.stderr
+    assert "Traceback" not in stderr and "Traceback" not in result.stdout
+    error_lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, stderr
+    for needle in needles:
+        assert needle in error_lines[0], error_lines[0]

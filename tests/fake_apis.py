@@ -5,6 +5,7 @@
   `error: {statusCode, message}`), plus scripted replies (500, delays, bad bodies).
 - FakeSite: static pages by path (the goldback.com exchange-rate page variants).
 Every request is recorded (path, query, headers) so tests can assert what was asked.
+`fast_client` is our real MetalPriceClient with short retry waits, for the jobs under test.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from staktrakr.settings import Settings
+from staktrakr.sources.metalprice import MetalPriceClient
 
 METAL_SYMBOLS = {"gold": "XAU", "silver": "XAG", "platinum": "XPT", "palladium": "XPD"}
 TODAY_PRICES = {"gold": 5018.96, "silver": 80.12, "platinum": 2051.4, "palladium": 1523.75}
@@ -47,11 +52,11 @@ class ScriptedServer:
     handle: Callable[[str, dict[str, str], dict[str, str]], Reply]
     requests: list[Recorded] = field(default_factory=list)
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         server_ref = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
                 headers = {key.lower(): value for key, value in self.headers.items()}
@@ -73,7 +78,7 @@ class ScriptedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -120,7 +125,7 @@ class FakeMetalPriceApi:
         self.daily: dict[str, dict[str, float]] = {}          # "YYYY-MM-DD" -> metal -> USD/oz
         self.server = ScriptedServer(self._handle)
 
-    def __enter__(self) -> "FakeMetalPriceApi":
+    def __enter__(self) -> FakeMetalPriceApi:
         self.server.start()
         return self
 
@@ -165,6 +170,11 @@ class FakeMetalPriceApi:
                            "end_date": end.isoformat(), "rates": rates})
 
 
+def fast_client(settings: Settings) -> MetalPriceClient:
+    """The spot jobs' `client_factory`: the real client, retrying after 0.05 s instead of seconds."""
+    return MetalPriceClient(settings, retry_wait_s=0.05)
+
+
 class FakeSite:
     """Pages by path; unknown paths are 404. `pages[path]` = Reply, an HTML string, or a function of the
     request headers returning either (e.g. to block requests that did not come through a proxy)."""
@@ -177,7 +187,7 @@ class FakeSite:
     def requests(self) -> list[Recorded]:
         return self.server.requests
 
-    def __enter__(self) -> "FakeSite":
+    def __enter__(self) -> FakeSite:
         self.server.start()
         return self
 

@@ -13,12 +13,14 @@ import ssl
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from staktrakr.catalog import Coin, Target, VendorRules
+from tests.extract_fixtures import AGE, ASE
 
 PAGES_DIR = Path(__file__).resolve().parent / "farm_pages"
 
@@ -119,10 +121,10 @@ class Host:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            def do_GET(self) -> None:
                 host.respond(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 host.respond(self)
 
             def log_message(self, *args: Any) -> None:
@@ -230,8 +232,8 @@ class Farm:
 
 
 COINS = {
-    "ase": Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[]),
-    "age": Coin(slug="age", name="American Gold Eagle 1 oz", metal="gold", weight_oz=1, providers=[]),
+    "ase": ASE,
+    "age": AGE,
     "maple-silver": Coin(slug="maple-silver", name="Canadian Silver Maple Leaf 1 oz", metal="silver",
                          weight_oz=1, providers=[]),
 }

@@ -21,12 +21,14 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
+
 SOAK_PAGES = ("jsonld_instock.html", "html_table.html", "shopify.html", "spot_ticker.html", "carousel.html",
               "as_low_as.html")
 
@@ -134,7 +136,7 @@ class ScrapeProcess:
     args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
 
-    def start(self) -> "ScrapeProcess":
+    def start(self) -> ScrapeProcess:
         self.process = subprocess.Popen([sys.executable, "-P", "-m", "staktrakr", "scrape", "--json", *self.args],
                                         env=self.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, start_new_session=True)

@@ -1,4 +1,4 @@
-"""Helpers for the ops tests: uvicorn in a thread on a free port, raw HTTP, seeded feed rows."""
+"""Helpers for the ops tests: uvicorn in a thread on a free port, raw HTTP, seeded feed rows, env files."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import uvicorn
 
@@ -49,6 +49,14 @@ def raw_request(base_url: str, target: str, method: str = "GET") -> tuple[int, b
     response = b"".join(chunks)
     status = int(response.split(b" ", 2)[1])
     return status, response.partition(b"\r\n\r\n")[2]
+
+
+def env_file(tmp_path: Path, content: bytes, mode: int = 0o600) -> Path:
+    """`content` as the host's env file (tmp_path/staktrakr.env) with `mode` (the runner wants 0600)."""
+    path = tmp_path / "staktrakr.env"
+    path.write_bytes(content)
+    path.chmod(mode)
+    return path
 
 
 def seed_feeds(store: Store, export_dir: Path, now: datetime, retail_age: timedelta = timedelta(0),

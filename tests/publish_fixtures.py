@@ -1,5 +1,5 @@
 """A seeded database for the publish and merge tests: several pollers, live, stale, out-of-stock
-and failed vendors, a stale coin, spot slots (one out of band) and Goldback rates.
+and failed vendors, a stale coin, spot slots (one out of band) and Goldback rates; git for both.
 
 The expected numbers in the tests are hand-computed from the rows below (see the comments).
 """
@@ -7,15 +7,15 @@ The expected numbers in the tests are hand-computed from the rows below (see the
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.store import Store
+from tests.conftest import shared_path
 
-# ../shared beside the checkout (sessions and CI lay it there); /work/shared as the fallback.
-REFERENCE = next((base / "reference/published-api" for base in
-                  (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared"))
-                  if (base / "reference/published-api").is_dir()), Path("/work/shared/reference/published-api"))
+REFERENCE = shared_path("reference/published-api")
 NEWEST_SCRAPED = "2026-03-15T20:05:02.000Z"
 LATEST_WINDOW = "2026-03-15T20:00:00Z"
 
@@ -60,7 +60,7 @@ def spot_rows() -> list[tuple[Any, ...]]:
     """Every quarter from 03-14 16:00 to 03-15 20:00, plus 03-13 08:00-08:15; silver 19:30 is bad."""
     rows = []
     slots = [f"2026-03-13T08:{m:02d}:00Z" for m in (0, 15)]
-    for day, hours in (("2026-03-14", range(16, 24)), ("2026-03-15", range(0, 21))):
+    for day, hours in (("2026-03-14", range(16, 24)), ("2026-03-15", range(21))):
         for hour in hours:
             for minute in (0, 15, 30, 45):
                 if day == "2026-03-15" and hour == 20 and minute > 0:
@@ -109,3 +109,8 @@ def write_old_files(data_dir: Path) -> None:
 
 def reference(path: str) -> Any:
     return json.loads((REFERENCE / path).read_text())
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run git (the real binary) and return its stdout, stripped; a failing command raises."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()

@@ -1,12 +1,16 @@
-"""Fixtures for scrape tests: the dealer farm, settings pointing at it, a helper running the real job."""
+"""Fixtures for scrape tests: the dealer farm, settings pointing at it, and functions running the
+real job or one fetcher. Registered for every test by tests/conftest.py (`pytest_plugins`)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+import asyncio
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
 from staktrakr.catalog import Target
+from staktrakr.fetch.base import FetchResult
 from staktrakr.jobs.scrape import ScrapeOptions, ScrapeResult, run_scrape
 from staktrakr.settings import Settings
 from staktrakr.store import Store
@@ -41,6 +45,18 @@ def scrape(settings: Settings, targets: Sequence[Target], **options: Any) -> Scr
     """Run the real scrape job on its own store (opened and closed like the CLI does)."""
     with Store.open(settings) as store:
         return run_scrape(settings, store, targets, ScrapeOptions(**options))
+
+
+def fetch(fetcher: Any, url: str, **options: Any) -> FetchResult:
+    """One fetch of `url` on `fetcher` (any fetcher of staktrakr/fetch/; options as a target passes
+    them: wait_ms, timeout_s, use_proxy...), then the fetcher closed, as a run closes it."""
+
+    async def go() -> FetchResult:
+        try:
+            return await fetcher.fetch(url, **options)
+        finally:
+            await fetcher.aclose()
+    return asyncio.run(go())
 
 
 def rows(settings: Settings, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ WINDOW = "2026-03-15T20:00:00Z"
 def cycle_rows(poller: str = "api", run_id: str = "api-run-1", n: int = 5, window: str = WINDOW) -> list:
     """One scrape cycle's worth of rows: n prices, one failure, the finished run."""
     rows: list = [
-        PriceObservation(scraped_at="2026-03-15T20:00:0%d.000Z" % (i % 10), window_start=window, coin_slug=f"coin-{i}",
+        PriceObservation(scraped_at=f"2026-03-15T20:00:0{i % 10}.000Z", window_start=window, coin_slug=f"coin-{i}",
                          vendor="apmex", price=90.0 + i, source="http", confidence=80, poller_id=poller, run_id=run_id,
                          evidence='{"rule": "jsonld"}')
         for i in range(n)

@@ -1,20 +1,20 @@
-"""Catalog: the real providers.json validates; broken variants give one-line errors and exit 2."""
+"""Catalog: the real providers.json validates; broken variants give one-line errors and exit 2;
+`providers sync` copies it to the database tables and back."""
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from staktrakr.catalog import load_catalog
 from tests.cli_helpers import run_cli
+from tests.conftest import REPO, shared_path
 
-REPO = Path(__file__).resolve().parent.parent
 REAL = json.loads((REPO / "providers.json").read_text())
-REFERENCE = json.loads((REPO.parent / "shared/reference/published-api/retail/providers.json").read_text()) \
-    if (REPO.parent / "shared/reference/published-api/retail/providers.json").exists() else None
+REFERENCE_FILE = shared_path("reference/published-api/retail/providers.json")
+REFERENCE = json.loads(REFERENCE_FILE.read_text()) if REFERENCE_FILE.exists() else None
 
 
 def test_real_catalog_validates_with_every_coin_and_url():
@@ -106,7 +106,14 @@ BROKEN = [
     ("bad cut selector", _set(["vendors", "summitmetals", "cut_selectors"], ["div[[x"]),
      "vendors.summitmetals.cut_selectors: bad CSS selector 'div[[x'"),
     ("unknown vendor rule", _set(["vendors", "sdbullion", "wait_secs"], 3), "vendors.sdbullion.wait_secs: unknown key"),
-    ("unknown top-level key", _set(["coin"], {}), "coin: unknown top-level key (expected coins, vendors)"),
+    ("unknown top-level key", _set(["coin"], {}), "coin: unknown top-level key (expected coins, vendors, feeds)"),
+    ("unknown feed fetcher", _set(["feeds", "goldback", "fetchers"], ["curl"]),
+     "feeds.goldback.fetchers[0]: Input should be 'http', 'browser' or 'firecrawl'"),
+    ("feed url not https", _set(["feeds", "goldback", "url"], "http://www.goldback.com/exchange-rates/"),
+     "feeds.goldback.url: must be an https:// URL (got 'http://www.goldback.com/exchange-rates/')"),
+    ("feed without url", _delete(["feeds", "goldback", "url"]), "feeds.goldback.url: Field required"),
+    ("unknown feed key", _set(["feeds", "goldback", "selector"], "h2"), "feeds.goldback.selector: unknown key"),
+    ("feeds not an object", _set(["feeds"], []), "feeds: expected an object keyed by feed id"),
 ]
 
 
@@ -142,6 +149,31 @@ def test_missing_catalog_file(tmp_path):
     result = run_cli(["providers", "validate"], env={"PROVIDERS_FILE": str(path)}, var_dir=tmp_path)
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {path}: file not found (set PROVIDERS_FILE)"
+
+
+def test_providers_sync_to_db_and_back(any_db_url, tmp_path):
+    catalog_copy = tmp_path / "providers.json"
+    catalog_copy.write_text((REPO / "providers.json").read_text())
+    env = {"TURSO_DATABASE_URL": any_db_url, "PROVIDERS_FILE": str(catalog_copy)}
+
+    pushed = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
+    assert pushed.exit_code == 0, pushed.output
+    assert json.loads(pushed.stdout) == {"direction": "to-db", "coins": 23, "vendors": 168}
+    again = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
+    assert json.loads(again.stdout)["vendors"] == 168
+
+    catalog_copy.write_text(json.dumps({"coins": {"ase": json.loads((REPO / "providers.json").read_text())["coins"]["ase"]},
+                                        "vendors": json.loads((REPO / "providers.json").read_text())["vendors"]}))
+    pulled = run_cli(["providers", "sync", "--from-db", "--json"], env=env, var_dir=tmp_path)
+    assert pulled.exit_code == 0, pulled.output
+    rebuilt = json.loads(catalog_copy.read_text())
+    original = json.loads((REPO / "providers.json").read_text())
+    assert set(rebuilt["coins"]) == set(original["coins"])
+    for slug, coin in original["coins"].items():
+        assert rebuilt["coins"][slug]["providers"] == coin["providers"]
+        assert rebuilt["coins"][slug]["metal"] == coin["metal"]
+    assert rebuilt["vendors"] == original["vendors"]  # overrides stay overrides; defaults stay in default
+    assert run_cli(["providers", "validate"], env=env, var_dir=tmp_path).exit_code == 0
 
 
 def test_validate_and_list_ok(tmp_path):

@@ -1,15 +1,14 @@
-"""The command line: help on every command, version, providers sync between file and tables."""
+"""The command line: help on every command, version, one-line errors and one JSON document when a
+command fails."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 GROUPS = ["scrape", "demo", "retry", "spot", "goldback", "publish", "merge", "serve", "status", "providers", "db", "ops"]
 
 
@@ -38,26 +37,27 @@ def test_usage_error_exits_2(tmp_path):
     assert run_cli(["providers", "sync"], var_dir=tmp_path).exit_code == 2
 
 
-def test_providers_sync_to_db_and_back(any_db_url, tmp_path):
-    catalog_copy = tmp_path / "providers.json"
-    catalog_copy.write_text((REPO / "providers.json").read_text())
-    env = {"TURSO_DATABASE_URL": any_db_url, "PROVIDERS_FILE": str(catalog_copy)}
+def test_unwritable_var_dir_is_one_line(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    env = {"PROVIDERS_FILE": str(REPO / "providers.json")}
+    for args in (["db", "migrate"], ["db", "flush"], ["publish", "--no-push"]):
+        result = run_cli(args, env=env, var_dir=var_dir)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert_one_line_error(result, str(var_dir))
 
-    pushed = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
-    assert pushed.exit_code == 0, pushed.output
-    assert json.loads(pushed.stdout) == {"direction": "to-db", "coins": 23, "vendors": 168}
-    again = run_cli(["providers", "sync", "--to-db", "--json"], env=env, var_dir=tmp_path)
-    assert json.loads(again.stdout)["vendors"] == 168
 
-    catalog_copy.write_text(json.dumps({"coins": {"ase": json.loads((REPO / "providers.json").read_text())["coins"]["ase"]},
-                                        "vendors": json.loads((REPO / "providers.json").read_text())["vendors"]}))
-    pulled = run_cli(["providers", "sync", "--from-db", "--json"], env=env, var_dir=tmp_path)
-    assert pulled.exit_code == 0, pulled.output
-    rebuilt = json.loads(catalog_copy.read_text())
-    original = json.loads((REPO / "providers.json").read_text())
-    assert set(rebuilt["coins"]) == set(original["coins"])
-    for slug, coin in original["coins"].items():
-        assert rebuilt["coins"][slug]["providers"] == coin["providers"]
-        assert rebuilt["coins"][slug]["metal"] == coin["metal"]
-    assert rebuilt["vendors"] == original["vendors"]  # overrides stay overrides; defaults stay in default
-    assert run_cli(["providers", "validate"], env=env, var_dir=tmp_path).exit_code == 0
+def test_json_commands_print_one_json_document_on_failure_too(tmp_path):
+    """A pipe reading `--json` always gets exactly one JSON document: the result, or the error."""
+    import json as _json
+
+    broken = tmp_path / "providers.json"
+    broken.write_text("{")
+    failed = run_cli(["providers", "validate", "--json"], env={"PROVIDERS_FILE": str(broken)}, var_dir=tmp_path)
+    assert failed.exit_code == 2
+    document = _json.loads(failed.stdout)
+    assert document["exit_code"] == 2 and document["error"].startswith(f"{broken}: line 1 column 2: invalid JSON")
+
+    down = run_cli(["status", "--json"], env={"TURSO_DATABASE_URL": "http://127.0.0.1:1"}, var_dir=tmp_path)
+    assert down.exit_code == 1
+    report = _json.loads(down.stdout)  # the report itself, not a second error object
+    assert isinstance(report, dict) and "exit_code" not in report

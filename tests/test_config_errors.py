@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.errors import ConfigError
-from staktrakr.ops.envfile import load_env_file
-
-REPO = Path(__file__).resolve().parent.parent
-RUNNER = REPO / "bin" / "staktrakr-cron"
+from tests.conftest import REPO, RUNNER
+from tests.ops_fixtures import env_file
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -38,13 +35,6 @@ def assert_one_line_exit_2(result: subprocess.CompletedProcess, *needles: str) -
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]
-
-
-def env_file(tmp_path: Path, content: bytes, mode: int = 0o600) -> Path:
-    path = tmp_path / "staktrakr.env"
-    path.write_bytes(content)
-    path.chmod(mode)
-    return path
 
 
 CASES = {
@@ -111,45 +101,3 @@ def test_cron_runner_bad_timeout_override(tmp_path):
     result = subprocess.run([str(RUNNER), "db", "status"], env=env, cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)
     assert_one_line_exit_2(result, "STAKTRAKR_CRON_TIMEOUT_S: expected seconds")
-
-
-# --- the env file means one thing to systemd, the cron runner and the app ---------------------------
-
-# What systemd's EnvironmentFile= makes of each line (systemd.exec(5), env-file parsing): quotes
-# removed, backslash escapes in double quotes, unquoted values trimmed, "#" only starts a comment
-# at the beginning of a line. Our loader must give the same value, or refuse the line.
-SYSTEMD_READS = [
-    (b"TOKEN=abc\n", "abc"),
-    (b"TOKEN=  abc  \n", "abc"),
-    (b'TOKEN="a b # c"\n', "a b # c"),
-    (b"TOKEN='a b # c'\n", "a b # c"),
-    (b"TOKEN=a#b\n", "a#b"),
-    (b'TOKEN="say \\"hi\\""\n', 'say "hi"'),
-    (b"# TOKEN=commented\nTOKEN=real\n", "real"),
-]
-REFUSED = [
-    b"TOKEN=abc   # comment\n",       # systemd: "abc   # comment"; dotenv: "abc"
-    b'TOKEN="abc" # comment\n',       # systemd: 'abc # comment'; dotenv: "abc"
-    b"export TOKEN=abc\n",            # systemd: no such syntax
-]
-
-
-@pytest.mark.parametrize("line, value", SYSTEMD_READS)
-def test_env_file_values_match_systemd(line, value, tmp_path):
-    assert load_env_file(env_file(tmp_path, line))["TOKEN"] == value
-
-
-@pytest.mark.parametrize("line", REFUSED)
-def test_env_file_lines_systemd_reads_differently_are_refused(line, tmp_path):
-    with pytest.raises(ConfigError, match="TOKEN: (inline comment|'export' prefix)"):
-        load_env_file(env_file(tmp_path, line))
-
-
-def test_env_example_is_read_alike_by_every_reader():
-    """Every line of the shipped example, uncommented, is one systemd and dotenv agree on."""
-    text = (REPO / "home-scraper" / ".env.example").read_text(encoding="utf-8")
-    uncommented = "\n".join(line[2:] if line.startswith("# ") and "=" in line.split()[1] else line
-                            for line in text.splitlines() if line.strip())
-    from staktrakr.ops.envfile import systemd_disagreements
-
-    assert systemd_disagreements(text) == [] and systemd_disagreements(uncommented) == []

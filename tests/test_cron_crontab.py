@@ -3,7 +3,7 @@ options that exist in the Typer app; the hosts are staggered; merge runs on one 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,8 @@ from croniter import croniter
 from staktrakr.cli import app
 from staktrakr.ops.crontab import parse_crontab, render
 from tests.cli_helpers import cli_problems, run_cli
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CRONTAB = (REPO / "crontab").read_text(encoding="utf-8")
 JOBS = ("scrape", "retry", "spot", "goldback", "publish", "merge")
 
@@ -46,7 +46,7 @@ def test_every_host_runs_every_job_and_merge_runs_once():
 
 def _quarters(host: str, job: str) -> set[int]:
     """Which quarter hours (0-3) the host starts `job` in, over one day."""
-    start = datetime(2026, 3, 16, 0, 0, tzinfo=timezone.utc) - timedelta(seconds=1)
+    start = datetime(2026, 3, 16, 0, 0, tzinfo=UTC) - timedelta(seconds=1)
     quarters: set[int] = set()
     for entry in parse_crontab(CRONTAB):
         if entry.host == host and entry.job == job and not entry.args:

@@ -1,4 +1,5 @@
-"""The env file the entrypoint writes and the cron runner reads: 0600 from the start, values intact."""
+"""The env file the entrypoint writes and the cron runner reads: 0600 from the start, values intact,
+every line read as systemd reads it or refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from staktrakr.errors import ConfigError
 from staktrakr.ops.envfile import load_env_file, settings_variable_names, write_env_file
+from tests.conftest import REPO
+from tests.ops_fixtures import env_file
 
 AWKWARD = 'p@ss "quoted" $HOME ${X} back\\slash # not a comment\tand\nnewline'
 
@@ -41,6 +44,48 @@ def test_load_refuses_world_readable(tmp_path):
     path.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_env_file(path)
+
+
+# --- the env file means one thing to systemd, the cron runner and the app ---------------------------
+
+# What systemd's EnvironmentFile= makes of each line (systemd.exec(5), env-file parsing): quotes
+# removed, backslash escapes in double quotes, unquoted values trimmed, "#" only starts a comment
+# at the beginning of a line. Our loader must give the same value, or refuse the line.
+SYSTEMD_READS = [
+    (b"TOKEN=abc\n", "abc"),
+    (b"TOKEN=  abc  \n", "abc"),
+    (b'TOKEN="a b # c"\n', "a b # c"),
+    (b"TOKEN='a b # c'\n", "a b # c"),
+    (b"TOKEN=a#b\n", "a#b"),
+    (b'TOKEN="say \\"hi\\""\n', 'say "hi"'),
+    (b"# TOKEN=commented\nTOKEN=real\n", "real"),
+]
+REFUSED = [
+    b"TOKEN=abc   # comment\n",       # systemd: "abc   # comment"; dotenv: "abc"
+    b'TOKEN="abc" # comment\n',       # systemd: 'abc # comment'; dotenv: "abc"
+    b"export TOKEN=abc\n",            # systemd: no such syntax
+]
+
+
+@pytest.mark.parametrize("line, value", SYSTEMD_READS)
+def test_env_file_values_match_systemd(line, value, tmp_path):
+    assert load_env_file(env_file(tmp_path, line))["TOKEN"] == value
+
+
+@pytest.mark.parametrize("line", REFUSED)
+def test_env_file_lines_systemd_reads_differently_are_refused(line, tmp_path):
+    with pytest.raises(ConfigError, match=r"TOKEN: (inline comment|'export' prefix)"):
+        load_env_file(env_file(tmp_path, line))
+
+
+def test_env_example_is_read_alike_by_every_reader():
+    """Every line of the shipped example, uncommented, is one systemd and dotenv agree on."""
+    text = (REPO / "home-scraper" / ".env.example").read_text(encoding="utf-8")
+    uncommented = "\n".join(line[2:] if line.startswith("# ") and "=" in line.split()[1] else line
+                            for line in text.splitlines() if line.strip())
+    from staktrakr.ops.envfile import systemd_disagreements
+
+    assert systemd_disagreements(text) == [] and systemd_disagreements(uncommented) == []
 
 
 def test_names_cover_every_setting():

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from staktrakr.ops.jobs import job_command, job_lock
-
-REPO = Path(__file__).resolve().parent.parent
-RUNNER = REPO / "bin" / "staktrakr-cron"
+from tests.cli_helpers import not_a_dir
+from tests.conftest import REPO, RUNNER
 
 
 @pytest.fixture
@@ -168,6 +167,21 @@ def test_bad_setting_in_env_file_is_one_line(cron_env):
     assert result.returncode == 2
     assert "POLLER_ID" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cron_runner_with_unwritable_var_dir_logs_its_json_line(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STAKTRAKR_VAR_DIR": str(var_dir),
+           "STAKTRAKR_ENV_FILE": str(tmp_path / "absent.env"), "STAKTRAKR_LOG_FORMAT": "json",
+           "PROVIDERS_FILE": str(REPO / "providers.json")}
+    (tmp_path / "absent.env").write_text("POLLER_ID=home\n", encoding="utf-8")
+    (tmp_path / "absent.env").chmod(0o600)
+    done = subprocess.run([str(RUNNER), "status"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(var_dir) in done.stderr
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (record["event"], record["job"], record["status"], record["exit_code"]) == ("cron", "status", "config_error", 2)
 
 
 def test_usage(cron_env):

@@ -6,16 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from staktrakr.jobs.demo import run_demo
 from staktrakr.errors import ConfigError
+from staktrakr.jobs.demo import run_demo
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
 
-REPO = Path(__file__).resolve().parent.parent
 EXPECTED = {
     ("age", "apmex"): (3098.50, True), ("age", "gainesvillecoins"): (3112.40, True),
     ("ase", "apmex"): (77.85, True), ("ase", "jmbullion"): (82.15, True), ("ase", "sdbullion"): (76.25, True),

@@ -21,8 +21,8 @@ from staktrakr.ops.crontab import parse_crontab
 from staktrakr.ops.envfile import load_env_file, settings_variable_names
 from staktrakr.ops.process import TERM_GRACE_S
 from tests.cli_helpers import cli_problems
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 FLY = REPO / "fly-poller"
 HOME = REPO / "home-scraper"
 

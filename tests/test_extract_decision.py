@@ -10,9 +10,8 @@ import pytest
 
 from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract import PageContent, extract_offer
+from tests.extract_fixtures import AGE, ASE
 
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
-AGE = Coin(slug="age", name="American Gold Eagle 1 oz", metal="gold", weight_oz=1, providers=[])
 RULES = VendorRules()
 URL = "https://dealer.test/products/ase"
 TITLE = "<h1>American Silver Eagle</h1>"

@@ -7,13 +7,10 @@ import json
 
 import pytest
 
-from staktrakr.catalog import Coin, VendorRules, load_catalog
+from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract import PageContent, extract_offer
-from tests.conftest import REPO
+from tests.extract_fixtures import AGE, ASE, CATALOG
 
-CATALOG = load_catalog(REPO / "providers.json")
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
-AGE = Coin(slug="age", name="American Gold Eagle 1 oz", metal="gold", weight_oz=1, providers=[])
 RULES = CATALOG.rules_for("apmex").model_copy(update={"preorder_ok": False})
 TITLE = "<h1>American Silver Eagle 1 oz Coin (BU)</h1>"
 BUY = "<button>Add to Cart</button>"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from staktrakr.catalog import Coin, VendorRules
+from staktrakr.catalog import VendorRules
 from staktrakr.extract import PageContent, extract_offer
 from staktrakr.extract.money import find_amounts, parse_money
+from tests.extract_fixtures import ASE
 
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
 RULES = VendorRules()
 
 

@@ -3,16 +3,11 @@ backtracking regexes). The timeout is a hang guard, not a timing assertion."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from staktrakr.catalog import load_catalog
 from staktrakr.extract import PageContent, extract_offer
+from tests.extract_fixtures import CATALOG, PAGES
 
-REPO = Path(__file__).resolve().parent.parent
-PAGES = Path(__file__).resolve().parent / "pages"
-CATALOG = load_catalog(REPO / "providers.json")
 FIVE_MB = 5 * 1024 * 1024
 
 

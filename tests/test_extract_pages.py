@@ -3,21 +3,16 @@ catalog rules: the exact price, stock and rule, or the exact failure reason."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from staktrakr.catalog import load_catalog
 from staktrakr.extract import Finding, PageContent, extract_offer
+from tests.extract_fixtures import CATALOG, PAGES
 
-REPO = Path(__file__).resolve().parent.parent
-PAGES = Path(__file__).resolve().parent / "pages"
-CATALOG = load_catalog(REPO / "providers.json")
 GOLD_SPOT, SILVER_SPOT = 5019.50, 80.59
 SPOT_FOR_METAL = {"gold": GOLD_SPOT, "silver": SILVER_SPOT, "goldback": GOLD_SPOT}
 
 
-def read_page(name: str, slug: str, vendor: str, spot: float | None | str = "default", **rule_changes) -> Finding:
+def read_page(name: str, slug: str, vendor: str, spot: float | str | None = "default", **rule_changes) -> Finding:
     text = (PAGES / name).read_text(encoding="utf-8")
     content = {"markdown": text} if name.endswith(".md") else {"html": text}
     coin = CATALOG.coins[slug]

@@ -22,8 +22,8 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 import lxml.html
 from hypothesis import HealthCheck, event, given, settings
@@ -178,7 +178,7 @@ def simpler(spec: PageSpec) -> Iterator[PageSpec]:
         if isinstance(part, OtherProducts) and len(part.cards) > 1:
             for card in range(len(part.cards)):
                 fewer = replace(part, cards=part.cards[:card] + part.cards[card + 1 :])
-                yield replace(spec, distractors=parts[:index] + (fewer,) + parts[index + 1 :])
+                yield replace(spec, distractors=(*parts[:index], fewer, *parts[index + 1:]))
     if spec.jsonld is not None and spec.display.shows_price:
         yield replace(spec, jsonld=None)
     if spec.jsonld is not None and (spec.jsonld.siblings or spec.jsonld.related):
@@ -311,7 +311,7 @@ def print_shares(shrunk: list[Outcome], pages: list[Outcome], names, what: str) 
     """How often each name (`names(spec)`) is left in the shrunk outcomes, out of the pages that have it."""
     left = Counter(name for outcome in shrunk for name in set(names(outcome.spec)))
     having = Counter(name for outcome in pages for name in set(names(outcome.spec)))
-    having.update({name: 0 for name in left})  # a shrunk part may read differently from its original
+    having.update(dict.fromkeys(left, 0))  # a shrunk part may read differently from its original
     share = {name: count / max(having[name], count) for name, count in left.items()}
     print(f"  by {what} (left in shrunk pages / pages with it):")
     for name in sorted(left, key=lambda name: (-share[name], -left[name]))[:25]:

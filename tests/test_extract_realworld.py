@@ -6,19 +6,17 @@ with the exact reason; the --json view of a target says why its number won."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from staktrakr.catalog import Coin, Target, load_catalog
+from staktrakr.catalog import Coin, Target
+from tests.conftest import shared_path
+from tests.extract_fixtures import CATALOG
 from tests.farm import Page
-from tests.scrape_fixtures import farm, farm_settings, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import scrape
 
-REPO = Path(__file__).resolve().parent.parent
-REALWORLD = next((base for base in (REPO.parent / "shared" / "realworld", Path("/work/shared/realworld"))
-                  if (base / "cases.json").is_file()), REPO.parent / "shared" / "realworld")
+REALWORLD = shared_path("realworld")
 CASES = json.loads((REALWORLD / "cases.json").read_text(encoding="utf-8"))
-CATALOG = load_catalog(REPO / "providers.json")
 # Failure reasons for pages that must not give a price (the case file says only "fail").
 EXPECTED_FAILURE = {"page-in-canadian-dollars": "wrong_currency"}
 

@@ -11,18 +11,20 @@ from staktrakr.catalog import Coin, VendorRules
 from staktrakr.extract import PageContent, extract_offer
 from staktrakr.extract.regions import prepare_html
 from staktrakr.extract.views import markdown_view
-from staktrakr.rules.bands import FIXED_BANDS_PER_OZ, price_band
 from staktrakr.extract.weights import fractional_weight, names_fraction_of_full_ounce
+from staktrakr.rules.bands import FIXED_BANDS_PER_OZ, price_band
+from tests.extract_fixtures import AGE, ASE
 
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
-AGE = Coin(slug="age", name="American Gold Eagle 1 oz", metal="gold", weight_oz=1, providers=[])
 TENTH_AGE = Coin(slug="age-tenth", name="American Gold Eagle 1/10 oz", metal="gold", weight_oz=0.1, providers=[])
 BAR = Coin(slug="bar", name="Generic Silver Bar 10 oz", metal="silver", weight_oz=10, providers=[])
 G1 = Coin(slug="goldback-utah-g1", name="G1 Utah Goldback", metal="goldback", weight_oz=1, providers=[])
 JM_DATE_LINE = r"^.*\b[A-Z][a-z]{2} \d{1,2}, \d{4} at \d{1,2}:\d{2} (EST|EDT)\b.*$"
 
 
-def read(html: str, coin: Coin = ASE, rules: VendorRules = VendorRules(), spot: float | None = 80.0):
+DEFAULT_RULES = VendorRules()
+
+
+def read(html: str, coin: Coin = ASE, rules: VendorRules = DEFAULT_RULES, spot: float | None = 80.0):
     return extract_offer(PageContent(url="https://d.test/x", html=html), coin, rules, spot)
 
 

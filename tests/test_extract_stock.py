@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from staktrakr.catalog import Coin, VendorRules
+from staktrakr.catalog import VendorRules
 from staktrakr.extract import PageContent, extract_offer
+from tests.extract_fixtures import ASE
 
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
 RULES = VendorRules(cut_selectors=["header", "nav", "footer"], cut_after=["Similar Products You May Like"])
 
 

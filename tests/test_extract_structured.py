@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from staktrakr.catalog import Coin, VendorRules
+from staktrakr.catalog import VendorRules
 from staktrakr.extract import PageContent, extract_offer
+from tests.extract_fixtures import ASE
 
-ASE = Coin(slug="ase", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1, providers=[])
 RULES = VendorRules(cut_after=["Similar Products You May Like"])
 URL = "https://dealer.test/p/2026-ase"
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from fake_apis import Reply, ScriptedServer
 from filelock import FileLock
 
-from fake_apis import Reply, ScriptedServer
-from staktrakr.jobs.harness import RunReport, conclude
 from staktrakr.errors import JobInterrupted
+from staktrakr.jobs.harness import RunReport, conclude
 from staktrakr.settings import load_settings
 from staktrakr.store import Store
 from tests.conftest import free_port

@@ -6,7 +6,6 @@ signals, real sqld (SIGSTOPped from the test), real HTTP servers on 127.0.0.1.""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fake_apis import API_KEY, FakeMetalPriceApi, FakeSite, Reply, latest_body
+
 from staktrakr.ops.process import TERM_GRACE_S
 from staktrakr.ops.server import create_app
 from staktrakr.settings import load_settings
@@ -108,7 +107,7 @@ def test_a_second_sigterm_still_stores_and_counts_what_was_fetched(scrape_env, l
         run.send(signal.SIGTERM)
         time.sleep(1.0)
         run.send(signal.SIGTERM)
-        code, out, err = run.finish()
+        code, _out, err = run.finish()
     assert code == 143, err
     assert "Traceback" not in err
     journals = list(run.journal_dir.glob("*.jsonl"))
@@ -131,7 +130,7 @@ def test_spot_ends_its_api_call_and_starts_no_confirming_call_after_sigterm(libs
                       METAL_PRICE_API_KEY=API_KEY, METAL_PRICE_API_BASE_URL=api.base_url)
         process = start_job(env, "spot", "--json")
         wait_for(lambda: len(api.calls("latest")) == 1, what="the first /latest call")
-        waited, code, out, err = stop_and_time(process)
+        waited, code, _out, err = stop_and_time(process)
         assert code == 143, err
         assert waited < 4, f"{waited:.1f} s from SIGTERM to exit"
         assert "Traceback" not in err and "interrupted by SIGTERM during the MetalPriceAPI calls" in err
@@ -150,7 +149,7 @@ def test_goldback_ends_its_fetch_after_sigterm(libsql_server, tmp_path):
                       GOLDBACK_URL=site.url("/exchange-rates/"))
         process = start_job(env, "goldback", "--json")
         wait_for(lambda: len(site.requests) == 1, what="the rate page request")
-        waited, code, out, err = stop_and_time(process)
+        waited, code, _out, err = stop_and_time(process)
         assert code == 143, err
         assert waited < 4, f"{waited:.1f} s from SIGTERM to exit"
         assert "interrupted by SIGTERM during fetching the rate" in err
@@ -230,7 +229,7 @@ def test_sigterm_stops_publish_and_its_git_processes(black_hole, tmp_path):
     process = start_job(env, "publish")
     wait_for(lambda: black_hole.connections, what="git connecting to the remote")
     assert processes_naming(str(black_hole.port))
-    waited, code, out, err = stop_and_time(process)
+    waited, code, _out, err = stop_and_time(process)
     assert code == 143, err
     assert waited < TERM_GRACE_S - 1, f"{waited:.1f} s from SIGTERM to exit"
     assert "git was stopped: the job received SIGTERM" in err and "Traceback" not in err
@@ -262,7 +261,7 @@ def test_serve_stops_the_jobs_it_triggered(tmp_path):
         wait_for(pid_file.exists, what="the triggered job's pid file")
         job_pid = int(pid_file.read_text())
         assert Path(f"/proc/{job_pid}").exists()
-        waited, code, out, err = stop_and_time(serve)
+        waited, _code, out, _err = stop_and_time(serve)
     finally:
         if serve.poll() is None:
             serve.kill()
@@ -281,7 +280,7 @@ def test_a_signal_while_starting_is_one_line_not_a_traceback(signum, code, tmp_p
     for delay in (0.15, 0.3, 0.5):
         process = start_job(env, "status")
         time.sleep(delay)
-        waited, returncode, out, err = stop_and_time(process, signum)
+        _waited, returncode, _out, err = stop_and_time(process, signum)
         if returncode == 0:
             continue  # it finished before the signal: nothing to check this time
         assert returncode == code, err

@@ -5,7 +5,6 @@ journal folder may hold (symbolic links, folders). Real sqld, real files, real p
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys

@@ -10,7 +10,6 @@ import pytest
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.browser import BrowserFetcher
 from tests.farm import Page, page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
 
@@ -39,8 +38,11 @@ def test_javascript_price_is_rendered_and_images_are_blocked(farm, farm_settings
 
 
 def test_fixed_wait_without_selector(farm, farm_settings):
-    url = farm.host("hero").add("/ase", page_text("js_rendered.html"))
-    [waited, not_waited] = run_fetches(farm_settings(), (url, {"wait_ms": 1500}), (url, {}))
+    host = farm.host("hero")
+    url = host.add("/ase", page_text("js_rendered.html"))                    # renders the price after 0.3 s
+    # the unwaited read must not race the script on a loaded machine: there it renders after 2 s
+    late = host.add("/late", page_text("js_rendered.html").replace("}, 300);", "}, 2000);"))
+    [waited, not_waited] = run_fetches(farm_settings(), (url, {"wait_ms": 1500}), (late, {}))
     assert '<span class="loading">' not in waited.html      # the script replaced the placeholder
     assert '<span class="loading">' in not_waited.html
 

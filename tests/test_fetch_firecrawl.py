@@ -1,4 +1,5 @@
-"""The Firecrawl fetcher against an HTTP-level fake answering Firecrawl's documented shapes."""
+"""The Firecrawl fetcher against an HTTP-level fake answering Firecrawl's documented shapes; an error
+text echoing the key never carries it on."""
 
 from __future__ import annotations
 
@@ -6,21 +7,14 @@ import asyncio
 
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.firecrawl import FirecrawlFetcher
+from tests import scrape_fixtures
 from tests.farm import page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
 
 DEALER = "https://www.apmex.example/product/ase"
 
 
 def fetch(settings, url=DEALER, **options):
-    fetcher = FirecrawlFetcher(settings)
-
-    async def go():
-        try:
-            return await fetcher.fetch(url, **options)
-        finally:
-            await fetcher.aclose()
-    return asyncio.run(go())
+    return scrape_fixtures.fetch(FirecrawlFetcher(settings), url, **options)
 
 
 def test_markdown_and_metadata_come_back(farm, farm_settings):
@@ -70,6 +64,21 @@ def test_bad_key_and_server_errors(farm, farm_settings):
     assert fetch(farm_settings()).failure == FailureKind.SERVER_ERROR
     fake.forced_answer = (200, ["not", "an", "object"])
     assert fetch(farm_settings()).failure == FailureKind.FETCHER_ERROR
+
+
+def test_firecrawl_error_echoing_the_key_is_redacted(farm, farm_settings):
+    farm.firecrawl().forced_answer = (200, {"success": False, "error": "Invalid token: Bearer fc-test-key"})
+    fetcher = FirecrawlFetcher(farm_settings())
+
+    async def go():
+        try:
+            return await fetcher.fetch(DEALER)
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(go())
+    assert not result.ok and "Invalid token" in result.detail
+    assert "fc-test-key" not in result.model_dump_json()
 
 
 def test_empty_markdown_is_an_empty_page(farm, farm_settings):

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from staktrakr.fetch.base import FailureKind
 from staktrakr.fetch.http import HttpFetcher
 from tests.conftest import free_port
 from tests.farm import Page, page_text
-from tests.scrape_fixtures import farm, farm_settings  # noqa: F401 (fixtures)
-
-
-def fetch(fetcher: HttpFetcher, url: str, **options):
-    async def go():
-        try:
-            return await fetcher.fetch(url, **options)
-        finally:
-            await fetcher.aclose()
-    return asyncio.run(go())
+from tests.scrape_fixtures import fetch
 
 
 def test_page_with_redirect_gives_html_and_final_url(farm, farm_settings):

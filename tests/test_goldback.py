@@ -4,22 +4,27 @@ script-rendered page) and a real database: good pages store one row, anything el
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import FakeSite, Reply
-from tests.farm import FakeFirecrawl
+from staktrakr.catalog import load_catalog
+from staktrakr.catalog.load import load_run_catalog
 from staktrakr.cli import app
-from staktrakr.errors import JobFailed
+from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.goldback import run_goldback
 from staktrakr.models import GoldbackRate, SpotPrice
 from staktrakr.store import Store
+from staktrakr.store.queries.catalog import catalog_to_db
+from tests.cli_helpers import run_cli
+from tests.conftest import REPO
+from tests.fake_apis import FakeSite, Reply
+from tests.farm import FakeFirecrawl
 
 PATH = "/exchange-rates/"
-MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=timezone.utc)     # 12:00 MDT -> effective 2026-03-16
+MONDAY_NOON_MT = datetime(2026, 3, 16, 18, 0, tzinfo=UTC)     # 12:00 MDT -> effective 2026-03-16
 
 needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
 
@@ -45,8 +50,8 @@ def site():
 @pytest.fixture
 def gb_settings(make_settings, site, tmp_path):
     def _make(db_url: str | None = None, **overrides):
-        values = dict(goldback_url=site.url(PATH), fetch_timeout_s=10, poller_id="api",
-                      turso_database_url=db_url or "file:" + str(tmp_path / "gb.db"))
+        values = {"goldback_url": site.url(PATH), "fetch_timeout_s": 10, "poller_id": "api",
+                      "turso_database_url": db_url or "file:" + str(tmp_path / "gb.db")}
         values.update(overrides)
         return make_settings(**values)
     return _make
@@ -160,7 +165,7 @@ def test_weekend_run_files_fridays_rate(gb_settings, site):
     site.pages[PATH] = page("<h2>1 Goldback = $10.27</h2>")
     settings = gb_settings()
     with Store.open(settings) as store:
-        result = run_goldback(settings, store, now=datetime(2026, 3, 14, 15, 0, tzinfo=timezone.utc))
+        result = run_goldback(settings, store, now=datetime(2026, 3, 14, 15, 0, tzinfo=UTC))
         assert [(r["date"], r["g1_usd"]) for r in rates(store)] == [("2026-03-13", 10.27)]
     assert result.date == "2026-03-13"
 
@@ -172,11 +177,11 @@ def test_unchanged_rate_right_after_the_update_waits(gb_settings, site):
     with Store.open(settings) as store:
         store.migrate()
         store.write([GoldbackRate(date="2026-03-13", g1_usd=10.06, scraped_at="2026-03-13T18:00:00.000Z")])
-        early = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 10, tzinfo=timezone.utc))
+        early = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 10, tzinfo=UTC))
         assert early.status == "not_updated_yet" and [r["date"] for r in rates(store)] == ["2026-03-13"]
         assert runs(store) == [{"status": "ok", "captured": 0, "error": None}]     # recorded, nothing stored
         site.pages[PATH] = page("<h2>1 Goldback = $10.12</h2>")
-        updated = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 20, tzinfo=timezone.utc))
+        updated = run_goldback(settings, store, now=datetime(2026, 3, 16, 16, 20, tzinfo=UTC))
         assert updated.status == "stored"
         assert [(r["date"], r["g1_usd"]) for r in rates(store)] == [("2026-03-13", 10.06), ("2026-03-16", 10.12)]
 
@@ -211,6 +216,9 @@ def test_dry_run_stores_nothing(gb_settings, site):
 def test_cli_json_and_exit_codes(make_settings, site, monkeypatch, tmp_path):
     make_settings()  # isolates the environment
     monkeypatch.setenv("GOLDBACK_URL", site.url(PATH))
+    monkeypatch.setenv("PROVIDERS_FILE", str(REPO / "providers.json"))
+    monkeypatch.setenv("SCRAPE_GAP_MAX_S", "0")      # goldback.com's lane: no gap between its fetchers here
+    monkeypatch.setenv("SCRAPE_GAP_MIN_S", "0")
     monkeypatch.setenv("STAKTRAKR_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("STAKTRAKR_LOG_FORMAT", "json")
     site.pages[PATH] = page("<h2>One Goldback = $10.06</h2>")
@@ -227,7 +235,7 @@ def test_cli_json_and_exit_codes(make_settings, site, monkeypatch, tmp_path):
 
 
 def test_blocked_direct_fetch_goes_through_the_home_proxy(gb_settings, site):
-    from farm import ForwardProxy
+    from tests.farm import ForwardProxy
 
     def only_via_proxy(headers: dict[str, str]) -> Reply | str:
         if "farm-proxy" not in headers.get("via", ""):
@@ -245,3 +253,78 @@ def test_blocked_direct_fetch_goes_through_the_home_proxy(gb_settings, site):
         proxy.stop()
     assert result.fetcher == "http via proxy" and proxy.total_hits == 1
     assert result.attempts == ["http: blocked (HTTP 403), trying HOME_PROXY_URL"]
+
+
+# goldback.com as a catalog entry (providers.json feeds.goldback) -----------------------------------
+
+def catalog_with_feed(tmp_path: Path, **feed: object) -> Path:
+    """A copy of the real catalog whose feeds.goldback is `feed` (left out when empty)."""
+    data = json.loads((REPO / "providers.json").read_text())
+    data.pop("feeds", None)
+    if feed:
+        data["feeds"] = {"goldback": feed}
+    path = tmp_path / "providers.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_catalog_entry_gives_the_url_fetchers_and_wait(gb_settings, tmp_path):
+    """Without GOLDBACK_URL the catalog's URL is read, with the entry's fetchers and wait."""
+    catalog_url = "https://www.goldback.com/exchange-rates/"      # only the fake Firecrawl "fetches" it
+    firecrawl = FakeFirecrawl()
+    try:
+        firecrawl.scrape_page(catalog_url, "# Exchange Rates\n\nOne Goldback = $10.06\n")
+        settings = gb_settings(goldback_url=None, firecrawl_base_url=firecrawl.url(""),
+                               providers_file=catalog_with_feed(tmp_path, url=catalog_url, fetchers=["firecrawl"],
+                                                                wait_ms=1234))
+        with Store.open(settings) as store:
+            result = run_goldback(settings, store, now=MONDAY_NOON_MT)
+            assert [r["g1_usd"] for r in rates(store)] == [10.06]
+        scrape_requests = firecrawl.requests
+    finally:
+        firecrawl.stop()
+    assert (result.url, result.fetcher, result.attempts) == (catalog_url, "firecrawl", [])
+    assert [(r["url"], r["waitFor"]) for r in scrape_requests] == [(catalog_url, 1234)]
+
+
+def test_a_catalog_without_the_entry_fails_before_the_run(gb_settings, site, tmp_path):
+    settings = gb_settings(providers_file=catalog_with_feed(tmp_path))
+    with Store.open(settings) as store:
+        with pytest.raises(ConfigError) as failure:
+            run_goldback(settings, store, now=MONDAY_NOON_MT)
+        assert store.query_if_available("SELECT job FROM poller_runs") in (None, [])    # no run started
+    assert str(failure.value) == f"{tmp_path / 'providers.json'}: feeds.goldback: not in the catalog (add its url and fetchers)"
+    assert site.requests == []
+
+
+def test_a_transient_failure_is_retried_like_a_dealer_page(gb_settings, site):
+    answers = iter([Reply(status=503, body="<html>busy</html>", content_type="text/html"),
+                    page("<h2>1 Goldback = $10.06</h2>")])
+    site.pages[PATH] = lambda headers: next(answers)
+    settings = gb_settings(scrape_backoff_s=0)
+    with Store.open(settings) as store:
+        result = run_goldback(settings, store, now=MONDAY_NOON_MT)
+    assert (result.status, result.fetcher, result.g1_usd, result.attempts) == ("stored", "http", 10.06, [])
+    assert len(site.requests) == 2
+
+
+def test_providers_sync_from_db_keeps_the_entry(tmp_path):
+    path = catalog_with_feed(tmp_path, url="https://www.goldback.com/exchange-rates/",
+                             fetchers=["http", "browser"], wait_ms=8000, wait_selector="text=/goldback/i")
+    env = {"TURSO_DATABASE_URL": "file:" + str(tmp_path / "db.sqlite"), "PROVIDERS_FILE": str(path)}
+    before = load_catalog(path).feed_page("goldback")
+    for direction in ("--to-db", "--from-db"):
+        assert run_cli(["providers", "sync", direction], env=env, var_dir=tmp_path / "var").exit_code == 0
+    assert load_catalog(path).feed_page("goldback") == before
+    assert json.loads(path.read_text())["feeds"]["goldback"]["wait_selector"] == "text=/goldback/i"
+
+
+def test_with_a_database_catalog_the_entry_still_comes_from_the_file(gb_settings, site):
+    site.pages[PATH] = page("<h2>1 Goldback = $10.06</h2>")
+    settings = gb_settings(catalog_source="db")
+    file_entry = load_catalog(settings.providers_file).feed_page("goldback")
+    with Store.open(settings) as store:
+        store.migrate()
+        catalog_to_db(store, load_catalog(settings.providers_file))
+        assert load_run_catalog(settings, store).feed_page("goldback") == file_entry
+        assert run_goldback(settings, store, now=MONDAY_NOON_MT).status == "stored"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -68,7 +68,7 @@ def test_band_follows_gold_spot():
     assert (goldback_rate_band(float("nan")).low, goldback_rate_band(float("nan")).high) == (2.0, 50.0)
 
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("moment, expected", [

@@ -11,7 +11,7 @@ from staktrakr.errors import JobFailed, JobInterrupted
 from staktrakr.jobs.harness import JobRun, conclude
 from staktrakr.store import Store
 from tests.farm import make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 
 def run_rows(settings) -> list[dict]:
@@ -55,7 +55,7 @@ def test_dry_run_writes_no_row_and_takes_no_lock(make_settings):
     assert [r["job"] for r in run_rows(settings)] == ["scrape"]
 
 
-def test_sigterm_in_process_stops_new_targets_and_records_interrupted(farm, farm_settings):  # noqa: F811
+def test_sigterm_in_process_stops_new_targets_and_records_interrupted(farm, farm_settings):
     """The first target's result triggers a real SIGTERM to this process: the cycle stores that
     target, starts no other one (the farm counts requests) and the run ends `interrupted` (143)."""
     settings = farm_settings()

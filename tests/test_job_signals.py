@@ -17,12 +17,12 @@ import pytest
 
 from staktrakr.settings import load_settings
 from staktrakr.store import Store
+from tests.conftest import REPO, RUNNER
 from tests.farm import Farm, page_text
-from tests.faults import REPO, ScrapeProcess, farm_targets, freeze, job_env, kill_server, run_job, tls_context, write_catalog
+from tests.faults import ScrapeProcess, farm_targets, freeze, job_env, kill_server, run_job, tls_context, write_catalog
 
 VENDORS, PER_VENDOR = 3, 8
 TARGETS = VENDORS * PER_VENDOR
-RUNNER = REPO / "bin" / "staktrakr-cron"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sys
 
 from staktrakr.models import PollerRun, PriceObservation
 from staktrakr.store.journal import Journal, recover_journals
-from tests.faults import REPO
+from tests.conftest import REPO
 from tests.store_rows import WINDOW, count
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from publish_fixtures import REFERENCE
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.merge import MergeOptions, run_merge
 from staktrakr.jobs.publish import PublishOptions, run_publish
 from staktrakr.store import Store
+from tests.conftest import REPO
+from tests.publish_fixtures import REFERENCE, git
 
-REPO = Path(__file__).resolve().parent.parent
 W = "2026-03-15T20:00:00Z"
 SNAP = ("INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
         "is_failed, in_stock, poller_id) VALUES (?,?,?,?,?,?,?,?,?,?)")
@@ -46,10 +46,6 @@ METALS = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.
 SPOT_SLOTS = {"api": ["2026-03-15T20:00:00Z"], "home": ["2026-03-15T20:00:00Z", "2026-03-15T20:15:00Z"], "edge": []}
 GOLDBACK_ROWS = {"api": [("2026-03-13", 10.26, "2026-03-13T17:01:00.000Z")],
                  "home": [("2026-03-15", 10.06, "2026-03-15T17:01:00.000Z")], "edge": []}
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture

@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import run_cli
-from publish_fixtures import SNAPSHOTS, seed
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.publish import PublishOptions, publish_lock, run_publish
 from staktrakr.store import Store
+from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
+from tests.conftest import REPO
+from tests.publish_fixtures import SNAPSHOTS, git, seed
 
 TOKEN = "ghp_TESTTOKEN_never_in_files_1234567890"
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def bare_remote(tmp_path: Path) -> Path:
@@ -116,6 +113,14 @@ def test_push_failure_exits_1_and_token_never_leaks(setup_remote, tmp_path: Path
                 assert TOKEN.encode() not in path.read_bytes(), path
 
 
+def test_unwritable_export_dir_is_one_line(tmp_path):
+    export_dir = not_a_dir(tmp_path)
+    result = run_cli(["publish", "--no-push"], env={"PROVIDERS_FILE": str(REPO / "providers.json"),
+                                                   "API_EXPORT_DIR": str(export_dir)}, var_dir=tmp_path / "var")
+    assert result.exit_code == 1, result.stderr
+    assert_one_line_error(result, str(export_dir))
+
+
 def test_dry_run_touches_nothing(setup_remote) -> None:
     settings, remote = setup_remote
     publish(settings)
@@ -140,7 +145,7 @@ def test_dry_run_on_a_fresh_host_creates_nothing(libsql_server, make_settings, t
 
 
 def test_stuck_rebase_is_aborted_and_credentials_removed_from_remote_url(setup_remote) -> None:
-    settings, remote = setup_remote
+    settings, _remote = setup_remote
     first = publish(settings)
     export = settings.export_dir
     (export / ".git" / "rebase-merge").mkdir()
@@ -208,8 +213,8 @@ def test_token_reaches_git_only_through_askpass(tmp_path: Path, make_settings) -
     import http.server
     import threading
 
-    from conftest import free_port
     from staktrakr.git.repo import GitRunner, force_push
+    from tests.conftest import free_port
 
     seen: list[str] = []
 
@@ -252,7 +257,7 @@ def _leave_index_lock(settings, age_s: float) -> Path:
 def test_stale_index_lock_is_removed_and_said(setup_remote) -> None:
     """A publish killed while git held the index left index.lock: it blocked every later publish.
     Older than a minute, no git process in the repo, and we hold the publish lock: removed."""
-    settings, remote = setup_remote
+    settings, _remote = setup_remote
     publish(settings)
     lock = _leave_index_lock(settings, age_s=180)
     result = publish(settings)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 from staktrakr.log import JsonFormatter, RedactSecrets, configure_logging, register_secrets, shorten
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 
 
 def fragments(secret: str, size: int = 6) -> list[str]:
@@ -77,7 +77,7 @@ def test_json_log_lines_keep_the_traceback_and_the_records_time():
         except ValueError:
             logger.exception("write failed")
         record = logging.LogRecord("staktrakr.test.json", logging.INFO, __file__, 1, "old news", (), None)
-        record.created = datetime(2026, 3, 15, 20, 0, 1, 250000, tzinfo=timezone.utc).timestamp()
+        record.created = datetime(2026, 3, 15, 20, 0, 1, 250000, tzinfo=UTC).timestamp()
         logger.handle(record)
     finally:
         logger.removeHandler(handler)

@@ -10,9 +10,10 @@ import pytest
 from staktrakr.errors import ConfigError
 from staktrakr.jobs.retry import rotated_order, run_retry
 from staktrakr.store import Store
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import assert_one_line_error, run_cli
+from tests.conftest import REPO
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 WINDOW = "2026-03-15T17:30:00Z"
 
@@ -78,7 +79,7 @@ def test_retry_fetches_only_failed_targets_and_stores_once(farm, farm_settings, 
 
 def test_retry_dry_run_fetches_but_writes_nothing(farm, farm_settings):
     settings = farm_settings()
-    hosts, targets = setup_window(farm, settings)
+    _hosts, targets = setup_window(farm, settings)
     before = rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")
     result = retry(settings, targets, window=WINDOW, dry_run=True)
     assert result.scrape.total == 3 and result.scrape.stored_rows == 0
@@ -96,7 +97,7 @@ def test_nothing_to_retry_in_another_window(farm, farm_settings):
 
 def test_other_pollers_failures_are_not_ours(farm, farm_settings):
     settings = farm_settings()
-    hosts, targets = setup_window(farm, settings)
+    _hosts, targets = setup_window(farm, settings)
     other = farm_settings(poller_id="home")
     assert retry(other, targets, window=WINDOW).failed_found == []
 
@@ -111,6 +112,14 @@ def test_rotated_order_puts_the_failed_fetcher_last():
 def test_bad_window_is_a_config_error(farm_settings):
     with pytest.raises(ConfigError, match="--window 2026-03-15 17:31: expected a 15-minute window"):
         retry(farm_settings(), [], window="2026-03-15 17:31")
+
+
+def test_retry_refuses_a_window_that_is_not_a_date(tmp_path):
+    env = {"PROVIDERS_FILE": str(REPO / "providers.json")}
+    for window in ("2026-13-45T00:00:00Z", "2026-02-30T10:00:00Z", "2026-03-15T25:00:00Z"):
+        result = run_cli(["retry", "--window", window, "--dry-run"], env=env, var_dir=tmp_path / "var")
+        assert result.exit_code == 2, (window, result.stdout)
+        assert_one_line_error(result, "--window")
 
 
 def test_retry_command_with_nothing_failed(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
 from staktrakr.store import Store
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows
 
 BREAKER = 3
 
@@ -60,7 +60,7 @@ def distinct(targets):
             for n, t in enumerate(targets)]
 
 
-def test_dns_down_166_targets_fail_fast_after_three_failures_per_vendor(farm_settings):  # noqa: F811
+def test_dns_down_166_targets_fail_fast_after_three_failures_per_vendor(farm_settings):
     settings = farm_settings(scrape_attempts=3, scrape_breaker_failures=BREAKER)
     targets = distinct([make_target("ase", f"vendor{n % 9}", f"https://vendor{n % 9}.invalid/p{n}")
                         for n in range(166)])
@@ -81,7 +81,7 @@ def test_dns_down_166_targets_fail_fast_after_three_failures_per_vendor(farm_set
     assert len(failures) == 166 and sum(f["error"].startswith("vendor_unreachable") for f in failures) == 166 - 9
 
 
-def test_after_the_breaker_trips_the_vendor_gets_no_more_requests(farm_settings, hangup):  # noqa: F811
+def test_after_the_breaker_trips_the_vendor_gets_no_more_requests(farm_settings, hangup):
     settings = farm_settings(scrape_attempts=3, scrape_breaker_failures=BREAKER)
     targets = distinct([make_target("ase", "deadvendor", hangup.url(f"/p{n}")) for n in range(12)])
     with Store.open(settings) as store:
@@ -90,7 +90,7 @@ def test_after_the_breaker_trips_the_vendor_gets_no_more_requests(farm_settings,
     assert [o.reason.split(":")[0] for o in result.outcomes] == ["connection"] + ["vendor_unreachable"] * 11
 
 
-def test_an_answer_resets_the_count(farm, farm_settings, hangup):  # noqa: F811
+def test_an_answer_resets_the_count(farm, farm_settings, hangup):
     """Two failures, then a vendor page that answers (even a 404): the vendor is reachable, and the
     next failures start counting from zero."""
     settings = farm_settings(scrape_attempts=1, scrape_breaker_failures=BREAKER)
@@ -106,7 +106,7 @@ def test_an_answer_resets_the_count(farm, farm_settings, hangup):  # noqa: F811
     assert hangup.accepts == 4
 
 
-def test_the_breaker_is_per_vendor(farm, farm_settings, hangup):  # noqa: F811
+def test_the_breaker_is_per_vendor(farm, farm_settings, hangup):
     settings = farm_settings(scrape_attempts=1, scrape_breaker_failures=2)
     host = farm.host("healthy")
     dead = [make_target("ase", "dead", hangup.url(f"/p{n}")) for n in range(4)]

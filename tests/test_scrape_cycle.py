@@ -7,7 +7,7 @@ import pytest
 
 from staktrakr.store import Store
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 GOOD_PAGES = ["html_table.html", "jsonld_instock.html", "shopify.html", "spot_ticker.html", "carousel.html",
               "as_low_as.html", "sold_out.html"]

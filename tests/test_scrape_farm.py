@@ -1,14 +1,17 @@
 """End to end through the real scrape job against the local dealer farm: exact price and stock,
-or the exact failure reason, for every page style the catalog's vendors show."""
+or the exact failure reason, for every page style the catalog's vendors show; the sanity band
+from the newest plausible stored spot."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from staktrakr.store import Store
 from tests.farm import Page, make_target, page_text
-from tests.scrape_fixtures import farm, farm_settings, rows, scrape  # noqa: F401 (fixtures)
+from tests.scrape_fixtures import rows, scrape
 
 
 def one(result):
@@ -212,6 +215,24 @@ def test_sanity_band_comes_from_the_stored_spot_price(farm, farm_settings):
     # 79.10 is plausible under the fixed silver band (40-200) but not at 3x a $20 spot (18-60)
     assert outcome.price is None
     assert outcome.reason == "out_of_band: price 79.10 (jsonld) outside band 18.00-60.00 (spot) for ase"
+
+
+def test_scrape_sanity_spot_skips_an_implausible_newest_row(make_settings, tmp_path: Path) -> None:
+    """The shared table also receives rows from other writers (the old pollers' INSERT OR REPLACE wrote
+    silver $0.01 on 2026-02-27). latest_spot() took the newest row of each metal whatever its value, so
+    the scrape's melt band for silver became $0.01-$0.03 x weight and every silver price was refused;
+    a per-gram gold figure would likewise move the band onto wrong prices. The newest plausible value
+    (inside the metal's spot band) is the one to use."""
+    settings = make_settings(turso_database_url=f"file:{tmp_path / 'db.sqlite'}")
+    with Store.open(settings) as store:
+        store.migrate()
+        store.db.batch([(
+            "INSERT INTO spot_prices (metal, spot, source, poller_id, timestamp, timestamp_floor) VALUES (?,?,?,?,?,?)",
+            (metal, spot, "metalprice-api", "fly-spot", slot, slot))
+            for metal, spot, slot in (("silver", 80.12, "2026-03-15T19:45:00Z"), ("silver", 0.01, "2026-03-15T20:00:00Z"),
+                                      ("gold", 5018.96, "2026-03-15T19:45:00Z"), ("gold", 161.36, "2026-03-15T20:00:00Z"))])
+        from staktrakr.store.queries.spot import latest_spot
+        assert latest_spot(store) == {"silver": 80.12, "gold": 5018.96}
 
 
 def test_out_of_stock_without_a_price(farm, farm_settings):

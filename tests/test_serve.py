@@ -1,8 +1,13 @@
-"""`staktrakr serve` over real HTTP: only data/ files, CORS and cache headers, health, metrics, trigger."""
+"""`staktrakr serve` over real HTTP: the command itself, only data/ files, CORS and cache headers, health,
+metrics, trigger."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 
 import httpx
@@ -120,6 +125,34 @@ def test_malformed_escapes_do_not_crash(base_url, target):
 def test_other_methods_refused(base_url):
     assert httpx.post(f"{base_url}/data/api/latest.json").status_code == 405
     assert httpx.delete(f"{base_url}/data/api/latest.json").status_code == 405
+
+
+def test_serve_command_runs_uvicorn(tmp_path):
+    export = tmp_path / "export"
+    (export / "data" / "api").mkdir(parents=True)
+    (export / "data" / "api" / "latest.json").write_text('{"ok": true}')
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "STAKTRAKR_VAR_DIR": str(tmp_path / "var"),
+           "API_EXPORT_DIR": str(export), "STAKTRAKR_ENV_FILE": str(tmp_path / "none.env"),
+           "STAKTRAKR_LOG_FORMAT": "json"}
+    process = subprocess.Popen([sys.executable, "-m", "staktrakr", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/data/api/latest.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert response.json() == {"ok": True}
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 503  # empty database
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert b'"logger":"uvicorn.access"' in output  # access log through our JSON logging
 
 
 # health ------------------------------------------------------------------------------------

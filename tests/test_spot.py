@@ -7,24 +7,19 @@ confirmed values for the slot, or nothing (and an `error` run row).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from fake_apis import API_KEY, TODAY_PRICES, FakeMetalPriceApi, Reply, error_body, latest_body
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot import run_spot
-from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
+from tests.fake_apis import API_KEY, TODAY_PRICES, FakeMetalPriceApi, Reply, error_body, fast_client, latest_body
 
-NOW = datetime(2026, 3, 15, 19, 37, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 15, 19, 37, 12, tzinfo=UTC)
 SLOT = "2026-03-15T19:30:00Z"
 PREVIOUS_SLOT = "2026-03-15T19:15:00Z"
-
-
-def fast_client(settings):
-    return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
 @pytest.fixture
@@ -36,8 +31,8 @@ def api():
 @pytest.fixture
 def spot_settings(make_settings, api, tmp_path):
     def _make(db_url: str | None = None, **overrides):
-        values = dict(metal_price_api_key=API_KEY, metal_price_api_base_url=api.base_url, fetch_timeout_s=2,
-                      poller_id="api", turso_database_url=db_url or "file:" + str(tmp_path / "spot.db"))
+        values = {"metal_price_api_key": API_KEY, "metal_price_api_base_url": api.base_url, "fetch_timeout_s": 2,
+                      "poller_id": "api", "turso_database_url": db_url or "file:" + str(tmp_path / "spot.db")}
         values.update(overrides)
         return make_settings(**values)
     return _make
@@ -181,7 +176,7 @@ def test_unconfirmed_jump_is_refused(spot_settings, api, libsql_server):
     settings = spot_settings(libsql_server.url)
     with open_store(settings) as store:
         seed_previous(store, TODAY_PRICES)
-        with pytest.raises(JobFailed, match="unconfirmed spot jump: gold 7400.00 is 47% from 5018.96 .*"
+        with pytest.raises(JobFailed, match=r"unconfirmed spot jump: gold 7400\.00 is 47% from 5018\.96 .*"
                                             "the second fetch gave 7400.00 instead of 9100.00"):
             run_spot(settings, store, client_factory=fast_client, now=NOW)
         assert spot_rows(store) == []
@@ -248,7 +243,7 @@ def test_band_override_from_settings(spot_settings, api):
     settings = spot_settings(spot_bands="gold=6000:30000")
     with open_store(settings) as store:
         seed_previous(store, TODAY_PRICES)
-        with pytest.raises(JobFailed, match="gold 5018.96 outside the band 6000-30000"):
+        with pytest.raises(JobFailed, match=r"gold 5018\.96 outside the band 6000-30000"):
             run_spot(settings, store, client_factory=fast_client, now=NOW)
 
 

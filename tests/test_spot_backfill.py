@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from fake_apis import API_KEY, FakeMetalPriceApi
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.jobs.spot_backfill import SOURCE_TIMEFRAME, run_backfill, timeframe_chunks
-from staktrakr.sources.metalprice import MetalPriceClient
 from staktrakr.models import SpotPrice
 from staktrakr.store import Store
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, fast_client
 
-NOW = datetime(2026, 3, 16, 8, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 16, 8, 5, tzinfo=UTC)
 PRICES = {"gold": 5000.0, "silver": 80.0, "platinum": 2000.0, "palladium": 1500.0}
-
-
-def fast_client(settings):
-    return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
 @pytest.fixture
 def api():
     with FakeMetalPriceApi() as fake:
-        for offset in range(0, 500):
+        for offset in range(500):
             day = date(2026, 3, 15) - timedelta(days=offset)
             fake.daily[day.isoformat()] = {metal: price + offset % 7 for metal, price in PRICES.items()}
         yield fake

@@ -1,4 +1,4 @@
-"""`staktrakr spot` through the CLI: exit codes, one-line errors, --json, the key never printed."""
+"""`staktrakr spot` through the CLI: exit codes, one-line errors and notes, --json, the key never printed."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 from staktrakr.cli import app
+from tests.cli_helpers import run_cli
+from tests.fake_apis import API_KEY, FakeMetalPriceApi, Reply, error_body
 
 
 @pytest.fixture
@@ -37,6 +38,16 @@ def test_spot_failure_is_one_line_and_exit_1(env):
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Invalid API Key" in lines[0] and "nothing stored" in lines[0]
     assert API_KEY not in result.output
+
+
+def test_spot_note_is_one_line_in_cron_logs(tmp_path):
+    with FakeMetalPriceApi() as api:
+        result = run_cli(["spot"], env={"METAL_PRICE_API_KEY": API_KEY, "METAL_PRICE_API_BASE_URL": api.base_url,
+                                        "TURSO_DATABASE_URL": "http://127.0.0.1:1"}, var_dir=tmp_path / "var")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if line.startswith("database unreachable")]
+    assert len(notes) == 1 and notes[0].rstrip().endswith(")"), result.stdout
+    assert (tmp_path / "var" / "outbox.jsonl").exists()
 
 
 def test_spot_without_key_is_exit_2(env, monkeypatch):

@@ -12,7 +12,8 @@ from staktrakr.jobs.status import collect_status
 from staktrakr.models import PollerRun, PriceObservation, ProviderFailure
 from staktrakr.store import Store
 from staktrakr.timeutil import iso_z, window_start
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
+from tests.conftest import REPO
 from tests.ops_fixtures import now_utc, seed_feeds
 
 CATALOG = {
@@ -148,3 +149,12 @@ def test_status_cli_database_down_exits_1(tmp_path, catalog_file):
     data = json.loads(result.stdout)
     assert data["database_error"]
     assert data["freshness"]["database"]["reachable"] is False
+
+
+def test_status_with_unwritable_var_dir_reports_the_database(tmp_path):
+    var_dir = not_a_dir(tmp_path)
+    result = run_cli(["status", "--json"], env={"PROVIDERS_FILE": str(REPO / "providers.json")}, var_dir=var_dir)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["database_error"] and str(var_dir) in report["database_error"]
+    assert_one_line_error(result, "database")

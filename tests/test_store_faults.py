@@ -16,11 +16,12 @@ import time
 
 import pytest
 
-from fake_apis import API_KEY, FakeMetalPriceApi
 from staktrakr.errors import StatementRejected
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
-from tests.faults import REPO, corrupt_lines, freeze, kill_server, outbox_line
+from tests.conftest import REPO
+from tests.fake_apis import API_KEY, FakeMetalPriceApi
+from tests.faults import corrupt_lines, freeze, kill_server, outbox_line
 from tests.store_rows import count, cycle_rows, spot_row
 
 

@@ -19,7 +19,7 @@ def test_outage_mid_run_goes_to_outbox_then_replays_exactly_once(libsql_server, 
         libsql_server.stop()
         prepared = store.prepare()
         assert not prepared.schema_ok and "database http://127.0.0.1" in prepared.error
-        result = store.write(cycle_rows(run_id="during-outage", window="2026-03-15T20:15:00Z") + [spot_row()])
+        result = store.write([*cycle_rows(run_id="during-outage", window="2026-03-15T20:15:00Z"), spot_row()])
         assert result.queued and result.queued_rows == 9 and result.stored_rows == 0
         assert "database http://127.0.0.1" in result.error
         assert store.outbox.size() == (1, 9)
@@ -72,6 +72,18 @@ def test_torn_last_line_is_skipped_not_fatal(any_db_url, store_for):
         handle.write('{"id": "torn", "ops": [')
     assert store.replay_outbox().replayed_entries == 1
     assert count(store, "poller_runs") == 1
+
+
+def test_outbox_batch_after_a_torn_append_is_kept(tmp_path):
+    from staktrakr.store.outbox import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.jsonl")
+    outbox.append([{"kind": "spot", "rows": [{"metal": "gold"}]}], "down")
+    with open(outbox.path, "a", encoding="utf-8") as handle:   # a crash mid-append leaves half a line
+        handle.write('{"id":"torn","ops":[{"kind":"spot","ro')
+    outbox.append([{"kind": "spot", "rows": [{"metal": "silver"}]}], "down")
+    kept = [entry.ops[0]["rows"][0]["metal"] for entry in outbox.entries()]
+    assert kept == ["gold", "silver"]
 
 
 def test_db_status_and_flush_commands_report_the_outbox(libsql_server, tmp_path):

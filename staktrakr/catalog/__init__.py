@@ -3,6 +3,7 @@
 from staktrakr.catalog.model import (
     Catalog,
     Coin,
+    FeedPage,
     FetcherName,
     Metal,
     Target,
@@ -12,5 +13,7 @@ from staktrakr.catalog.model import (
     parse_catalog,
 )
 
-__all__ = ["Catalog", "Coin", "FetcherName", "Metal", "Target", "VendorListing", "VendorRules", "load_catalog",
-           "parse_catalog"]
+__all__ = [
+    "Catalog", "Coin", "FeedPage", "FetcherName", "Metal", "Target", "VendorListing", "VendorRules", "load_catalog",
+    "parse_catalog",
+]

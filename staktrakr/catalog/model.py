@@ -2,8 +2,10 @@
 
 The file keeps the existing shape (`coins` -> providers with url/urls) and adds a `vendors`
 section: per-vendor behaviour as data (fetcher order, render wait, regions to cut, preorder
-tolerance, price-table reading rules) overlaid on `vendors.default`. A broken file fails with
-the file, the JSON path and the reason, never a traceback.
+tolerance, price-table reading rules) overlaid on `vendors.default`, and a `feeds` section: the
+pages behind feeds other than retail prices (goldback.com's exchange rate), each a URL plus the
+same fetch rules, fetched through the same walk as a dealer page. A broken file fails with the
+file, the JSON path and the reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from staktrakr.errors import ConfigError
+from staktrakr.fetch.registry import FetcherName as FetcherName
 
 Metal = Literal["silver", "gold", "platinum", "palladium", "goldback"]
-FetcherName = Literal["http", "browser", "firecrawl"]
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -110,7 +112,7 @@ class VendorListing(BaseModel):
         return None if value is None else [_https(url) for url in value]
 
     @model_validator(mode="after")
-    def _enabled_needs_url(self) -> "VendorListing":
+    def _enabled_needs_url(self) -> VendorListing:
         if self.enabled and not self.all_urls:
             raise ValueError(f"vendor {self.id!r} is enabled but has no url")
         return self
@@ -157,10 +159,34 @@ class Target(BaseModel):
         return (self.coin.slug, self.vendor_id)
 
 
+class FeedPage(BaseModel):
+    """The page behind a feed other than retail prices (`feeds.goldback`: goldback.com's exchange
+    rate): its https URL and how to fetch it (`rules`: a vendor entry's fields over `vendors.default`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    url: str
+    rules: VendorRules
+
+    @field_validator("url")
+    @classmethod
+    def _url_https(cls, value: str) -> str:
+        return _https(value)
+
+
 class Catalog(BaseModel):
     coins: dict[str, Coin]
     vendors: dict[str, VendorRules]
+    feeds: dict[str, FeedPage] = Field(default_factory=dict)
     source: str = "providers.json"
+
+    def feed_page(self, feed_id: str) -> FeedPage:
+        """The `feeds.<feed_id>` entry; a ConfigError naming the catalog when it has none."""
+        page = self.feeds.get(feed_id)
+        if page is None:
+            raise ConfigError(f"{self.source}: feeds.{feed_id}: not in the catalog (add its url and fetchers)")
+        return page
 
     def rules_for(self, vendor_id: str) -> VendorRules:
         return self.vendors.get(vendor_id) or self.vendors["default"]
@@ -194,7 +220,7 @@ class Catalog(BaseModel):
         return chosen
 
     def to_json_data(self) -> dict[str, Any]:
-        """The file form (coins in the existing shape plus the vendors section)."""
+        """The file form (coins in the existing shape plus the vendors and feeds sections)."""
         coins = {}
         for slug, coin in sorted(self.coins.items()):
             coins[slug] = {
@@ -207,14 +233,20 @@ class Catalog(BaseModel):
         for vendor_id in sorted(self.vendors):
             if vendor_id != "default":
                 vendors[vendor_id] = self.vendor_overrides(vendor_id)
-        return {"coins": coins, "vendors": vendors}
+        data: dict[str, Any] = {"coins": coins, "vendors": vendors}
+        if self.feeds:
+            data["feeds"] = {feed_id: {"url": page.url, **self.rules_overrides(page.rules)}
+                             for feed_id, page in sorted(self.feeds.items())}
+        return data
 
     def vendor_overrides(self, vendor_id: str) -> dict[str, Any]:
         """A vendor's rules that differ from `vendors.default` (what the file's vendor entry holds)."""
-        default = self.vendors["default"].model_dump()
         rules = self.vendors.get(vendor_id)
-        if rules is None:
-            return {}
+        return {} if rules is None else self.rules_overrides(rules)
+
+    def rules_overrides(self, rules: VendorRules) -> dict[str, Any]:
+        """The fields of `rules` that differ from `vendors.default`."""
+        default = self.vendors["default"].model_dump()
         return {key: value for key, value in rules.model_dump().items() if value != default.get(key)}
 
 
@@ -241,9 +273,9 @@ def parse_catalog(data: Any, source: str = "providers.json") -> Catalog:
     """Validate catalog data (the parsed file); errors name the source, the JSON path and the reason."""
     if not isinstance(data, dict) or not isinstance(data.get("coins"), dict):
         raise ConfigError(f"{source}: coins: expected an object of coins keyed by slug")
-    unknown = set(data) - {"coins", "vendors", "_comment"}
+    unknown = set(data) - {"coins", "vendors", "feeds", "_comment"}
     if unknown:
-        raise ConfigError(f"{source}: {sorted(unknown)[0]}: unknown top-level key (expected coins, vendors)")
+        raise ConfigError(f"{source}: {sorted(unknown)[0]}: unknown top-level key (expected coins, vendors, feeds)")
     coins: dict[str, Coin] = {}
     for slug, raw_coin in data["coins"].items():
         if not SLUG_PATTERN.match(slug):
@@ -272,7 +304,28 @@ def parse_catalog(data: Any, source: str = "providers.json") -> Catalog:
             vendors[vendor_id] = VendorRules.model_validate(merged)
         except ValidationError as exc:
             raise ConfigError(_validation_line(source, ("vendors", vendor_id), exc)) from None
-    return Catalog(coins=coins, vendors=vendors, source=source)
+    feeds = _parse_feeds(data.get("feeds", {}), raw_default, source)
+    return Catalog(coins=coins, vendors=vendors, feeds=feeds, source=source)
+
+
+def _parse_feeds(raw_feeds: Any, raw_default: dict[str, Any], source: str) -> dict[str, FeedPage]:
+    """`feeds.<id>`: a url plus vendor-rule fields, those overlaid on `vendors.default` like a vendor's."""
+    if not isinstance(raw_feeds, dict):
+        raise ConfigError(f"{source}: feeds: expected an object keyed by feed id")
+    feeds: dict[str, FeedPage] = {}
+    for feed_id, raw_feed in raw_feeds.items():
+        if not SLUG_PATTERN.match(feed_id):
+            raise ConfigError(f"{source}: feeds.{feed_id}: feed id must be lowercase letters, digits and '-'")
+        if not isinstance(raw_feed, dict):
+            raise ConfigError(f"{source}: feeds.{feed_id}: expected an object")
+        fetch_fields = {key: value for key, value in raw_feed.items() if key != "url"}
+        try:
+            rules = VendorRules.model_validate({**raw_default, **fetch_fields})
+            given_url = {key: value for key, value in raw_feed.items() if key == "url"}
+            feeds[feed_id] = FeedPage.model_validate({"id": feed_id, "rules": rules, **given_url})
+        except ValidationError as exc:
+            raise ConfigError(_validation_line(source, ("feeds", feed_id), exc)) from None
+    return feeds
 
 
 def _validation_line(source: str, prefix: tuple[Any, ...], exc: ValidationError) -> str:

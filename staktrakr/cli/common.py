@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except write or push.")]
-CoinOpt = Annotated[Optional[list[str]], typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
-VendorOpt = Annotated[Optional[list[str]], typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
+CoinOpt = Annotated[list[str] | None, typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
+VendorOpt = Annotated[list[str] | None, typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
 
 console = Console(soft_wrap=True)  # piped output (cron logs) keeps one message per line
 err_console = Console(stderr=True)
@@ -71,7 +72,7 @@ def handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def finish_run(report: "RunReport | None", json_output: bool = False) -> None:
+def finish_run(report: RunReport | None, json_output: bool = False) -> None:
     """The end every job command shares, after its own rendering: what the run recovered or moved
     aside (one line each, stderr), then the exit code its end means (143/130 interrupted, 1 when
     outbox entries were quarantined or rejected)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,8 +12,8 @@ from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handl
 from staktrakr.errors import JobFailed
 from staktrakr.log import shorten
 from staktrakr.store import Store
-from staktrakr.store.session import count_journal_problems
 from staktrakr.store.queries.status import database_status
+from staktrakr.store.session import count_journal_problems
 
 app = typer.Typer(help="Database: schema migrations, status, outbox flush.", no_args_is_help=True)
 
@@ -52,7 +52,7 @@ def status(json_output: JsonOpt = False) -> None:
     render_local_state(report["outbox"], report["journals"], console)
 
 
-def render_local_state(outbox: dict, journals: dict, out: Console) -> None:
+def render_local_state(outbox: dict[str, Any], journals: dict[str, Any], out: Console) -> None:
     """The outbox, what was moved aside and the journals (`db status`)."""
     out.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows waiting ({outbox['path']})", markup=False,
               highlight=False)
@@ -68,7 +68,7 @@ def render_local_state(outbox: dict, journals: dict, out: Console) -> None:
     render_journals(journals, out)
 
 
-def render_journals(journals: dict, out: Console) -> None:
+def render_journals(journals: dict[str, Any], out: Console) -> None:
     """Journals of killed runs waiting to be queued, of runs in progress, and strangers in the folder."""
     if journals["abandoned"]:
         out.print(f"journals: {len(journals['abandoned'])} of killed runs waiting in {journals['path']} "

@@ -13,8 +13,9 @@ def register(app: typer.Typer) -> None:
     @app.command("goldback")
     @handle_errors
     def goldback(json_output: JsonOpt = False, dry_run: DryRunOpt = False) -> None:
-        """Read "1 Goldback = $X" from GOLDBACK_URL (http, then browser, then firecrawl), check it against
-        gold spot, store it for the effective date (rates change business days 10:00 Mountain time).
+        """Read "1 Goldback = $X" from goldback.com (providers.json feeds.goldback: its URL, fetchers and
+        wait; GOLDBACK_URL overrides the URL), check it against gold spot, store it for the effective date
+        (rates change business days 10:00 Mountain time).
         Exit 1 with what each fetcher saw when the page holds no usable rate: nothing is stored."""
         settings = setup()
         with Store.open(settings) as store:

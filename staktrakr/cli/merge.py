@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
-from staktrakr.store import Store
 from staktrakr.jobs.merge import MergeOptions, MergeResult, run_merge
+from staktrakr.store import Store
 
-BranchesOpt = Annotated[Optional[str], typer.Option("--branches", help="Source branches, comma-separated "
+BranchesOpt = Annotated[str | None, typer.Option("--branches", help="Source branches, comma-separated "
                                                     "(default MERGE_BRANCHES).", show_default=False)]
-IntoOpt = Annotated[Optional[str], typer.Option("--into", help="Target branch (default MERGE_INTO).",
+IntoOpt = Annotated[str | None, typer.Option("--into", help="Target branch (default MERGE_INTO).",
                                                 show_default=False)]
 SHOWN_PATHS = 20
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,10 +28,10 @@ PASS_THROUGH = {"ignore_unknown_options": True, "allow_interspersed_args": False
 
 @app.command("cron", context_settings=PASS_THROUGH, add_help_option=False)
 def cron(
-    job: Annotated[Optional[str], typer.Argument(
+    job: Annotated[str | None, typer.Argument(
         metavar="JOB", help="A staktrakr command: scrape, retry, spot, goldback, publish, merge, ...",
         show_default=False)] = None,
-    args: Annotated[Optional[list[str]], typer.Argument(metavar="[ARGS]...", help="Passed to the job as they are.",
+    args: Annotated[list[str] | None, typer.Argument(metavar="[ARGS]...", help="Passed to the job as they are.",
                                                         show_default=False)] = None,
 ) -> None:
     """Run a job as cron does (what bin/staktrakr-cron calls).
@@ -52,11 +52,11 @@ def crontab(
     app_dir: Annotated[Path, typer.Option("--app-dir", help="Where bin/staktrakr-cron lives on the host.",
                                           show_default=False)],
     env_file: Annotated[Path, typer.Option("--env-file", help="The host's 0600 env file.", show_default=False)],
-    user: Annotated[Optional[str], typer.Option("--user", help="Add a user column (for /etc/cron.d files).",
+    user: Annotated[str | None, typer.Option("--user", help="Add a user column (for /etc/cron.d files).",
                                                 show_default=False)] = None,
     log_suffix: Annotated[str, typer.Option("--log-suffix", help="Appended to each command, e.g. "
                                             "'>> /proc/1/fd/1 2>&1'.")] = "",
-    file: Annotated[Optional[Path], typer.Option("--file", help="The crontab to read (default: the repo's).",
+    file: Annotated[Path | None, typer.Option("--file", help="The crontab to read (default: the repo's).",
                                                  show_default=False)] = None,
 ) -> None:
     """Print one host's crontab, rendered from the repo's `crontab`.

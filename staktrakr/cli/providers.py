@@ -55,8 +55,10 @@ def list_targets(coin: CoinOpt = None, vendor: VendorOpt = None, json_output: Js
 @app.command()
 @handle_errors
 def sync(
-    to_db: Annotated[bool, typer.Option("--to-db", help="Write the file's catalog into provider_coins/provider_vendors.")] = False,
-    from_db: Annotated[bool, typer.Option("--from-db", help="Rewrite the file from the tables (keeps the vendors section).")] = False,
+    to_db: Annotated[bool, typer.Option(
+        "--to-db", help="Write the file's catalog into provider_coins/provider_vendors.")] = False,
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="Rewrite the file from the tables (keeps the vendors section).")] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Copy the catalog between providers.json and the database tables."""
@@ -71,7 +73,8 @@ def sync(
             result = {"direction": "to-db", **counts}
         else:
             loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
-            merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors}})
+            merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors},
+                                               "feeds": catalog.feeds})  # the tables hold no feeds
             write_json_atomic(settings.providers_file, merged.to_json_data())
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}

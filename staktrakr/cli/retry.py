@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,7 +10,7 @@ from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_
 from staktrakr.cli.scrape import finish, progress_display
 from staktrakr.errors import StaktrakrError
 
-WindowOpt = Annotated[Optional[str], typer.Option(
+WindowOpt = Annotated[str | None, typer.Option(
     "--window", help="Window to retry, e.g. 2026-03-15T17:30:00Z (default: the current window).", show_default=False)]
 
 
@@ -19,9 +19,9 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def retry_command(window: WindowOpt = None, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
         """Re-scrape the targets whose latest row in the window failed (fallback fetchers first)."""
-        from staktrakr.jobs.retry import check_window, run_retry
         from staktrakr.catalog.load import load_run_catalog
         from staktrakr.jobs.harness import record_refused_run
+        from staktrakr.jobs.retry import check_window, run_retry
         from staktrakr.store import Store
 
         if window:

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from staktrakr.cli.common import (CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, err_console,
-                                  finish_run, handle_errors, setup)
+from staktrakr.cli.common import (
+    CoinOpt,
+    DryRunOpt,
+    JsonOpt,
+    VendorOpt,
+    console,
+    emit_json,
+    err_console,
+    finish_run,
+    handle_errors,
+    setup,
+)
 from staktrakr.errors import ConfigError, JobFailed, StaktrakrError
+from staktrakr.fetch.registry import FETCHER_NAMES
 
 if TYPE_CHECKING:
     from staktrakr.jobs.scrape import ScrapeResult
     from staktrakr.jobs.scrape_target import TargetOutcome
 
-FETCHER_NAMES = ("http", "browser", "firecrawl")
-FetcherOpt = Annotated[Optional[str], typer.Option("--fetcher", help="Use only this fetcher: http, browser or firecrawl.",
+FetcherOpt = Annotated[str | None, typer.Option("--fetcher", help=f"Use only this fetcher: {', '.join(FETCHER_NAMES)}.",
                                                    show_default=False)]
 
 
@@ -33,14 +44,14 @@ def progress_display(total: int | None, label: str, enabled: bool) -> Iterator[A
                   TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(label, total=total, last="")
 
-        def advance(outcome: "TargetOutcome") -> None:
+        def advance(outcome: TargetOutcome) -> None:
             shown = f"${outcome.price:,.2f}" if outcome.ok else (outcome.reason or "failed")
             bar.update(task, advance=1, last=f"{outcome.coin_slug}/{outcome.vendor_id} {shown}"[:60])
 
         yield advance
 
 
-def render_result(result: "ScrapeResult") -> None:
+def render_result(result: ScrapeResult) -> None:
     """The per-target table and one summary line."""
     table = Table()
     for name in ("coin", "vendor", "price", "stock", "source", "conf", "time"):
@@ -48,7 +59,8 @@ def render_result(result: "ScrapeResult") -> None:
                          justify="right" if name in ("price", "conf", "time") else "left")
     table.add_column("reason", overflow="fold", ratio=3)
     for outcome in result.outcomes:
-        stock = "-" if not outcome.ok and outcome.in_stock is None else ("in" if outcome.in_stock is not False else "out")
+        stock = ("-" if not outcome.ok and outcome.in_stock is None
+                 else "in" if outcome.in_stock is not False else "out")
         table.add_row(
             outcome.coin_slug, outcome.vendor_id,
             f"${outcome.price:,.2f}" if outcome.ok else "-",
@@ -66,7 +78,7 @@ def render_result(result: "ScrapeResult") -> None:
                       "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
 
 
-def summary_line(result: "ScrapeResult") -> str:
+def summary_line(result: ScrapeResult) -> str:
     where = "dry run: nothing written" if result.dry_run else (
         f"{result.stored_rows} rows stored" if not result.queued_rows else f"{result.queued_rows} rows queued")
     stopped = f" ({result.total} finished, stopped by {result.signal})" if result.signal else ""
@@ -74,7 +86,7 @@ def summary_line(result: "ScrapeResult") -> str:
             f"window {result.window_start}, run {result.run_id} ({where})")
 
 
-def finish(result: "ScrapeResult", json_output: bool, json_payload: dict[str, Any] | None = None) -> None:
+def finish(result: ScrapeResult, json_output: bool, json_payload: dict[str, Any] | None = None) -> None:
     """Render (table or JSON), then the run's end: a signal -> 143/130, "every target failed" -> 1."""
     if json_output:
         emit_json(json_payload if json_payload is not None else result.to_json())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,8 +14,8 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     @handle_errors
     def serve(
-        host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default SERVE_HOST).")] = None,
-        port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535,
+        host: Annotated[str | None, typer.Option("--host", help="Address to bind (default SERVE_HOST).")] = None,
+        port: Annotated[int | None, typer.Option("--port", min=1, max=65535,
                                                     help="Port (default SERVE_PORT).")] = None,
     ) -> None:
         """Serve API_EXPORT_DIR/data/, GET /healthz, GET /metrics, POST /api/ops/trigger/{job}."""

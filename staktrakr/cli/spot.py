@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -20,7 +20,7 @@ BACKFILL_HELP = (
 )
 
 
-def _date(value: Optional[str], option: str) -> Optional[date]:
+def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def spot(
         backfill: Annotated[bool, typer.Option("--backfill", help=BACKFILL_HELP)] = False,
-        since: Annotated[Optional[str], typer.Option(
+        since: Annotated[str | None, typer.Option(
             "--since", show_default=False,
             help=f"Backfill from this UTC date (YYYY-MM-DD; default: {DEFAULT_BACKFILL_DAYS} days back).")] = None,
-        until: Annotated[Optional[str], typer.Option(
+        until: Annotated[str | None, typer.Option(
             "--until", show_default=False,
             help="Backfill up to this UTC date, inclusive (default: yesterday).")] = None,
         json_output: JsonOpt = False,
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         finish_run(outcome.run, json_output)
 
 
-def _render_backfill(result: dict) -> None:
+def _render_backfill(result: dict[str, Any]) -> None:
     missing = sum(len(metals) for metals in result["missing"].values())
     console.print(f"spot backfill {result['since']}..{result['until']}: {result['status']}; "
                   f"{missing} day/metal values missing, {len(result['filled'])} filled, "

@@ -43,7 +43,8 @@ def render(report: StatusReport) -> None:
         table = Table("job", "started", "status", "captured/total", "duration", "error", title=f"runs: {poller}")
         for run in runs:
             colour = {"ok": "green", "error": "red"}.get(run.status, "yellow")
-            captured = f"{run.captured if run.captured is not None else '-'}/{run.total if run.total is not None else '-'}"
+            captured = (f"{run.captured if run.captured is not None else '-'}/"
+                        f"{run.total if run.total is not None else '-'}")
             duration = "-" if run.duration_s is None else f"{run.duration_s:.0f}s"
             table.add_row(run.job, run.started_at, f"[{colour}]{run.status}[/{colour}]", captured, duration,
                           shorten(run.error or "", 80))
@@ -63,7 +64,8 @@ def render(report: StatusReport) -> None:
         out.print(f"coverage: catalog unavailable: {report.coverage_error}", markup=False, highlight=False)
 
     if report.chronic:
-        chronic = Table("coin", "vendor", "failures (7d)", "last", "last error", title="chronic failures (3+ in 7 days)")
+        chronic = Table("coin", "vendor", "failures (7d)", "last", "last error",
+                        title="chronic failures (3+ in 7 days)")
         for item in report.chronic:
             chronic.add_row(item.coin_slug, item.vendor_id, str(item.failures), item.last_failed_at or "-",
                             shorten(item.last_error or "", 100))
@@ -80,7 +82,8 @@ def render(report: StatusReport) -> None:
                   highlight=False)
     if outbox.get("rejected"):
         out.print(f"[red]rejected by the database:[/red] {outbox['rejected']} entries kept in "
-                  f"{outbox['rejected_path']} (once the cause is fixed: staktrakr db flush --rejected)", highlight=False)
+                  f"{outbox['rejected_path']} (once the cause is fixed: staktrakr db flush --rejected)",
+                  highlight=False)
     render_journals(report.journals, out)
 
 

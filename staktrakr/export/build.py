@@ -41,7 +41,8 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
     if existing is None:
         return []
     try:
-        return parse(existing)
+        parsed: list[Any] = parse(existing)
+        return parsed
     except ValueError as exc:
         log.warning("%s: existing file not understood (%s); rebuilt from the database only", path, exc)
         return []

@@ -17,8 +17,9 @@ Any other file is taken from the freshest branch that has it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from staktrakr.export.goldback import day_from_spot_doc, days_from_year_doc, goldback_spot_doc, goldback_year_doc
 from staktrakr.export.history import HISTORY_SPANS, history_doc
@@ -41,7 +42,8 @@ class BranchFiles:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self.docs["api/manifest.json"]
+        manifest: dict[str, Any] = self.docs["api/manifest.json"]
+        return manifest
 
     @property
     def generated_at(self) -> str:
@@ -202,7 +204,8 @@ def merge_trees(branches: Sequence[BranchFiles], paths: set[str], bands: Mapping
             entries = [entry for doc in reversed(docs) for entry in entries_from_doc(doc)]
             files[path] = spot_history_doc([], entries, year, bands)
         elif path == "api/goldback-spot.json":
-            files[path] = goldback_spot_doc(max((day_from_spot_doc(d) for d in docs), key=lambda d: (d.date, d.scraped_at)))
+            newest = max((day_from_spot_doc(d) for d in docs), key=lambda d: (d.date, d.scraped_at))
+            files[path] = goldback_spot_doc(newest)
         elif path.startswith("goldback-"):
             days = sorted((day for doc in docs for day in days_from_year_doc(doc)), key=lambda d: d.scraped_at)
             files[path] = goldback_year_doc(days, path.removeprefix("goldback-").removesuffix(".json"))

@@ -7,7 +7,8 @@ from goldback.com itself and "medium" for any other source (no longer a constant
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from staktrakr.export.model import GoldbackDay
 from staktrakr.export.stats import money

@@ -8,8 +8,9 @@ the number of in-stock observations. Dates with no in-stock price are left out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from staktrakr.export.model import VendorDay
 from staktrakr.export.stats import money, upper_median

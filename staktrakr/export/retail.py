@@ -14,8 +14,9 @@ exist once. Rules (DESIGN.md sections 8 and 11):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from staktrakr.catalog import Catalog
 from staktrakr.export.model import LAST_KNOWN_SOURCE, CoinSnapshot, VendorQuote, WindowPrice
@@ -219,7 +220,7 @@ def providers_doc(catalog: Catalog) -> dict[str, dict[str, str]]:
     """api/providers.json: {slug: {vendor: url}} of enabled listings (first URL)."""
     doc: dict[str, dict[str, str]] = {}
     for slug, coin in sorted(catalog.coins.items()):
-        urls = {l.id: l.all_urls[0] for l in coin.providers if l.enabled and l.all_urls}
+        urls = {listing.id: listing.all_urls[0] for listing in coin.providers if listing.enabled and listing.all_urls}
         if urls:
             doc[slug] = dict(sorted(urls.items()))
     return doc

@@ -16,7 +16,8 @@ database does not cover (e.g. the LBMA seed of January) are kept as they are.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.stats import money

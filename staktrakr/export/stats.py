@@ -8,9 +8,9 @@ cents and an integral value is written as an integer (5245, not 5245.0), like th
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
-from staktrakr.rules.scoring import upper_median  # noqa: F401  (re-exported: one median definition)
+from staktrakr.rules.scoring import upper_median as upper_median  # re-exported: one median definition
 
 
 def money(value: float | int | None, places: int = 2) -> float | int | None:

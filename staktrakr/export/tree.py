@@ -9,9 +9,10 @@ bytes change, so an unchanged database leaves the git tree (and the commit) alon
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from staktrakr.export.files import dump_json, write_text_atomic
 from staktrakr.export.goldback import goldback_spot_doc, goldback_year_doc

@@ -39,18 +39,18 @@ from staktrakr.extract.microdata import html_scopes
 from staktrakr.extract.money import evidence, find_amounts, roles_in, stated_currency
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import HtmlPage, prepare_html
-from staktrakr.extract.views import PURCHASE_LINE, TextView, markdown_view
-from staktrakr.rules.bands import Band, price_band
 from staktrakr.extract.stock import StockReading, in_stock_for, phrase_reading, read_stock
 from staktrakr.extract.structured import ProductScope, choose_scope, other_product_readings, read_meta
 from staktrakr.extract.tables import div_grid_readings, html_table_readings, markdown_table_readings
 from staktrakr.extract.tier_text import bare_tier_readings, flat_tier_readings, payment_line_readings
+from staktrakr.extract.views import PURCHASE_LINE, TextView, markdown_view
 from staktrakr.extract.weights import (
     fractional_weight,
     names_fraction_of_full_ounce,
     other_goldback_denomination,
     other_weight,
 )
+from staktrakr.rules.bands import Band, price_band
 
 __all__ = ["Finding", "PageContent", "extract_offer"]
 
@@ -168,7 +168,7 @@ def _elsewhere(html_page: HtmlPage | None, views: list[TextView]) -> list[Readin
     for locus, text in texts:
         for line in text.split("\n"):
             amounts = find_amounts(line, include_struck=True, include_foreign=True)
-            for amount, role in zip(amounts, roles_in(line, amounts)):
+            for amount, role in zip(amounts, roles_in(line, amounts), strict=True):
                 found.append(Reading(amount.value, amount.currency, role or Role.UNIT, locus, "text",
                                      evidence(line.replace("~~", "")), locus.value))
                 if len(found) >= OTHER_REGION_AMOUNTS_MAX:

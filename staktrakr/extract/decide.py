@@ -21,8 +21,8 @@ Rules, in order (each names the kind of mistake it prevents):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from staktrakr.extract.labels import prose_choice
 from staktrakr.extract.readings import STRUCTURED_RULES, Locus, Reading, Role

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from lxml import html as lxml_html
 
@@ -68,10 +69,11 @@ def _from_html(page: str) -> list[RateCandidate]:
     except (ValueError, lxml_html.etree.ParserError):
         return []
     found = list(_json_blobs(root))
-    for element in root.iter(*UNREAD_TAGS):
-        element.drop_tree()
+    for element in list(root.iter(*UNREAD_TAGS)):
+        if isinstance(element, lxml_html.HtmlElement):
+            element.drop_tree()
     found += _labelled_nodes(root) + _table_rows(root)
-    text = _clean(" ".join(root.itertext()))
+    text = _clean(" ".join(str(piece) for piece in root.itertext()))
     found += [RateCandidate(_amount(m.group(1), m.group(2)), "phrase", m.group(0)) for m in RATE_PHRASE.finditer(text)]
     return found
 

@@ -16,14 +16,13 @@ strikethrough/list/MSRP price (schema.org PriceTypeEnumeration).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import evidence
 from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.extract.regions import JsonLdBlock
-from staktrakr.rules.bands import Band
-from staktrakr.surrogates import scrub_surrogates
 from staktrakr.extract.structured import (
     ProductScope,
     availability_state,
@@ -31,6 +30,8 @@ from staktrakr.extract.structured import (
     number,
     price_type_role,
 )
+from staktrakr.rules.bands import Band
+from staktrakr.surrogates import scrub_surrogates
 
 PRODUCT_TYPES = frozenset({"product", "individualproduct", "productmodel", "productgroup"})
 

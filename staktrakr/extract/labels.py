@@ -30,7 +30,8 @@ from staktrakr.rules.bands import Band
 # Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b.
 PRICE_LABELS = (
     (Role.SALE, re.compile(r"(?<![A-Za-z])(?:sale|special|discounted|now|today'?s|current)\s+price\b(?:\s+is)?\s*:?"
-                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)|(?<![A-Za-z])(?:special|sale)\s*:\s*(?=(?:US)?\$)"
+                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)"
+                           r"|(?<![A-Za-z])(?:special|sale)\s*:\s*(?=(?:US)?\$)"
                            r"|^sale\s*:?$", re.IGNORECASE)),
     (Role.REGULAR, re.compile(r"(?<![A-Za-z])regular\s+price\b\s*:?", re.IGNORECASE)),
     (Role.UNIT, re.compile(r"(?<![A-Za-z])(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
@@ -44,7 +45,8 @@ OTHER_LABELS = (
     (Role.CARD, re.compile(r"(?<![A-Za-z])(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
     (Role.WAS, re.compile(r"(?<![A-Za-z])(?:compare at|compare-at|was|list|retail|original|issue)\s+price\b"
                           r"(?:\s+was)?\s*:?|"
-                          r"(?<![A-Za-z])(?:msrp|was|rrp)\s*:|^(?:~~)?\s*(?:was|msrp|rrp|reg\.?|list|retail|compare at)\s*:?\s*(?:~~)?$",
+                          r"(?<![A-Za-z])(?:msrp|was|rrp)\s*:"
+                          r"|^(?:~~)?\s*(?:was|msrp|rrp|reg\.?|list|retail|compare at)\s*:?\s*(?:~~)?$",
                           re.IGNORECASE)),
     (Role.BID, re.compile(r"\b(?:buy ?back|we buy|sell(?: to us)?|bid)\s+price\b\s*:?|\bwe buy(?: at)?\s*:?",
                           re.IGNORECASE)),
@@ -81,7 +83,8 @@ PROSE_TITLE_WINDOW_LINES = 20
 PROSE_CART_WINDOW_LINES = 6
 CART_WORDS = ("add to cart", "add to bag", "buy now")
 PROSE_WORD_CHARS = 10
-CARD_STATEMENT = re.compile(r"\b(?:credit card|card|paypal)\s+(?:price|pricing)\b|\bprices? (?:shown )?(?:is |are )?for "
+CARD_STATEMENT = re.compile(r"\b(?:credit card|card|paypal)\s+(?:price|pricing)\b"
+                            r"|\bprices? (?:shown )?(?:is |are )?for "
                             r"(?:credit )?card|\bprices? (?:shown )?(?:reflects?|include|assumes?) (?:payment|paying) "
                             r"(?:by|with) (?:credit )?card", re.IGNORECASE)
 
@@ -214,8 +217,9 @@ def prose_readings(lines: list[str], title_index: int | None, rules: VendorRules
             words = _words_besides(line, amounts)
             roles = roles_in(line, amounts)
             if Role.CONVERTED in roles:  # "approx. €79,50 / £68.20": every other currency on the line too
-                roles = [Role.CONVERTED if not amount.is_dollars else role for amount, role in zip(amounts, roles)]
-            for position, (amount, role) in enumerate(zip(amounts, roles)):
+                roles = [Role.CONVERTED if not amount.is_dollars else role
+                         for amount, role in zip(amounts, roles, strict=True)]
+            for position, (amount, role) in enumerate(zip(amounts, roles, strict=True)):
                 before = line[amounts[position - 1].end if position else 0 : amount.start].lower()
                 final = role or line_role or _words_role(before) or (Role.UNIT if words <= PROSE_WORD_CHARS
                                                                      else Role.MENTION)
@@ -240,7 +244,8 @@ def card_price_statements(lines: list[str]) -> list[Reading]:
     found = []
     for index in range(1, len(lines)):
         line = lines[index]
-        if len(line) <= 80 and CARD_STATEMENT.search(line) and not find_amounts(line) and is_money_only(lines[index - 1]):
+        if (len(line) <= 80 and CARD_STATEMENT.search(line) and not find_amounts(line)
+                and is_money_only(lines[index - 1])):
             amount = find_amounts(lines[index - 1], include_foreign=True)
             if amount:
                 found.append(Reading(amount[0].value, amount[0].currency, Role.CARD, Locus.MAIN, "label",

@@ -17,8 +17,8 @@ import lxml.html
 
 from staktrakr.extract.money import evidence, find_amounts
 from staktrakr.extract.readings import Locus, Reading, Role
-from staktrakr.extract.structured import ProductScope, availability_state, currency_code, number
 from staktrakr.extract.stock import BUTTON_XPATH, CART_PHRASES
+from staktrakr.extract.structured import ProductScope, availability_state, currency_code, number
 from staktrakr.extract.text import visible_text
 
 SYNTAXES = (

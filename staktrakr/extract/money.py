@@ -82,13 +82,15 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
      re.compile(r"^\s*(?:each )?(?:for|when you buy|on orders of) \d{1,5}\s*(?:\+|or more)"
                 r"|^\s*\(?\s*(?:min\.?|minimum)\s*(?:qty|quantity|order|of)\b"
                 r"|^\s*\(\s*(?:buy |for |on )?\d{1,5}\s*(?:\+|or more)", re.I)),
-    (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I), re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
+    (Role.PREMIUM, re.compile(r"\bpremium\b[^$]{0,12}$", re.I),
+     re.compile(r"^\s*(?:/\s*oz\s*)?(?:over|above|under) spot", re.I)),
     (Role.THRESHOLD, re.compile(r"\b(?:orders?|spend|minimum|min\.?|purchases?|subtotals?)\s*:?\s*(?:of |over |above |"
                                 r"from |exceeding |at least )?\$?$|\b(?:over|above|up to) $"
                                 r"|\bfree\b[^$]{0,20}\b(?:with|over|on|above)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:\+|or more\b|and (?:up|over|above)\b|minimum\b|to qualify\b|\S*\s*(?:ships?|shipping) free)",
                 re.I)),
-    (Role.SHIPPING, re.compile(r"\b(?:shipping|delivery|postage|handling)(?: cost| fee| rate| from| only| just)?\s*:?\s*$", re.I),
+    (Role.SHIPPING, re.compile(
+        r"\b(?:shipping|delivery|postage|handling)(?: cost| fee| rate| from| only| just)?\s*:?\s*$", re.I),
      re.compile(r"^\s*(?:shipping|flat rate|delivery)", re.I)),
     (Role.FEE, re.compile(r"\b(?:fee|fees|surcharge|processing)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*(?:fee|surcharge|processing fee)\b", re.I)),

@@ -138,7 +138,8 @@ def prepare_html(html: str, rules: VendorRules) -> HtmlPage | None:
     markers, after_text = _cut_after_html(root, rules.cut_after)
     if after_text:
         cut_texts.append((Locus.OTHER_PRODUCT, after_text))
-    jsonld = [JsonLdBlock(text, not _attached(script, root)) for script, text in zip(scripts, script_texts)]
+    jsonld = [JsonLdBlock(text, not _attached(script, root))
+              for script, text in zip(scripts, script_texts, strict=True)]
     for element in list(root.iter(*INVISIBLE_TAGS)):
         _drop(element)
     _mark_controls(root)

@@ -115,9 +115,8 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     parsed: float | None = None
-    if isinstance(value, (int, float)):
-        parsed = float(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?[eE][+-]?\d+\s*", value):
+    scientific = isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?[eE][+-]?\d+\s*", value)
+    if isinstance(value, (int, float)) or scientific:
         parsed = float(value)
     elif isinstance(value, str) and re.search(r"\d", value) and len(value) <= MAX_PRICE_CHARS:
         parsed = Price.fromstring(value.strip(), decimal_separator="." if re.fullmatch(r"\s*\d+\.\d{3}\s*", value)

@@ -7,7 +7,7 @@ $783.40" / "20-99 $779.48"), and one price per payment method on a line ("Check/
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from staktrakr.catalog import VendorRules
 from staktrakr.extract.money import Amount, context_role, evidence, find_amounts, is_money_only
@@ -142,7 +142,7 @@ def payment_line_readings(lines: list[str], rules: VendorRules) -> list[Reading]
             if following and label and len(label) <= PAYMENT_LABEL_MAX_CHARS and is_payment_header(label, rules):
                 found.append(_payment_reading(following[0], label, f"{line} {lines[index + 1]}", rules))
             continue
-        for amount, method in zip(amounts, _payment_labels(line, amounts, rules)):
+        for amount, method in zip(amounts, _payment_labels(line, amounts, rules), strict=True):
             if method is not None and context_role(line, amount) in (None, Role.CARD):
                 found.append(_payment_reading(amount, method, line, rules))
     ranks = [rank for rank, reading in found if reading.role is Role.CHECK_WIRE]

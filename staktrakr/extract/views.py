@@ -193,7 +193,7 @@ def _drop_pattern_lines(lines: list[str], main_start: int, patterns: list[str], 
             new_start = len(kept)
         if any(pattern.search(line) for pattern in compiled):
             continue
-        for source, target in zip(marked, kept_marks):
+        for source, target in zip(marked, kept_marks, strict=True):
             if index in source:
                 target.add(len(kept))
         kept.append(line)
@@ -204,7 +204,7 @@ def _cut_after_lines(lines: list[str], main_start: int, markers: list[str]) -> t
     lowered = [marker.lower() for marker in markers]
     for index in range(main_start + 1, len(lines)):
         line = lines[index].lower()
-        for marker, original in zip(lowered, markers):
+        for marker, original in zip(lowered, markers, strict=True):
             if marker in line and len(line) <= len(marker) + MARKER_MAX_EXTRA_CHARS:
                 return lines[:index], [original]
     return lines, []

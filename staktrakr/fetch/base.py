@@ -7,7 +7,7 @@ Failure kinds are typed (`FailureKind`) and shown verbatim in the scrape table a
 from __future__ import annotations
 
 from enum import Enum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -32,7 +32,7 @@ class FailureKind(str, Enum):
     @property
     def connection_level(self) -> bool:
         """The vendor could not be reached at all (DNS, refused, reset, TLS, timeout): what trips
-        the per-vendor circuit breaker (jobs/schedule.py)."""
+        the per-vendor circuit breaker (fetch/politeness.py)."""
         return self in (FailureKind.TIMEOUT, FailureKind.CONNECTION)
 
 
@@ -41,7 +41,7 @@ class FetchResult(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    fetcher: str                      # "http" | "browser" | "firecrawl"
+    fetcher: str                      # the fetcher's name in fetch/registry.py
     url: str                          # requested URL
     final_url: str | None = None      # after redirects
     status: int | None = None         # HTTP status when known
@@ -57,10 +57,28 @@ class FetchResult(BaseModel):
         return self.failure is None
 
 
-class Fetcher(Protocol):
-    """A page fetcher. Implementations live one per module (http.py, browser.py, firecrawl.py)."""
+class FetcherCapabilities(BaseModel):
+    """What a fetcher can do, declared on its class: the walk (fetch/walk.py) reads `supports_proxy`,
+    price rows name the fetcher by `source_label`."""
 
-    name: str
+    model_config = ConfigDict(frozen=True)
+
+    source_label: str      # the `source` a price row names when this fetcher read the page (DESIGN.md section 4)
+    supports_proxy: bool   # its requests can go out through HOME_PROXY_URL; False: it has its own egress
+                           # (Firecrawl's servers), which is also its own circuit-breaker route
+
+
+class Fetcher(Protocol):
+    """A page fetcher. Implementations live one per module (http.py, browser.py, firecrawl.py) and are
+    listed once, in fetch/registry.py."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[FetcherCapabilities]
+
+    @property
+    def disabled_reason(self) -> str | None:
+        """Why this fetcher cannot run with the current settings (one line, e.g. "FIRECRAWL_BASE_URL is
+        not set"), or None. A disabled fetcher is skipped without a request, a gap or a retry."""
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
                     timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult: ...

@@ -11,10 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from staktrakr.fetch.base import FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.fetch.base import (
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.fetch.http import BROWSER_HEADERS
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
@@ -36,7 +43,9 @@ BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 class BrowserFetcher:
     """Render a page in Chromium and return its HTML after the vendor's wait."""
 
-    name = "browser"
+    name: ClassVar[str] = "browser"
+    # DESIGN.md section 4 names the browser's rows "playwright"
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True)
 
     def __init__(self, settings: Settings) -> None:
         self._chromium_path = settings.chromium_path
@@ -48,6 +57,10 @@ class BrowserFetcher:
         self._browser: Any = None
         self._contexts: dict[bool, Any] = {}
         self._launch_error: str | None = None
+
+    @property
+    def disabled_reason(self) -> str | None:
+        return None  # a missing chromium is a fetcher_error on the first fetch, with the path to fix
 
     async def _context(self, use_proxy: bool) -> Any:
         """The shared browser (launched once) and one context per egress."""
@@ -104,7 +117,7 @@ class BrowserFetcher:
                     self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return failed(self.name, url, FailureKind.TIMEOUT, f"no page within {limit_s:g} s",
                               elapsed_ms=_ms_since(started), via_proxy=use_proxy)
             except Exception as exc:

@@ -8,11 +8,18 @@ in the Authorization header only, never in a URL or a log line.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from staktrakr.fetch.base import FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.fetch.base import (
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -23,7 +30,9 @@ CONFIG_STATUSES = frozenset({401, 402, 403, 404})
 class FirecrawlFetcher:
     """Ask a Firecrawl server to scrape a page as markdown (main content only)."""
 
-    name = "firecrawl"
+    name: ClassVar[str] = "firecrawl"
+    # Firecrawl's servers fetch the page: HOME_PROXY_URL cannot apply, and its failures are its own route
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="firecrawl", supports_proxy=False)
 
     def __init__(self, settings: Settings) -> None:
         self._base_url = settings.firecrawl_base_url
@@ -32,8 +41,8 @@ class FirecrawlFetcher:
         self._client: httpx.AsyncClient | None = None
 
     @property
-    def enabled(self) -> bool:
-        return bool(self._base_url)
+    def disabled_reason(self) -> str | None:
+        return None if self._base_url else "FIRECRAWL_BASE_URL is not set"
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -46,8 +55,8 @@ class FirecrawlFetcher:
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
                     timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
         """One scrape request; Firecrawl does its own egress, so `use_proxy` does not apply."""
-        if not self._base_url:
-            return failed(self.name, url, FailureKind.DISABLED, "FIRECRAWL_BASE_URL is not set")
+        if self.disabled_reason:
+            return failed(self.name, url, FailureKind.DISABLED, self.disabled_reason)
         limit_s = timeout_s or self._timeout_s
         payload = {"url": url, "formats": ["markdown"], "onlyMainContent": True, "waitFor": wait_ms,
                    "timeout": int(limit_s * 1000)}
@@ -84,12 +93,12 @@ class FirecrawlFetcher:
             reason = shorten(answer.get("error") or f"HTTP {response.status_code}", 200,
                              [self._api_key] if self._api_key else [])
             return failed(self.name, url, FailureKind.FETCHER_ERROR, f"firecrawl: {reason}", elapsed_ms=elapsed)
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        data: dict[str, Any] = answer["data"] if isinstance(answer.get("data"), dict) else {}
+        metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
         site_status = metadata.get("statusCode")
         site_status = site_status if isinstance(site_status, int) else None
         final_url = metadata.get("sourceURL") or metadata.get("url") or url
-        common = {"final_url": str(final_url), "status": site_status, "elapsed_ms": elapsed}
+        common: dict[str, Any] = {"final_url": str(final_url), "status": site_status, "elapsed_ms": elapsed}
         kind = failure_for_status(site_status)
         if kind is not None:
             return failed(self.name, url, kind, f"HTTP {site_status}", **common)

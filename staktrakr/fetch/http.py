@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any, ClassVar
 
 import httpx
 
-from staktrakr.fetch.base import MAX_PAGE_BYTES, FailureKind, FetchResult, failed, failure_for_content, failure_for_status
+from staktrakr.fetch.base import (
+    MAX_PAGE_BYTES,
+    FailureKind,
+    FetcherCapabilities,
+    FetchResult,
+    failed,
+    failure_for_content,
+    failure_for_status,
+)
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -33,13 +42,18 @@ BROWSER_HEADERS = {
 class HttpFetcher:
     """Fetch a page with httpx; one AsyncClient per egress, reused across the run."""
 
-    name = "http"
+    name: ClassVar[str] = "http"
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="http", supports_proxy=True)
 
     def __init__(self, settings: Settings, *, max_bytes: int = MAX_PAGE_BYTES) -> None:
         self._timeout_s = settings.fetch_timeout_s
         self._proxy_url = settings.home_proxy_url.get_secret_value() if settings.home_proxy_url else None
         self._max_bytes = max_bytes
         self._clients: dict[bool, httpx.AsyncClient] = {}
+
+    @property
+    def disabled_reason(self) -> str | None:
+        return None
 
     def _client(self, use_proxy: bool) -> httpx.AsyncClient:
         client = self._clients.get(use_proxy)
@@ -63,7 +77,7 @@ class HttpFetcher:
         started = time.monotonic()
         try:
             return await asyncio.wait_for(self._get(url, limit_s, use_proxy, started), timeout=limit_s)
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             return failed(self.name, url, FailureKind.TIMEOUT, f"no answer within {limit_s:g} s",
                           elapsed_ms=_ms_since(started), via_proxy=use_proxy)
         except httpx.TooManyRedirects:
@@ -80,7 +94,8 @@ class HttpFetcher:
     async def _get(self, url: str, limit_s: float, use_proxy: bool, started: float) -> FetchResult:
         timeout = httpx.Timeout(limit_s, connect=min(limit_s, 10.0))
         async with self._client(use_proxy).stream("GET", url, timeout=timeout) as response:
-            common = {"final_url": str(response.url), "status": response.status_code, "via_proxy": use_proxy}
+            common: dict[str, Any] = {"final_url": str(response.url), "status": response.status_code,
+                                      "via_proxy": use_proxy}
             kind = failure_for_status(response.status_code)
             if kind is not None:
                 return failed(self.name, url, kind, f"HTTP {response.status_code}",

@@ -18,14 +18,17 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential, wait_none
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential, wait_none
 
-from staktrakr.catalog import Target
 from staktrakr.fetch.base import FailureKind, FetchResult, failed
 from staktrakr.settings import Settings
+
+if TYPE_CHECKING:  # the catalog names its fetchers through fetch/registry.py: no import cycle at run time
+    from staktrakr.catalog import Target
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,7 +45,7 @@ class Politeness:
     breaker_failures: int = 3
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Politeness":
+    def from_settings(cls, settings: Settings) -> Politeness:
         return cls(settings.scrape_gap_min_s, settings.scrape_gap_max_s, settings.scrape_attempts,
                    settings.scrape_backoff_s, settings.scrape_breaker_failures)
 
@@ -70,7 +73,8 @@ class VendorLane:
         """Count connection-level failures per route; any answer from the vendor resets the count."""
         if result.failure is not None and result.failure.connection_level:
             self._failures_in_a_row[route] = self._failures_in_a_row.get(route, 0) + 1
-            self._last_failure[route] = f"{result.failure.value}: {result.detail}" if result.detail else result.failure.value
+            failure = result.failure.value
+            self._last_failure[route] = f"{failure}: {result.detail}" if result.detail else failure
         elif result.failure is not FailureKind.VENDOR_UNREACHABLE:
             self._failures_in_a_row[route] = 0
 
@@ -115,12 +119,22 @@ async def fetch_with_retries(lane: VendorLane, politeness: Politeness,
         stop=stop_after_attempt(politeness.attempts),
         wait=wait,
         retry=retry_if_result(lambda result: _is_transient(result) and lane.unreachable(route) is None),
-        retry_error_callback=lambda state: state.outcome.result(),  # give back the last failure
+        retry_error_callback=_last_result,  # give back the last failure
     )
-    return await retrying(attempt)
+    result: FetchResult = await retrying(attempt)
+    return result
 
 
-def by_vendor(targets: Sequence[Target]) -> "OrderedDict[str, list[int]]":
+def _last_result(state: RetryCallState) -> FetchResult:
+    """The last attempt's FetchResult, once the retries are spent."""
+    outcome = state.outcome
+    if outcome is None:
+        raise RuntimeError("no attempt was made")
+    result: FetchResult = outcome.result()
+    return result
+
+
+def by_vendor(targets: Sequence[Target]) -> OrderedDict[str, list[int]]:
     """Target indexes grouped per vendor, in catalog order."""
     groups: OrderedDict[str, list[int]] = OrderedDict()
     for index, target in enumerate(targets):

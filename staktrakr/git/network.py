@@ -13,8 +13,9 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO
 
 from staktrakr.jobs.stop import StopSignal
 
@@ -53,7 +54,7 @@ def run_network_git(command: Sequence[str], cwd: Path, env: Mapping[str, str], t
         raise
 
 
-def end_group(process: subprocess.Popen) -> None:
+def end_group(process: subprocess.Popen[bytes]) -> None:
     """TERM the process group, KILL it after GIT_KILL_GRACE_S; reaps the leader."""
     if process.poll() is not None:
         _signal_group(process.pid, signal.SIGKILL)  # helpers the leader left behind

@@ -8,9 +8,9 @@ failure is JobFailed with one line naming the git subcommand and the repository.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
-from collections.abc import Sequence
 
 from gitdb.base import IStream
 

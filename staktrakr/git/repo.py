@@ -19,9 +19,9 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import git
@@ -145,18 +145,21 @@ def abort_stuck_operations(runner: GitRunner) -> list[str]:
     `--quit` drops the operation's bookkeeping and leaves HEAD and the working files alone."""
     git_dir = Path(runner.repo.git_dir)
     checks = (
-        ("rebase", lambda: (git_dir / "rebase-merge").exists() or (git_dir / "rebase-apply").exists()),
-        ("merge", lambda: (git_dir / "MERGE_HEAD").exists()),
-        ("cherry-pick", lambda: (git_dir / "CHERRY_PICK_HEAD").exists()),
+        ("rebase", ("rebase-merge", "rebase-apply")),
+        ("merge", ("MERGE_HEAD",)),
+        ("cherry-pick", ("CHERRY_PICK_HEAD",)),
     )
     aborted = []
-    for operation, in_progress in checks:
-        if not in_progress():
+    def in_progress(markers: tuple[str, ...]) -> bool:
+        return any((git_dir / marker).exists() for marker in markers)
+
+    for operation, markers in checks:
+        if not in_progress(markers):
             continue
         runner.run(operation, "--abort", check=False)
-        if in_progress():
+        if in_progress(markers):
             runner.run(operation, "--quit", check=False)
-        if in_progress():
+        if in_progress(markers):
             raise JobFailed(f"{runner.path}: a {operation} is in progress and could not be aborted; "
                             f"run 'git {operation} --abort' there by hand")
         log.warning("%s: aborted a %s left in progress by an earlier tool", runner.path, operation)
@@ -171,7 +174,7 @@ def _set_origin(runner: GitRunner, remote: str | None) -> None:
     for name, url in urls.items():
         parts = urlsplit(url)
         if parts.password or (parts.username and parts.scheme in ("http", "https")):
-            clean = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+            clean = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")).geturl()
             runner.run("remote", "set-url", name, clean)
             log.warning("%s: removed credentials from the URL of remote %s", runner.path, name)
     if remote is None:

@@ -30,9 +30,10 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel
@@ -125,7 +126,7 @@ class JobRun:
 
     # entering -------------------------------------------------------------------------------
 
-    def __enter__(self) -> "JobRun":
+    def __enter__(self) -> JobRun:
         if self._lock_name is not None:
             where = self.settings.lock_dir / f"{self._lock_name}.lock"
             try:
@@ -178,7 +179,8 @@ class JobRun:
         if self.dry_run:
             return
         try:
-            self.journal = Journal(self.settings.journal_dir, self.run_id, {"run": self.running.model_dump(mode="json")})
+            header = {"run": self.running.model_dump(mode="json")}
+            self.journal = Journal(self.settings.journal_dir, self.run_id, header)
         except OSError as exc:  # the run goes on: its rows reach the database in its final batch
             warning = (f"journal {exc.filename or self.settings.journal_dir}: cannot create it "
                        f"({exc.strerror or exc}); this run's rows are kept in memory for its final write only")
@@ -260,7 +262,7 @@ class JobRun:
             "captured": report.captured, "failures": report.failures, "error": report.error,
         })
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> Literal[False]:
         try:
             if not self._finished:
                 self._finish_on_exit(exc)
@@ -368,8 +370,9 @@ def conclude(report: RunReport) -> None:
             done += f", {report.queued_rows} rows queued"
         elif report.stored_rows or report.summary is None:
             done += f", {report.stored_rows} rows stored"
+        stopped_by = signal.Signals[report.signal] if report.signal else signal.SIGTERM
         raise JobInterrupted(f"{report.job}: interrupted by {report.signal or 'a signal'}: {done} "
-                             f"(run {report.run_id})", signal.Signals[report.signal] if report.signal else signal.SIGTERM)
+                             f"(run {report.run_id})", stopped_by)
     if report.outbox_problems:
         raise JobFailed(f"{len(report.outbox_problems)} outbox entries moved aside, see `staktrakr db status`: "
                         f"{report.outbox_problems[0]}")

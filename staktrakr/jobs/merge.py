@@ -67,7 +67,8 @@ def merge_repo(settings: Settings, stop: StopSignal | None = None) -> GitRunner:
     return open_bare_repo((settings.var_dir / "merge-repo.git").resolve(), settings, remote, stop)
 
 
-def _read_branches(runner: GitRunner, names: list[str], result: MergeResult) -> tuple[list[BranchFiles], dict]:
+def _read_branches(runner: GitRunner, names: list[str], result: MergeResult
+                   ) -> tuple[list[BranchFiles], dict[str, Any]]:
     """Each usable branch's parsed files (freshest first) and every branch's data/ tree."""
     trees: dict[str, TreeEntries] = {}
     for name in names:
@@ -164,7 +165,8 @@ def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResul
         for name, why in result.skipped.items():
             log.warning("merge: branch %s skipped (%s)", name, why)
         if not branches:
-            raise JobFailed("merge: no usable branch (" + "; ".join(f"{n}: {w}" for n, w in result.skipped.items()) + ")")
+            skipped = "; ".join(f"{name}: {why}" for name, why in result.skipped.items())
+            raise JobFailed(f"merge: no usable branch ({skipped})")
         main_head = runner.rev(f"refs/remotes/origin/{into}")
         main_entries = read_tree(runner, main_head) if main_head else {}
         merged = {PREFIX + p: v for p, v in _merged_entries(runner, settings, branches, trees).items()}

@@ -1,9 +1,10 @@
 """The publish job: database -> static JSON tree under API_EXPORT_DIR/data -> commit -> force-push.
 
-One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run). The tree is rebuilt deterministically and only
-changed files are written, so an unchanged database makes no commit. A failed push keeps the
-commit; the next run pushes it (HEAD differs from the remote-tracking ref). `--dry-run` reads
-the database and the current tree and reports what would change, writing nothing anywhere.
+One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run).
+The tree is rebuilt deterministically and only changed files are written, so an unchanged
+database makes no commit. A failed push keeps the commit; the next run pushes it (HEAD
+differs from the remote-tracking ref). `--dry-run` reads the database and the current tree
+and reports what would change, writing nothing anywhere.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def commit_message(built: BuiltTree) -> str:
     return f"publish: {now} | retail={built.generated_at or 'none'}"
 
 
-def run_publish(settings: Settings, store: Store, options: PublishOptions, catalog: Catalog | None = None) -> PublishResult:
+def run_publish(settings: Settings, store: Store, options: PublishOptions,
+                catalog: Catalog | None = None) -> PublishResult:
     """Build, commit and push the tree as one `publish` run (lock held throughout, also for a dry run)."""
     with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
         return _publish(run, options, catalog)

@@ -10,13 +10,14 @@ failure hits the unique key and adds nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.catalog import Target
 from staktrakr.errors import ConfigError, JobFailed, StatementRejected, StoreUnavailable
-from staktrakr.fetch import FETCHER_OF_SOURCE
+from staktrakr.fetch.registry import FETCHER_OF_SOURCE
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, scrape_cycle
 from staktrakr.settings import Settings

@@ -16,18 +16,19 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
 from staktrakr.catalog import Target
-from staktrakr.fetch import FetcherSet
+from staktrakr.fetch.politeness import VendorLane, run_per_vendor
+from staktrakr.fetch.walk import FetchRun
 from staktrakr.jobs.harness import JobRun, RunReport
-from staktrakr.jobs.stop import StopSignal
-from staktrakr.fetch.politeness import Politeness, VendorLane, run_per_vendor
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
+from staktrakr.jobs.stop import StopSignal
 from staktrakr.models import PriceObservation, ProviderFailure
 from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
@@ -162,9 +163,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
                  stop: StopSignal, on_finished: Callable[[TargetOutcome], None]) -> list[TargetOutcome]:
     """Every target once (vendors in parallel); after a stop request no target starts and the ones
     in flight are cancelled. Returns the finished outcomes in target order."""
-    fetchers = FetcherSet(settings)
-    politeness = Politeness.from_settings(settings)
-    proxy_configured = settings.home_proxy_url is not None
+    fetch_run = FetchRun(settings)
     position = {id(target): index for index, target in enumerate(targets)}
     finished: dict[int, TargetOutcome] = {}
 
@@ -172,9 +171,8 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
         if stop.requested:
             return None
         order = options.orders.get(target.key) or fetcher_order(target, options.fetcher)
-        outcome = await scrape_target(target, lane, fetchers=fetchers, politeness=politeness,
-                                      spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order,
-                                      proxy_configured=proxy_configured)
+        outcome = await scrape_target(target, lane, fetch_run=fetch_run,
+                                      spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order)
         on_finished(outcome)
         finished[position[id(target)]] = outcome
         if options.progress is not None:
@@ -183,8 +181,11 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
 
     loop = asyncio.get_running_loop()
     rng = random.Random(options.seed) if options.seed is not None else None
-    cycle = asyncio.ensure_future(run_per_vendor(targets, work, politeness, rng))
-    forget = stop.on_request(lambda: loop.call_soon_threadsafe(cycle.cancel))
+    cycle = asyncio.ensure_future(run_per_vendor(targets, work, fetch_run.politeness, rng))
+    def cancel_cycle() -> None:
+        loop.call_soon_threadsafe(cycle.cancel)
+
+    forget = stop.on_request(cancel_cycle)
     try:
         await cycle
     except asyncio.CancelledError:
@@ -193,8 +194,8 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
     finally:
         forget()
         try:
-            await asyncio.wait_for(fetchers.aclose(), FETCHERS_CLOSE_TIMEOUT_S)
-        except (asyncio.TimeoutError, Exception) as exc:  # never let closing lose the cycle
+            await asyncio.wait_for(fetch_run.aclose(), FETCHERS_CLOSE_TIMEOUT_S)
+        except (TimeoutError, Exception) as exc:  # never let closing lose the cycle
             log.warning("closing the fetchers: %s", exc)
     return [finished[index] for index in sorted(finished)]
 
@@ -224,7 +225,7 @@ def score_outcomes(outcomes: Sequence[TargetOutcome], window_prices: dict[str, l
     scores = window_confidences(
         [(o.coin_slug, o.price if o.ok else None, o.in_stock is not False) for o in outcomes],
         window_prices, previous_day)
-    for outcome, score in zip(outcomes, scores):
+    for outcome, score in zip(outcomes, scores, strict=False):
         if outcome.ok:
             outcome.confidence = score
 

@@ -1,4 +1,4 @@
-"""One target of a cycle: walk the vendor's fetchers (and URLs), fall back to the home proxy, extract.
+"""One target of a cycle: walk the vendor's fetchers and URLs (fetch/walk.py) and read each page for an offer.
 
 The next fetcher is tried when one fails or its page gives no price (DESIGN.md section 6). The
 outcome carries every attempt, so a failure row says exactly why, and a price says how it was read.
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.catalog import Target
 from staktrakr.extract import extract_offer
 from staktrakr.extract.base import Finding, PageContent
-from staktrakr.fetch import SOURCE_OF_FETCHER, FetcherSet
-from staktrakr.fetch.base import FailureKind, FetchResult
-from staktrakr.fetch.politeness import Politeness, VendorLane, fetch_with_retries
+from staktrakr.fetch.base import FetchResult
+from staktrakr.fetch.politeness import VendorLane
+from staktrakr.fetch.registry import SOURCE_OF_FETCHER
+from staktrakr.fetch.walk import FetchRun, PageReader, PageVerdict, Step
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -24,9 +26,6 @@ log = logging.getLogger(__name__)
 # Failures that read the page and refused it on principle. Another fetcher's rendering (markdown
 # without the structured data or classes that decided) must not turn them into a price.
 SETTLED_FAILURES = frozenset({"wrong_currency", "conflicting_prices", "wrong_product"})
-
-# Failures after which the same request is worth one more try through the home proxy.
-PROXY_WORTHY = frozenset({FailureKind.BLOCKED, FailureKind.CONNECTION, FailureKind.VENDOR_UNREACHABLE})
 
 
 @dataclass
@@ -84,71 +83,50 @@ def fetcher_order(target: Target, only: str | None = None) -> list[str]:
     return [only] if only else list(target.rules.fetchers)
 
 
-async def scrape_target(target: Target, lane: VendorLane, *, fetchers: FetcherSet, politeness: Politeness,
-                        spot_usd_per_oz: float | None, order: Sequence[str], proxy_configured: bool) -> TargetOutcome:
+async def scrape_target(target: Target, lane: VendorLane, *, fetch_run: FetchRun, spot_usd_per_oz: float | None,
+                        order: Sequence[str]) -> TargetOutcome:
     """Fetch and read one target; never raises for page trouble."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = TargetOutcome(target.coin.slug, target.vendor_id, target.vendor_name, target.urls[0], "")
-    settled = False
-    for url in target.urls:
-        for name in order:
-            result, finding = await _fetch_and_read(target, lane, fetchers, politeness, name, url,
-                                                    spot_usd_per_oz, proxy_configured, outcome)
-            if finding is not None and finding.ok:
-                outcome.price = finding.price
-                outcome.in_stock = True if finding.in_stock is None else finding.in_stock
-                outcome.fetcher, outcome.url = name, url
-                outcome.final_url = result.final_url or url
-                outcome.rule, outcome.evidence_text = finding.rule, finding.evidence
-                break
-            if finding is not None and finding.failure in SETTLED_FAILURES:
-                settled = True  # the page was read and refused: another rendering of it must not guess
-                break
-        if outcome.ok or settled:
-            break
-    if not outcome.ok:
+    walk = await fetch_run.walk(target.urls, target.rules, lane, offer_reader(target, spot_usd_per_oz), order)
+    for step in walk.steps:
+        _record(outcome, step)
+    if walk.answer is not None:
+        page, finding = walk.answer
+        outcome.price = finding.price
+        outcome.in_stock = True if finding.in_stock is None else finding.in_stock
+        outcome.fetcher, outcome.url = page.fetcher, page.url
+        outcome.final_url = page.final_url or page.url
+        outcome.rule, outcome.evidence_text = finding.rule, finding.evidence
+    else:
         _explain_failure(outcome)
     outcome.scraped_at = iso_z(utcnow())
     outcome.elapsed_ms = int((loop.time() - started) * 1000)
     return outcome
 
 
-async def _fetch_and_read(target: Target, lane: VendorLane, fetchers: FetcherSet, politeness: Politeness,
-                          name: str, url: str, spot_usd_per_oz: float | None, proxy_configured: bool,
-                          outcome: TargetOutcome) -> tuple[FetchResult, Finding | None]:
-    rules = target.rules
-    fetcher = fetchers.get(name)
-    wants_proxy = rules.proxy == "always" and proxy_configured and name != "firecrawl"
+def offer_reader(target: Target, spot_usd_per_oz: float | None) -> PageReader[Finding]:
+    """The walk's reader for a retail page: extract the offer (in a worker thread); a price ends the
+    walk, and so does a page refused on principle (SETTLED_FAILURES)."""
 
-    async def fetch_once(use_proxy: bool) -> FetchResult:
-        return await fetcher.fetch(url, wait_ms=rules.wait_ms, wait_selector=rules.wait_selector,
-                                   timeout_s=rules.timeout_s, use_proxy=use_proxy)
+    async def read(page: FetchResult) -> PageVerdict[Finding]:
+        content = PageContent(url=page.final_url or page.url, html=page.html, markdown=page.markdown)
+        try:
+            finding = await asyncio.to_thread(extract_offer, content, target.coin, target.rules, spot_usd_per_oz)
+        except Exception as exc:  # a page that breaks the reader fails this target, never the whole cycle
+            log.exception("extraction failed for %s %s at %s", target.coin.slug, target.vendor_id, content.url)
+            finding = Finding(failure="extraction_error", detail=f"{type(exc).__name__}: {str(exc)[:200]}")
+        return PageVerdict(finding, accepted=finding.ok, settled=finding.failure in SETTLED_FAILURES)
 
-    route = "firecrawl" if name == "firecrawl" else ("proxy" if wants_proxy else "direct")  # circuit breaker key
-    result = await fetch_with_retries(lane, politeness, lambda: fetch_once(wants_proxy), route=route,
-                                      fetcher=name, url=url)
-    if (not result.ok and result.failure in PROXY_WORTHY and rules.proxy == "fallback" and proxy_configured
-            and name != "firecrawl"):
-        _record(outcome, result, None)
-        result = await fetch_with_retries(lane, politeness, lambda: fetch_once(True), route="proxy",
-                                          fetcher=name, url=url)
-    if not result.ok:
-        _record(outcome, result, None)
-        return result, None
-    page = PageContent(url=result.final_url or url, html=result.html, markdown=result.markdown)
-    try:
-        finding = await asyncio.to_thread(extract_offer, page, target.coin, rules, spot_usd_per_oz)
-    except Exception as exc:  # a page that breaks the reader fails this target, never the whole cycle
-        log.exception("extraction failed for %s %s at %s", target.coin.slug, target.vendor_id, page.url)
-        finding = Finding(failure="extraction_error", detail=f"{type(exc).__name__}: {str(exc)[:200]}")
-    _record(outcome, result, finding)
-    return result, finding
+    return read
 
 
-def _record(outcome: TargetOutcome, result: FetchResult, finding: Finding | None) -> None:
-    if not result.ok:
-        reason = f"{result.failure.value}: {result.detail}" if result.detail else result.failure.value  # type: ignore[union-attr]
+def _record(outcome: TargetOutcome, step: Step[Finding]) -> None:
+    result = step.page
+    finding = step.verdict.reading if step.verdict is not None else None
+    if result.failure is not None:
+        reason = f"{result.failure.value}: {result.detail}" if result.detail else result.failure.value
     elif finding is not None and not finding.ok:
         kind = finding.failure or "no_price"
         reason = f"{kind}: {finding.detail}" if finding.detail else kind

@@ -12,16 +12,16 @@ expect), `scraped_at` = the real fetch time, `provider_timestamp` = the API's ow
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from staktrakr.errors import JobFailed
 from staktrakr.jobs.harness import JobRun, RunReport
-from staktrakr.sources.metalprice import MetalPriceClient, SpotApiError, SpotQuote
-from staktrakr.models import SpotPrice
-from staktrakr.settings import Settings
+from staktrakr.models import SpotPrice, spot_metal
 from staktrakr.rules.bands import METALS, Band, band_problem
+from staktrakr.settings import Settings
+from staktrakr.sources.metalprice import MetalPriceClient, SpotApiError, SpotQuote
 from staktrakr.store import Store
 from staktrakr.store.queries.spot import metals_in_slot, plausible_spots_before
 from staktrakr.timeutil import iso_z, utcnow, window_start
@@ -127,7 +127,7 @@ def fetch_validated(client: MetalPriceClient, references: dict[str, Reference] |
 
 def spot_rows(quote: SpotQuote, slot: str, poller_id: str, source: str = SOURCE_LIVE) -> list[SpotPrice]:
     return [
-        SpotPrice(metal=metal, spot=quote.usd_per_oz[metal], source=source, poller_id=poller_id,
+        SpotPrice(metal=spot_metal(metal), spot=quote.usd_per_oz[metal], source=source, poller_id=poller_id,
                   timestamp=slot, timestamp_floor=slot, scraped_at=iso_z(quote.fetched_at),
                   provider_timestamp=quote.provider_timestamp)
         for metal in METALS

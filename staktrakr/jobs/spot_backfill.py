@@ -10,17 +10,17 @@ passes the same bands as live spot; idempotent through UNIQUE(metal, timestamp_f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
 
 from staktrakr.errors import ConfigError, JobFailed, JobInterrupted
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.spot import JOB
-from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
-from staktrakr.models import SpotPrice
-from staktrakr.settings import Settings
+from staktrakr.models import SpotPrice, spot_metal
 from staktrakr.rules.bands import METALS, Band, band_problem
+from staktrakr.settings import Settings
+from staktrakr.sources.metalprice import MAX_TIMEFRAME_DAYS, SYMBOL_TO_METAL, MetalPriceClient, SpotApiError, usd_per_oz
 from staktrakr.store import Store, WriteResult
 from staktrakr.store.queries.spot import plausible_metal_days, plausible_metals_per_slot
 from staktrakr.timeutil import iso_z, utcnow
@@ -79,8 +79,8 @@ def find_missing(store: Store, since: date, until: date, bands: dict[str, Band],
     metals_per_slot = plausible_metals_per_slot(store, start, end, bands)
     complete_slots = sum(1 for slot, metals in metals_per_slot.items() if metals >= len(METALS) and slot[14:16]
                          in ("00", "15", "30", "45"))
-    range_end = min(datetime.combine(until + timedelta(days=1), datetime.min.time(), timezone.utc), now)
-    range_start = datetime.combine(since, datetime.min.time(), timezone.utc)
+    range_end = min(datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC), now)
+    range_start = datetime.combine(since, datetime.min.time(), UTC)
     total_slots = max(int((range_end - range_start).total_seconds() // 900), 0)
     return {day: metals for day, metals in missing.items() if metals}, max(total_slots - complete_slots, 0)
 
@@ -102,7 +102,7 @@ def run_backfill(settings: Settings, store: Store, *, since: date | None = None,
     """Fill missing spot days in [since, until] from `/timeframe`; one write batch with the run row.
     Runs as job `spot` (it shares the spot lock) with run ids `<poller>-spot-backfill-...`."""
     started = now or utcnow()
-    since, until = default_range(started.astimezone(timezone.utc).date(), since, until)
+    since, until = default_range(started.astimezone(UTC).date(), since, until)
     bands = settings.spot_bands
     with JobRun(settings, store, JOB, dry_run=dry_run, started=started, prepare=True,
                 run_id_job=JOB + "-backfill") as run:
@@ -166,7 +166,8 @@ def _rows_for_chunk(daily_rates: dict[str, dict[str, object]], missing: dict[dat
                 result.unfilled.append(f"{day} {metal}: {problem}")
                 continue
             slot = daily_slot(day)
-            rows.append(SpotPrice(metal=metal, spot=value, source=SOURCE_TIMEFRAME, poller_id=settings.poller_id,
-                                  timestamp=slot, timestamp_floor=slot, scraped_at=fetched_at))
+            rows.append(SpotPrice(metal=spot_metal(metal), spot=value, source=SOURCE_TIMEFRAME,
+                                  poller_id=settings.poller_id, timestamp=slot, timestamp_floor=slot,
+                                  scraped_at=fetched_at))
             result.filled.append({"date": day.isoformat(), "metal": metal, "spot": value, "timestamp_floor": slot})
     return rows

@@ -4,9 +4,10 @@ feed freshness and the outbox. Read-only: it never migrates, replays or writes a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from staktrakr.catalog import Catalog
 from staktrakr.catalog.load import load_run_catalog

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Coroutine, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from staktrakr.errors import JobInterrupted
 
@@ -91,7 +92,10 @@ class StopSignal:
         async def guarded() -> T:
             loop = asyncio.get_running_loop()
             task = asyncio.ensure_future(work)
-            forget = self.on_request(lambda: loop.call_soon_threadsafe(task.cancel))
+            def cancel() -> None:
+                loop.call_soon_threadsafe(task.cancel)
+
+            forget = self.on_request(cancel)
             try:
                 return await task
             except asyncio.CancelledError:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import MutableMapping
 
 from filelock import Timeout
 

@@ -18,15 +18,14 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from staktrakr.errors import ConfigError
-
-from staktrakr.settings import ENV_FILE_VAR  # noqa: E402 (settings imports this module lazily)
+from staktrakr.settings import ENV_FILE_VAR
 
 DEFAULT_ENV_FILE = Path("/etc/staktrakr/env")
 # Variables that are not Settings fields but still belong in the env file.
@@ -80,7 +79,7 @@ def systemd_disagreements(text: str) -> list[tuple[int, str, str]]:
             continue
         key, _, _ = stripped.partition("=")
         key = key.strip()
-        if key.startswith("export ") or key.startswith("export\t"):
+        if key.startswith(("export ", "export\t")):
             problems.append((line, key.split()[-1], "'export' prefix (systemd reads no such syntax)"))
         start_line = line
         position = index + text[index:end].index("=") + 1

@@ -7,10 +7,11 @@ thresholds, so the Fly check, the dashboards and the operator's terminal agree o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.settings import Settings

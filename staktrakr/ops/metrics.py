@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Any
 
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -30,7 +31,7 @@ METRICS_CACHE_S = 30.0
 class OpsSnapshot:
     taken_at: float
     freshness: Freshness
-    runs: list[dict] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
     vendor_failures: dict[str, int] = field(default_factory=dict)
     outbox_rows: int = 0
     outbox_quarantined: int = 0
@@ -122,7 +123,7 @@ class OpsCollector(Collector):
                      [((vendor,), count) for vendor, count in sorted(snap.vendor_failures.items())], ("vendor",))
 
 
-def _duration(run: dict) -> float | None:
+def _duration(run: dict[str, Any]) -> float | None:
     started, finished = _seconds(run["started_at"]), _seconds(run["finished_at"])
     return None if started is None or finished is None else max(0.0, finished - started)
 

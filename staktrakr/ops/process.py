@@ -15,8 +15,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -54,7 +54,7 @@ def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str
     runs once signals are forwarded, with the job's pid (the runners record pid files there)."""
     started = time.monotonic()
     received: list[int] = []
-    child: list[subprocess.Popen] = []
+    child: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: object) -> None:
         received.append(signum)
@@ -80,7 +80,7 @@ def run_with_timeout(command: list[str], timeout_s: float, env: Mapping[str, str
                       signal=signal.Signals(received[0]).name if received else None)
 
 
-def _wait(process: subprocess.Popen, deadline: float, received: list[int],
+def _wait(process: subprocess.Popen[bytes], deadline: float, received: list[int],
           cancel: threading.Event | None = None) -> tuple[int, bool]:
     """(exit code, timed out): wait in short slices so a forwarded signal starts the grace period."""
     grace_ends: float | None = None

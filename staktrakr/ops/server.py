@@ -2,7 +2,8 @@
 
 Replaces serve.js, which served the whole checkout (`.git/`, `prices.db`) and could be crashed
 by a malformed URL. `/livez` says only "the process answers" (Fly's routing check); `/healthz`
-is the freshness verdict for monitoring (503 when a feed is stale or the database is down). Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
+is the freshness verdict for monitoring (503 when a feed is stale or the database is down).
+Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
 database files, traversal and symlinks out of the tree are 404. The database is read through
 one Store behind a lock; a database that is down shows in /healthz and /metrics, never as a
 crashed server.
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import hmac
 import threading
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any
 
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -100,7 +102,7 @@ class OpsServer:
         return JSONResponse({"status": "alive", "poller": self.settings.poller_id}, headers={"Cache-Control": NO_STORE})
 
     async def healthz(self, request: Request) -> Response:
-        def _read() -> dict:
+        def _read() -> dict[str, Any]:
             with self.db_lock:
                 return read_freshness(self.store, self.settings, utcnow()).as_dict()
 

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import Timeout
+from filelock import BaseFileLock, Timeout
 
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s, trigger_jobs
 from staktrakr.ops.process import TERM_GRACE_S, log_line, run_with_timeout
@@ -68,7 +68,7 @@ class JobTrigger:
         thread.start()
         return started
 
-    def _run(self, job: str, lock) -> None:
+    def _run(self, job: str, lock: BaseFileLock) -> None:
         pid_file = self.run_dir / f"trigger-{job}.pid"
 
         def record(pid: int) -> None:

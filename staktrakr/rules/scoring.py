@@ -17,9 +17,9 @@ system's definition, shared with publish so the series stays continuous).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import math
+from collections.abc import Iterable
+from typing import TypeGuard
 
 SINGLE_SOURCE_BASE = 50
 NEAR_MEDIAN_PCT = 3.0  # within this of the window median: bonus
@@ -46,7 +46,7 @@ def percent_off(value: float, reference: float) -> float:
     return round(abs(value - reference) / reference * 100.0, PCT_DECIMALS)
 
 
-def _usable(value: float | None) -> bool:
+def _usable(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value) and value > 0
 
 

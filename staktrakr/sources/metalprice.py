@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -57,8 +57,8 @@ def usd_per_oz(rates: dict[str, Any], symbol: str, where: str) -> float:
     if bare is not None and bare <= 0:
         raise SpotApiError(f"{where}: {symbol} rate is {bare:g} (cannot invert)")
     inverted = 1.0 / bare if bare is not None else None
-    if inverted is not None and direct is not None:
-        if direct <= 0 or abs(inverted - direct) / direct > CROSS_CHECK_TOLERANCE:
+    if inverted is not None and direct is not None and (
+            direct <= 0 or abs(inverted - direct) / direct > CROSS_CHECK_TOLERANCE):
             raise SpotApiError(
                 f"{where}: {symbol} disagrees with USD{symbol} (1/{bare:g} = {inverted:.2f} vs {direct:g})")
     value = inverted if inverted is not None else direct
@@ -78,7 +78,7 @@ def _provider_time(body: dict[str, Any]) -> str | None:
     stamp = body.get("timestamp")
     if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or stamp <= 0:
         return None
-    return iso_z(datetime.fromtimestamp(float(stamp), timezone.utc))
+    return iso_z(datetime.fromtimestamp(float(stamp), UTC))
 
 
 class MetalPriceClient:
@@ -97,7 +97,7 @@ class MetalPriceClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "MetalPriceClient":
+    def __enter__(self) -> MetalPriceClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,7 +105,7 @@ class MetalPriceClient:
 
     def latest(self) -> SpotQuote:
         body = self._get("/latest", {"base": "USD", "currencies": CURRENCIES})
-        fetched_at = datetime.now(timezone.utc)
+        fetched_at = datetime.now(UTC)
         rates = body.get("rates")
         if not isinstance(rates, dict):
             raise SpotApiError("MetalPriceAPI /latest: answer has no 'rates' object")

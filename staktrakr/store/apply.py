@@ -11,8 +11,9 @@ so the parts stored along the way are stored once whatever happens next.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from staktrakr.errors import StatementRejected
 from staktrakr.store.database import Database, Statement
@@ -70,7 +71,7 @@ def row_groups(ops: list[dict[str, Any]]) -> list[RowGroup]:
 def taken(results: Sequence[Any], kinds: Sequence[str]) -> Counter[str]:
     """Rows each kind's statements changed, from the batch results."""
     counts: Counter[str] = Counter()
-    for result, kind in zip(results, kinds):
+    for result, kind in zip(results, kinds, strict=False):
         counts[kind] += int(getattr(result, "rows_affected", 0) or 0)
     return counts
 

@@ -19,8 +19,9 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import Any, Awaitable, Sequence, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import libsql_client
@@ -63,7 +64,7 @@ def display_url(url: str) -> str:
 
 
 def statement_kind(sql: str) -> str:
-    """`INSERT price_snapshots`, `UPDATE poller_runs`, `SELECT spot_prices`, ...: what a statement does to which table."""
+    """What a statement does to which table: `INSERT price_snapshots`, `UPDATE poller_runs`, ..."""
     match = _KIND.match(sql)
     if not match:
         return (sql.split() or ["statement"])[0].upper()
@@ -81,7 +82,7 @@ def statement_kind(sql: str) -> str:
 def result_rows(result: libsql_client.ResultSet) -> Rows:
     """One statement's result (from `execute` or one entry of `batch`) as dicts keyed by column name."""
     columns = result.columns
-    return [dict(zip(columns, row)) for row in result.rows]
+    return [dict(zip(columns, row, strict=False)) for row in result.rows]
 
 
 def _failed_statement(statements: Sequence[Statement], reason: str) -> str:
@@ -119,7 +120,7 @@ class _Loop:
         self.thread = threading.Thread(target=self.loop.run_forever, name="staktrakr-db", daemon=True)
         self.thread.start()
 
-    def submit(self, make: Awaitable[T]) -> "concurrent.futures.Future[T]":
+    def submit(self, make: Awaitable[T]) -> concurrent.futures.Future[T]:
         async def call() -> T:
             return await make
 
@@ -295,12 +296,14 @@ class Database:
     def execute(self, sql: str, args: Sequence[Any] = (), *, timeout_s: float | None = None) -> libsql_client.ResultSet:
         return self._call(lambda client: client.execute(sql, list(args)), [(sql, args)], timeout_s)
 
-    def batch(self, statements: Sequence[Statement], *, timeout_s: float | None = None) -> list[libsql_client.ResultSet]:
+    def batch(self, statements: Sequence[Statement], *,
+              timeout_s: float | None = None) -> list[libsql_client.ResultSet]:
         """Run statements in one transaction and one round trip."""
         if not statements:
             return []
         wrapped = [libsql_client.Statement(sql, list(args)) for sql, args in statements]
-        return self._call(lambda client: client.batch(wrapped), statements, timeout_s)
+        results: list[libsql_client.ResultSet] = self._call(lambda client: client.batch(wrapped), statements, timeout_s)
+        return results
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> Rows:
         """Rows as dicts keyed by column name."""
@@ -319,7 +322,7 @@ class Database:
                     pass
             loop.stop()
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: object) -> None:

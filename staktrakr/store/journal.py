@@ -359,6 +359,6 @@ def _rescore(snapshots: list[dict[str, Any]], scoring: dict[str, Any]) -> None:
         scores = window_confidences(observations, scoring.get("window_prices") or {}, scoring.get("previous_day") or {})
     except (TypeError, ValueError, AttributeError):
         return  # a malformed row: replay validation quarantines it with the reason
-    for row, score in zip(snapshots, scores):
+    for row, score in zip(snapshots, scores, strict=False):
         if isinstance(row, dict):
             row["confidence"] = score

@@ -93,7 +93,8 @@ def entry_from_data(data: Any) -> OutboxEntry:
         raise ValueError(f"entry id {data['id'][:40]!r} is not an id (letters, digits, '.', '_', ':', '-')")
     ops = data.get("ops")
     if not isinstance(ops, list) or not all(
-            isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list) for op in ops):
+            isinstance(op, dict) and isinstance(op.get("kind"), str) and isinstance(op.get("rows"), list)
+            for op in ops):
         raise ValueError("ops is not a list of {kind, rows}")
     return OutboxEntry(id=data["id"], queued_at=data["queued_at"], reason=str(data.get("reason", "")), ops=ops)
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -113,7 +114,7 @@ class Store:
         self.journal_dir = journal_dir or outbox.path.parent / "journal"
 
     @classmethod
-    def open(cls, settings: Settings, *, retry_after_timeout_s: float = RETRY_AFTER_TIMEOUT_S) -> "Store":
+    def open(cls, settings: Settings, *, retry_after_timeout_s: float = RETRY_AFTER_TIMEOUT_S) -> Store:
         """The store of these settings. `retry_after_timeout_s`: how long after a timeout the database is
         not asked again (a job: the rest of its run; serve passes a few seconds)."""
         token = settings.turso_auth_token.get_secret_value() if settings.turso_auth_token else None
@@ -125,7 +126,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,8 +7,9 @@ run_id, spot rows on (metal, timestamp_floor), Goldback rates on date.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from pathlib import Path
 
-from staktrakr.catalog import load_catalog
+from tests.extract_fixtures import CATALOG
 
-CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "providers.json")
 VENDORS = ("apmex", "jmbullion", "monumentmetals", "bullionexchanges", "sdbullion", "summitmetals",
            "herobullion", "gainesvillecoins", "providentmetals")
 

@@ -161,7 +161,7 @@ class Reviews(Part):
         outer, inner = self.css
         reviews = [f'<div class="{inner}"><div class="{inner}-author">Verified buyer</div>'
                    f'<div class="stars">★★★★★</div><p>{text.format(spec.currency.text(amount))}</p></div>'
-                   for text, amount in zip(self.texts, self.amounts)]
+                   for text, amount in zip(self.texts, self.amounts, strict=False)]
         return f'<section class="{outer}">\n<h2>Customer Reviews</h2>\n' + "\n".join(reviews) + "\n</section>"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tests.pagegen.base import Part
 
@@ -179,7 +179,7 @@ class MetaTags(Part):
     currency: bool = True
     availability: bool = True
 
-    AVAILABILITY = {"InStock": "instock", "OutOfStock": "oos", "PreOrder": "preorder", "BackOrder": "backorder"}
+    AVAILABILITY: ClassVar[dict[str, str]] = {"InStock": "instock", "OutOfStock": "oos", "PreOrder": "preorder", "BackOrder": "backorder"}
 
     def render(self, spec: PageSpec) -> list[str]:
         amount = spec.currency.number(spec.display.answer())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from staktrakr.extract import PageContent
 from tests.pagegen.base import CoinKind, Part
@@ -42,7 +42,7 @@ class PageSpec(Part):
     jsonld: JsonLd | None = None
     meta: MetaTags | None = None
     distractors: tuple[Part, ...] = ()
-    money: MoneyStyle = MoneyStyle()
+    money: MoneyStyle = field(default_factory=MoneyStyle)
     layout: str = "plain"
     content: str = "html"
 

@@ -8,6 +8,7 @@ attribute, no <input>, no superscript, no JSON-LD) shows its price and stock in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from hypothesis import strategies as st
 
@@ -17,8 +18,16 @@ from tests.pagegen.draw_parts import draw_distractors
 from tests.pagegen.jsonld import PAYMENT_METHODS, PRODUCT_TYPES, JsonLd, MetaTags
 from tests.pagegen.money import FOREIGN_CURRENCIES, USD_CURRENCIES, MoneyStyle
 from tests.pagegen.page import PageSpec
-from tests.pagegen.stock import (ADD_LABELS, BACKORDER_LABELS, BADGES, CONTROL_CSS, NOTIFY_LABELS, PREORDER_LABELS,
-                                 SOLD_OUT_LABELS, Stock)
+from tests.pagegen.stock import (
+    ADD_LABELS,
+    BACKORDER_LABELS,
+    BADGES,
+    CONTROL_CSS,
+    NOTIFY_LABELS,
+    PREORDER_LABELS,
+    SOLD_OUT_LABELS,
+    Stock,
+)
 from tests.pagegen.structured import MicrodataOffer, RdfaOffer, ScriptOnlyPrice
 from tests.pagegen.themes import BigCommercePrice, MagentoPriceBox, ShopifyPrice, WooPrice
 from tests.pagegen.tiers import TierGrid, TierList, TierTable
@@ -61,7 +70,7 @@ class Drawer:
     Strategies are built once per set of options: hypothesis validates every new strategy
     object, which would cost more than the draw itself."""
 
-    _strategies: dict[tuple, st.SearchStrategy] = {}
+    _strategies: ClassVar[dict[tuple, st.SearchStrategy]] = {}
 
     def __init__(self, draw: st.DrawFn) -> None:
         self.draw = draw
@@ -260,7 +269,7 @@ def draw_jsonld(pick: Drawer, display: Display, title: str, market: Market) -> J
     tiers, price_range, variants = (), None, ()
     if source == "quantity" and isinstance(display, TierGrid):
         column = "card" if display.card_amount() is not None and pick.chance(25) else "check"
-        tiers = tuple(zip((leading_number(tier) for tier in display.tiers), display.column(column)))
+        tiers = tuple(zip((leading_number(tier) for tier in display.tiers), display.column(column), strict=False))
     elif source == "quantity":
         tiers = ((1, price), (20, pick.scaled(price, 985, 995)), (100, pick.scaled(price, 965, 984)))
     if source == "aggregate_range":

@@ -101,10 +101,10 @@ class TierList(TierGrid):
         for column, label in enumerate(self.labels):
             prices = [spec.currency.text(row[column]) + (" ea" if self.each else "") for row in self.grid]
             if self.dl:
-                body = definition_list("tier-prices", list(zip(self.tiers, prices)))
+                body = definition_list("tier-prices", list(zip(self.tiers, prices, strict=False)))
             else:
                 items = "".join(f'<li class="tier"><span class="qty">{tier}:</span> '
-                                f'<span class="amount">{price}</span></li>' for tier, price in zip(self.tiers, prices))
+                                f'<span class="amount">{price}</span></li>' for tier, price in zip(self.tiers, prices, strict=False))
                 body = f'<ul class="tier-prices">{items}</ul>'
             heading = f"<h4>{label}</h4>" if label else ""
             blocks.append(f'<div class="tier-block">{heading}{body}</div>')

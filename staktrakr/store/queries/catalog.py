@@ -39,7 +39,8 @@ def catalog_to_db(store: Store, catalog: Catalog) -> dict[str, int]:
             if len(urls) > 1:
                 hints["urls"] = urls[1:]
             statements.append((
-                "INSERT INTO provider_vendors (coin_slug, vendor_id, vendor_name, url, enabled, hints, created_at, updated_at) "
+                "INSERT INTO provider_vendors"
+                " (coin_slug, vendor_id, vendor_name, url, enabled, hints, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(coin_slug, vendor_id) DO UPDATE SET "
                 "vendor_name = excluded.vendor_name, url = excluded.url, enabled = excluded.enabled, "
                 "hints = excluded.hints, updated_at = excluded.updated_at",
@@ -59,10 +60,12 @@ def catalog_from_db(store: Store, defaults: dict[str, Any] | None = None) -> Cat
     db = store.db
     coins: dict[str, Any] = {}
     for row in db.query("SELECT slug, metal, name, weight_oz FROM provider_coins WHERE enabled = 1 ORDER BY slug"):
-        coins[row["slug"]] = {"name": row["name"], "metal": row["metal"], "weight_oz": row["weight_oz"], "providers": []}
+        coins[row["slug"]] = {"name": row["name"], "metal": row["metal"], "weight_oz": row["weight_oz"],
+                              "providers": []}
     vendors: dict[str, Any] = {"default": (defaults or {})}
     for row in db.query(
-        "SELECT coin_slug, vendor_id, vendor_name, url, enabled, hints FROM provider_vendors ORDER BY coin_slug, vendor_id"
+        "SELECT coin_slug, vendor_id, vendor_name, url, enabled, hints FROM provider_vendors"
+        " ORDER BY coin_slug, vendor_id"
     ):
         coin = coins.get(row["coin_slug"])
         if coin is None:

@@ -12,8 +12,8 @@ def read_goldback(store: Store) -> list[GoldbackDay]:
     row without a source is from goldback.com).
     Raises StoreUnavailable / StatementRejected (publish needs the database)."""
     rows = store.db.query("SELECT date, g1_usd, scraped_at, source FROM goldback_rates WHERE g1_usd > 0 ORDER BY date")
-    return [GoldbackDay(row["date"], float(row["g1_usd"]), normal_time(row["scraped_at"]), row["source"] or "goldback.com")
-            for row in rows]
+    return [GoldbackDay(row["date"], float(row["g1_usd"]), normal_time(row["scraped_at"]),
+                        row["source"] or "goldback.com") for row in rows]
 
 
 def rates_on(store: Store, *dates: str) -> dict[str, float]:

@@ -138,7 +138,7 @@ def _stale_coin_rows(store: Store, slugs: list[str]) -> dict[str, Anchor]:
         return {}
     newest = store.db.batch([("SELECT MAX(window_start) AS latest FROM price_snapshots WHERE coin_slug = ?", (s,))
                              for s in slugs])
-    windows = {slug: result_rows(result)[0]["latest"] for slug, result in zip(slugs, newest)}
+    windows = {slug: result_rows(result)[0]["latest"] for slug, result in zip(slugs, newest, strict=False)}
     slugs = [slug for slug in slugs if windows.get(slug)]
     results = store.db.batch([
         (_NEWEST_PER_WINDOW.format(coin_filter="AND coin_slug = ?"),
@@ -146,7 +146,7 @@ def _stale_coin_rows(store: Store, slugs: list[str]) -> dict[str, Anchor]:
         for slug in slugs
     ])
     anchored = {}
-    for slug, result in zip(slugs, results):
+    for slug, result in zip(slugs, results, strict=False):
         rows = [_window_price(row) for row in result_rows(result)]
         if rows:
             as_of = max(parse_time(r.scraped_at) for r in rows)
@@ -160,7 +160,8 @@ def _snapshots(store: Store, data: RetailData, anchors: Mapping[str, Anchor], st
               for vendor in vendors_needing_last_known(rows, as_of)]
     last_known: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
     if wanted:
-        for (slug, vendor), result in zip(wanted, store.db.batch([(_LAST_IN_STOCK, key) for key in wanted])):
+        results = store.db.batch([(_LAST_IN_STOCK, key) for key in wanted])
+        for (slug, vendor), result in zip(wanted, results, strict=True):
             found = result_rows(result)
             if found:
                 last_known[slug][vendor] = (float(found[0]["price"]), found[0]["scraped_at"])

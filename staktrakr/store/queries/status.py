@@ -18,7 +18,7 @@ def database_status(store: Store) -> dict[str, Any]:
     report: dict[str, Any] = {
         "database": store.db.display,
         "reachable": True,
-        "tables": {name: None for name in TABLES},
+        "tables": dict.fromkeys(TABLES),
         "schema_version": None,
         "newest_window": None,
         "outbox": store.outbox.report(),
