@@ -18,7 +18,7 @@ def _stopped(signum: int, frame: object) -> None:
 
 
 def run() -> None:
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGTERM last: once it is caught, both are
         signal.signal(signum, _stopped)
     from staktrakr.cli import main
 

@@ -202,3 +202,16 @@ def corrupt_lines(good_ops: list[dict[str, Any]]) -> dict[str, bytes]:
         "invalid_row": outbox_line(bad_row, "invalid-row"),
         "not_utf8": whole.replace(b'"test"', b'"t\xe9st"'),
     }
+
+
+def catches_signal(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler of its own for `signum` (the SigCgt mask of
+    /proc/<pid>/status): before that, the kernel's default action applies."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False

@@ -24,7 +24,17 @@ from staktrakr.settings import load_settings
 from staktrakr.store import Store
 from tests.conftest import free_port
 from tests.farm import Farm, page_text
-from tests.faults import REPO, ScrapeProcess, farm_targets, freeze, job_env, run_job, tls_context, write_catalog
+from tests.faults import (
+    REPO,
+    ScrapeProcess,
+    catches_signal,
+    farm_targets,
+    freeze,
+    job_env,
+    run_job,
+    tls_context,
+    write_catalog,
+)
 from tests.ops_fixtures import running_server
 
 VENDORS, PER_VENDOR = 3, 8
@@ -194,7 +204,7 @@ def black_hole():
 
 
 def processes_naming(text: str) -> list[int]:
-    """PIDs whose command line contains `text` (git and its remote helpers)."""
+    """PIDs whose command line contains `text` (git and its remote-https children)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -275,16 +285,23 @@ def test_serve_stops_the_jobs_it_triggered(tmp_path):
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_while_starting_is_one_line_not_a_traceback(signum, code, tmp_path):
-    """SIGINT during the imports gave a KeyboardInterrupt traceback; SIGTERM killed silently."""
+    """SIGINT during the imports gave a KeyboardInterrupt traceback; SIGTERM killed silently.
+    The signal goes out once the process catches SIGTERM (the first thing `python -m staktrakr`
+    does; before it, only the interpreter's own start-up runs), then after a few more delays."""
     env = job_env(tmp_path / "var", "file:" + str(tmp_path / "db.sqlite"), REPO / "providers.json")
-    for delay in (0.15, 0.3, 0.5):
+    stopped = 0
+    for delay in (0.0, 0.15, 0.3):
         process = start_job(env, "status")
+        wait_for(lambda started=process: catches_signal(started.pid, signal.SIGTERM) or started.poll() is not None,
+                 timeout_s=30, what="the SIGTERM handler")
         time.sleep(delay)
         _waited, returncode, _out, err = stop_and_time(process, signum)
         if returncode == 0:
             continue  # it finished before the signal: nothing to check this time
+        stopped += 1
         assert returncode == code, err
         assert "Traceback" not in err and f"interrupted by {signal.Signals(signum).name}" in err
+    assert stopped, "every run finished before its signal: the start-up window was never hit"
 
 
 # --- /healthz after a database timeout -------------------------------------------------------------

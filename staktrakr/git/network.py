@@ -1,7 +1,7 @@
 """git commands that talk to a remote (clone, fetch, push): bounded in time and stopped with the job.
 
 A remote that accepts the connection and never answers would hold git (and its
-`git-remote-https` helper) forever, and a SIGTERM to the job never reaches them. Here each
+`git-remote-https` child process) forever, and a SIGTERM to the job never reaches them. Here each
 network git runs in a process group of its own; it is ended (TERM, then KILL after
 GIT_KILL_GRACE_S) when GIT_TIMEOUT_S passes, when the job's stop is requested, or when the job
 leaves by an exception (a second signal), so no git process outlives the job.
@@ -57,7 +57,7 @@ def run_network_git(command: Sequence[str], cwd: Path, env: Mapping[str, str], t
 def end_group(process: subprocess.Popen[bytes]) -> None:
     """TERM the process group, KILL it after GIT_KILL_GRACE_S; reaps the leader."""
     if process.poll() is not None:
-        _signal_group(process.pid, signal.SIGKILL)  # helpers the leader left behind
+        _signal_group(process.pid, signal.SIGKILL)  # children the leader left behind
         return
     _signal_group(process.pid, signal.SIGTERM)
     try:
