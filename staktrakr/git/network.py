@@ -15,9 +15,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
-
-from staktrakr.jobs.stop import StopSignal
+from typing import IO, Protocol
 
 GIT_KILL_GRACE_S = 2.0
 WAIT_SLICE_S = 0.1
@@ -25,8 +23,19 @@ EXIT_TIMED_OUT = 124
 EXIT_STOPPED = 143
 
 
+class StopRequest(Protocol):
+    """What git needs to know of a job's stop (jobs/stop.py's StopSignal is one): whether it was
+    requested, and the signal's name."""
+
+    @property
+    def requested(self) -> bool: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+
 def run_network_git(command: Sequence[str], cwd: Path, env: Mapping[str, str], timeout_s: float,
-                    stop: StopSignal | None = None, stdin: IO[bytes] | None = None) -> tuple[int, str, str]:
+                    stop: StopRequest | None = None, stdin: IO[bytes] | None = None) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of `command`; a timeout or a stop ends the whole process group
     and comes back as status 124 / 143 with the reason appended to stderr."""
     process = subprocess.Popen(list(command), cwd=cwd, env={**os.environ, "LC_ALL": "C", **env},

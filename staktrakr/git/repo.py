@@ -27,8 +27,7 @@ from urllib.parse import urlsplit
 import git
 
 from staktrakr.errors import ConfigError, JobFailed
-from staktrakr.git.network import run_network_git
-from staktrakr.jobs.stop import StopSignal
+from staktrakr.git.network import StopRequest, run_network_git
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
 
@@ -77,7 +76,7 @@ class GitRunner:
     """Runs git in one repository with our identity, no credential helper, secrets redacted.
     Network calls are bounded by GIT_TIMEOUT_S and ended when `stop` is requested (git/network.py)."""
 
-    def __init__(self, path: Path, settings: Settings, stop: StopSignal | None = None) -> None:
+    def __init__(self, path: Path, settings: Settings, stop: StopRequest | None = None) -> None:
         self.path = path
         self.settings = settings
         self.stop = stop
@@ -121,7 +120,7 @@ class GitRunner:
         return out.strip() if status == 0 else None
 
 
-def clone_or_init(path: Path, settings: Settings, remote: str | None, stop: StopSignal | None = None) -> None:
+def clone_or_init(path: Path, settings: Settings, remote: str | None, stop: StopRequest | None = None) -> None:
     """Create the repository: a clone of the remote, or a fresh local repository."""
     if remote is None:  # a local repository; files already there stay and get committed
         path.mkdir(parents=True, exist_ok=True)
@@ -255,7 +254,7 @@ def clear_stale_index_lock(runner: GitRunner, holding_publish_lock: bool) -> str
 
 
 def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
-                     notes: list[str] | None = None, stop: StopSignal | None = None) -> GitRunner:
+                     notes: list[str] | None = None, stop: StopRequest | None = None) -> GitRunner:
     """API_EXPORT_DIR as a repository on branch API_BRANCH: cloned or initialised when absent,
     a provably stale index.lock removed (said in `notes`), stuck operations aborted, origin set
     to API_DATA_REPO (never with credentials)."""
@@ -273,7 +272,7 @@ def open_export_repo(settings: Settings, *, holding_publish_lock: bool = False,
     return runner
 
 
-def open_bare_repo(path: Path, settings: Settings, remote: str, stop: StopSignal | None = None) -> GitRunner:
+def open_bare_repo(path: Path, settings: Settings, remote: str, stop: StopRequest | None = None) -> GitRunner:
     """A private bare repository at `path` (created when absent) whose origin is `remote` (a URL
     without credentials, or a local path): where merge builds commits without a working tree."""
     if not path.exists():
