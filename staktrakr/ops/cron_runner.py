@@ -21,7 +21,7 @@ from filelock import Timeout
 from staktrakr.errors import ConfigError
 from staktrakr.ops.envfile import env_file_path, load_env_file
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s
-from staktrakr.ops.process import log_line, run_with_timeout
+from staktrakr.ops.process import log_line, run_with_timeout, write_pid_file
 
 JOB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # a command name; it also names the lock file
 USAGE = ("usage: bin/staktrakr-cron JOB [ARGS...]  (= staktrakr ops cron JOB [ARGS...]; JOB is a staktrakr "
@@ -45,8 +45,7 @@ def apply_env_file(environ: MutableMapping[str, str]) -> str | None:
 def record_pid(path: Path) -> None:
     """This runner's pid while its job runs, so a container stop (fly-poller/cron.sh) can pass
     SIGTERM to it; removed when the job ends."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    write_pid_file(path, os.getpid())
 
 
 def run(argv: list[str], environ: MutableMapping[str, str]) -> int:

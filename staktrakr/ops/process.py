@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from staktrakr.timeutil import iso_z, utcnow
 
@@ -113,6 +114,16 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    """Record `pid` in `path` (one decimal line) so that a reader (a container stop script, serve's
+    shutdown, a test) sees either no file or the whole pid, never an empty file: written under a
+    temporary name, then renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(f"{pid}\n", encoding="ascii")
+    os.replace(temp, path)
 
 
 def log_line(event: str, job: str, poller: str, status: str, exit_code: int,

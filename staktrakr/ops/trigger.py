@@ -19,7 +19,7 @@ from pathlib import Path
 from filelock import BaseFileLock, Timeout
 
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s, trigger_jobs
-from staktrakr.ops.process import TERM_GRACE_S, log_line, run_with_timeout
+from staktrakr.ops.process import TERM_GRACE_S, log_line, run_with_timeout, write_pid_file
 from staktrakr.timeutil import iso_z, utcnow
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,7 @@ class JobTrigger:
         pid_file = self.run_dir / f"trigger-{job}.pid"
 
         def record(pid: int) -> None:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            pid_file.write_text(f"{pid}\n", encoding="ascii")
+            write_pid_file(pid_file, pid)
 
         try:
             outcome = run_with_timeout(job_command(job, []), job_timeout_s(job), on_started=record,
