@@ -111,7 +111,7 @@ def test_static_assets_hashed_with_etag(base_url):
     page = httpx.get(f"{base_url}/dashboard", headers={"Authorization": f"Bearer {TOKEN}"}).text
     links = re.findall(r'(?:src|href)="(/dashboard/static/[^"]+\?v=[0-9a-f]{16})"', page)
     assert {link.split("?")[0].rsplit("/", 1)[1] for link in links} == {
-        "uPlot.min.css", "dashboard.css", "uPlot.iife.min.js", "dashboard.js"}
+        "uPlot.min.css", "dashboard.css", "uPlot.iife.min.js", "dashboard.js", "favicon.svg"}
     script = next(link for link in links if "dashboard.js" in link)
     first = httpx.get(f"{base_url}{script}")
     assert first.status_code == 200 and "immutable" in first.headers["cache-control"]

@@ -58,11 +58,12 @@
     const width = Math.max(260, target.clientWidth || 320);
     const options = {
       width: width, height: 180, legend: { show: true }, cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } }, axes: [{}, { size: 56 }],
+      scales: { x: { time: true } }, axes: [{}, { size: 56 }], tzDate: utcDate,
       series: [{}].concat(series), ...opts,
     };
     charts[id] = new uPlot(options, [xs].concat(ys), target);
   }
+  function utcDate(seconds) { return uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"); }
   function bars(color, label) {
     return { label: label, stroke: color, fill: color + "99", width: 1, paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } };
   }
@@ -128,8 +129,9 @@
       figure("last publish", age(cov.publish.age_s), cov.publish.stale ? "bad" : "ok"),
       figure("last merge", age(cov.merge.age_s)),
       figure("outbox (" + cov.outbox.rows + " rows)", cov.outbox.entries + " waiting", cov.outbox.entries || cov.outbox.quarantined || cov.outbox.rejected ? "warn" : "ok"));
-    chart("coverage-chart", [bars("#2f6fde", "priced %")], retail.hourly.map((b) => toSeconds(b.hour)),
-      [retail.hourly.map((b) => b.percent)], { scales: { x: { time: true }, y: { range: [0, 100] } } });
+    const hours = retail.hourly.map((b) => toSeconds(b.hour));
+    chart("coverage-chart", [bars("#2f6fde", "priced %")], hours, [retail.hourly.map((b) => b.percent)],
+      { scales: { x: { time: true, range: (u, min, max) => [min - 1800, max + 1800] }, y: { range: [0, 100] } } });
     const spot = cov.spot;
     const legend = el("div", { class: "legend" }, pollerOrder.map((p, i) => el("span", {}, [el("span", { class: "swatch p" + (i % 4) }), document.createTextNode(p)]))
       .concat([el("span", {}, [el("span", { class: "swatch" }), document.createTextNode("missing")])]));
@@ -147,7 +149,7 @@
   function renderFailures(data) {
     const failures = data.failures;
     chart("failures-chart", [bars("#b3261e", "failures")], failures.per_day.map((d) => toSeconds(d.day)),
-      [failures.per_day.map((d) => d.failures)], {});
+      [failures.per_day.map((d) => d.failures)], { scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] } } });
     fill("chronic", failures.chronic.length ? table(
       [{ label: "Coin" }, { label: "Vendor" }, { label: "7 d", num: true }, { label: "Last" }, { label: "Last error", wrap: true }, { label: "URL", wrap: true }],
       failures.chronic.map((c) => [c.coin_slug, c.vendor_id, c.failures, shortTime(c.last_failed_at), c.last_error, c.last_url])) : empty("none"));
