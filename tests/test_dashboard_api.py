@@ -13,9 +13,12 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from staktrakr.models import PriceObservation
+from staktrakr.ops.dashboard.cache import DashboardCache
 from staktrakr.ops.dashboard.data import build_dashboard
 from staktrakr.ops.server import create_app
 from staktrakr.store import Store
+from staktrakr.timeutil import iso_z, window_start
 from tests.dashboard_fixtures import JM_URL, seed_fleet, write_catalog
 from tests.ops_fixtures import running_server
 
@@ -98,8 +101,8 @@ def test_prices_panel(fleet):
     assert sorted(coins) == ["age", "ase"]
     ase = coins["ase"]
     assert ase["name"] == "American Silver Eagle"
-    assert ase["daily"] == [{"day": "2026-03-14", "median": 34.0, "low": 30.0, "samples": 4},
-                            {"day": "2026-03-15", "median": 42.0, "low": 40.0, "samples": 2}]  # vision row left out
+    assert ase["daily"] == [{"day": "2026-03-14", "median": 35.0, "low": 30.0, "samples": 4},
+                            {"day": "2026-03-15", "median": 41.0, "low": 40.0, "samples": 2}]  # vendor averages 31, 35 / 41; vision left out
     assert ase["windows"] == [{"window_start": "2026-03-15T19:00:00Z", "median": 42.0, "low": 42.0, "vendors": 1},
                               {"window_start": "2026-03-15T20:30:00Z", "median": 40.0, "low": 40.0, "vendors": 1}]
     table = {row["vendor"]: row for row in ase["vendor_table"]}
@@ -157,3 +160,31 @@ def test_database_down(make_settings, tmp_path):
         data = build_dashboard(settings, store, NOW - timedelta(0))
     assert data["database"]["error"]
     assert data["fleet"]["pollers"] == {} and data["prices"]["coins"] == {}
+
+
+def test_cache_keeps_settled_rows_and_reads_live_ones(fleet):
+    """With the server's cache the answer equals a full read; afterwards a late row in a settled
+    hour shows only once the cache is dropped (TTL), a row of the live hour at once."""
+    settings, store = fleet
+    clock = [0.0]
+    cache = DashboardCache(ttl_s=3600, clock=lambda: clock[0])
+    assert build_dashboard(settings, store, NOW, cache) == build_dashboard(settings, store, NOW)
+    assert build_dashboard(settings, store, NOW, cache) == build_dashboard(settings, store, NOW)  # from the cache
+
+    late = NOW.replace(hour=12, minute=15)  # a settled hour of today, a settled window of 8 h ago
+    store.write([_price_row("age", "apmex", late, 2500.0), _price_row("ase", "jmbullion", NOW, 39.0)])
+    cached = build_dashboard(settings, store, NOW, cache)
+    hourly = {bar["hour"]: bar["covered"] for bar in cached["coverage"]["retail"]["hourly"]}
+    assert hourly["2026-03-15T12"] == 0 and hourly["2026-03-15T20"] == 4  # the live hour is read again
+    assert cached["prices"]["coins"]["age"]["daily"][-1]["low"] == 2500.0  # today is live
+    assert "2026-03-15T12:15:00Z" not in [point["window_start"] for point in cached["prices"]["coins"]["age"]["windows"]]
+    clock[0] = 3601
+    refreshed = build_dashboard(settings, store, NOW, cache)
+    assert refreshed == build_dashboard(settings, store, NOW)
+    assert {bar["hour"]: bar["covered"] for bar in refreshed["coverage"]["retail"]["hourly"]}["2026-03-15T12"] == 1
+    assert "2026-03-15T12:15:00Z" in [point["window_start"] for point in refreshed["prices"]["coins"]["age"]["windows"]]
+
+
+def _price_row(coin, vendor, at, price):
+    return PriceObservation(scraped_at=iso_z(at), window_start=window_start(at), coin_slug=coin, vendor=vendor,
+                            price=price, source="http", confidence=85, poller_id="home", run_id=f"late-{coin}")

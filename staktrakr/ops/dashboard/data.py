@@ -17,6 +17,7 @@ from staktrakr.catalog import Catalog
 from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import ConfigError, StatementRejected, StoreError
 from staktrakr.jobs.status import collect_status
+from staktrakr.ops.dashboard.cache import DashboardCache
 from staktrakr.ops.dashboard.prices import prices_panel
 from staktrakr.ops.jobs import job_timeout_s
 from staktrakr.rules.bands import METALS
@@ -76,10 +77,9 @@ def _retail_coverage(rows: DashboardRows, catalog: Catalog | None, spans: Dashbo
     for row in rows.priced_hours:
         if (row["coin_slug"], row["vendor"]) in targets:
             priced[row["hour"]] += 1
-    hours = [(spans.now - timedelta(hours=back)).strftime("%Y-%m-%dT%H") for back in range(spans.coverage_hours)]
     hourly: list[dict[str, Any]] = [
         {"hour": hour, "covered": priced.get(hour, 0), "percent": _percent(priced.get(hour, 0), len(targets))}
-        for hour in reversed(hours)
+        for hour in spans.hour_keys()
     ]
     complete: list[float] = [bar["percent"] for bar in hourly[-25:-1] if bar["percent"] is not None]
     return {"enabled": len(targets), "latest_hour": this_hour,
@@ -138,8 +138,19 @@ def _age_s(text: str | None, now: datetime) -> float | None:
         return None
 
 
-def build_dashboard(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
+def _read_rows(store: Store, spans: DashboardSpans, settings: Settings, cache: DashboardCache | None) -> DashboardRows:
+    """All reads in one batch; with a cache, the big three only from where its settled rows stop."""
+    if cache is None:
+        return read_dashboard_rows(store, spans, settings.spot_bands)
+    with cache.lock:
+        planned = cache.plan(spans)
+        return cache.merge(planned, read_dashboard_rows(store, planned, settings.spot_bands))
+
+
+def build_dashboard(settings: Settings, store: Store, now: datetime,
+                    cache: DashboardCache | None = None) -> dict[str, Any]:
     """The whole dashboard as one JSON-able dict (see the module docstring; README documents keys).
+    `cache` keeps settled rows between calls (the server's); without it every row is read.
     `fleet.health` is left empty here: the server fills it from FLEET_HEALTH_URLS."""
     status = collect_status(settings, store, now, runs_per_poller=0).as_dict()
     spans = DashboardSpans(now)
@@ -155,7 +166,7 @@ def build_dashboard(settings: Settings, store: Store, now: datetime) -> dict[str
             error = str(exc)
     if error is None:
         try:
-            rows = read_dashboard_rows(store, spans, settings.spot_bands)
+            rows = _read_rows(store, spans, settings, cache)
         except StatementRejected as exc:
             if not exc.missing_table:  # a fresh database: empty panels, not an outage
                 error = str(exc)

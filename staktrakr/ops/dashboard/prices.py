@@ -1,8 +1,10 @@
 """The dashboard's prices panel: per coin, the daily median and low of 30 days, the median and low
 of each window of the last 24 h, and the current vendor table. Pure: rows in, JSON-able dicts out.
 
-Prices are USD per coin, in-stock real prices only (failed and vision rows never count); the
-median is the upper median, as the scrape's previous-day median (store/queries/prices.py).
+Prices are USD per coin, in-stock real prices only (failed and vision rows never count). A day's
+median is taken across vendors of each vendor's average in-stock price that day (the per-vendor
+day of publish's history files), a window's across the vendors' prices in it; both the upper
+median, as the scrape's previous-day median (store/queries/prices.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,21 @@ def upper_median(values: list[float]) -> float:
     """The middle value of the sorted list (the upper one of the two middles for an even count)."""
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
+
+
+def _daily_points(rows: Rows) -> dict[str, list[dict[str, Any]]]:
+    """Per coin, one point per UTC day with an in-stock price: day, median (across the vendors'
+    average in-stock price of the day), low (the lowest in-stock price), samples (in-stock rows)."""
+    by_day: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["in_stock_rows"]:
+            by_day[(row["coin_slug"], row["day"])].append(row)
+    points: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (coin, day), vendors in sorted(by_day.items()):
+        points[coin].append({"day": day, "median": upper_median([float(v["avg_in_stock"]) for v in vendors]),
+                             "low": min(float(v["low_in_stock"]) for v in vendors),
+                             "samples": sum(int(v["in_stock_rows"]) for v in vendors)})
+    return points
 
 
 def _window_points(rows: Rows) -> list[dict[str, Any]]:
@@ -60,10 +77,7 @@ def _vendor_table(rows: Rows, vendor_names: dict[str, str], now: datetime) -> li
 def prices_panel(daily_rows: Rows, window_rows: Rows, catalog: Catalog | None, now: datetime) -> dict[str, Any]:
     """{"coins": {slug: {name, metal, daily: [{day, median, low, samples}], windows: [{window_start,
     median, low, vendors}], vendor_table: [...]}}} for every catalog coin and every coin with data."""
-    daily: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in daily_rows:
-        daily[row["coin_slug"]].append({"day": row["day"], "median": row["median"], "low": row["low"],
-                                        "samples": int(row["samples"])})
+    daily = _daily_points(daily_rows)
     recent: dict[str, Rows] = defaultdict(list)
     for row in window_rows:
         recent[row["coin_slug"]].append(row)

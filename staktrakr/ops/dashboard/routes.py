@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from staktrakr.ops.dashboard.access import PAGE_HEADERS, SESSION_COOKIE, SESSION_MAX_AGE_S, DashboardAccess
+from staktrakr.ops.dashboard.cache import DashboardCache
 from staktrakr.ops.dashboard.data import build_dashboard
 from staktrakr.ops.dashboard.fleet_health import FleetHealth
 from staktrakr.settings import Settings
@@ -79,6 +80,7 @@ class Dashboard:
         self.db_lock = db_lock
         self.access = DashboardAccess(settings)
         self.fleet_health = FleetHealth(settings.fleet_health_urls)
+        self.cache = DashboardCache()
         self.hashes = asset_hashes()
         self.page_html = render_template("dashboard.html", self.hashes, poller=settings.poller_id)
 
@@ -130,7 +132,7 @@ class Dashboard:
 
         def _build() -> dict[str, Any]:
             with self.db_lock:
-                return build_dashboard(self.settings, self.store, utcnow())
+                return build_dashboard(self.settings, self.store, utcnow(), self.cache)
 
         data = await run_in_threadpool(_build)
         data["fleet"]["health"] = await self.fleet_health.current()

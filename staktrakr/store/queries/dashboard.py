@@ -2,9 +2,11 @@
 
 All of them go to the database in ONE batch (one round trip to Turso): runs per poller and job,
 24 h run stats, runs left `running`, priced targets per hour, spot slots per metal, failures per
-day, the last failure URL of chronic pairs, daily median and low per coin, and the newest row per
-(coin, vendor, window) of the last 24 h. Each read is a range on an existing index
-(idx_runs_job_started, idx_window, idx_spot_floor, idx_pf_failed_at). Times in both timestamp
+day, the last failure URL of chronic pairs, per coin, day and vendor the price aggregates of
+publish's history, and the newest row per (coin, vendor, window) of the last 24 h. Each read is
+a range on an existing index (idx_runs_poller_started, idx_window, idx_spot_floor,
+idx_pf_failed_at). The three big reads can start later (`DashboardSpans.*_from`) when a cache
+holds their settled part (ops/dashboard/cache.py). Times in both timestamp
 shapes go through `since()` / julianday() (see timestamps.py); prices are USD per coin, spot USD
 per troy ounce. Raises StoreUnavailable, or StatementRejected (missing_table on a fresh database).
 """
@@ -18,9 +20,11 @@ from datetime import datetime, timedelta
 from staktrakr.rules.bands import Band
 from staktrakr.rules.scoring import SOURCE_VISION
 from staktrakr.store.database import Rows, Statement, result_rows
+from staktrakr.store.queries.prices import DAILY_AGGREGATES
 from staktrakr.store.queries.spot import band_case
 from staktrakr.store.queries.timestamps import since
 from staktrakr.store.session import Store
+from staktrakr.timeutil import WINDOW, floor_window, window_start
 
 _NOT_VISION = f"source != '{SOURCE_VISION}'"
 _DAY_OF = "substr(replace({column}, ' ', 'T'), 1, 10)"  # either timestamp shape -> "YYYY-MM-DD"
@@ -28,7 +32,9 @@ _DAY_OF = "substr(replace({column}, ' ', 'T'), 1, 10)"  # either timestamp shape
 
 @dataclass(frozen=True)
 class DashboardSpans:
-    """How far back each read looks, from `now` (UTC)."""
+    """How far back each read looks, from `now` (UTC). The `*_from` values, when set, start the
+    three big reads later (a cache holds the settled part before them): a day "YYYY-MM-DD", an hour
+    "YYYY-MM-DDTHH", a window "YYYY-MM-DDTHH:MM:00Z"."""
 
     now: datetime
     runs_per_job: int = 10
@@ -39,6 +45,24 @@ class DashboardSpans:
     failure_days: int = 7
     price_days: int = 30
     window_lookback: timedelta = timedelta(hours=24)
+    daily_from: str | None = None
+    hours_from: str | None = None
+    windows_from: str | None = None
+
+    def day_keys(self) -> list[str]:
+        """The UTC dates of the price span, oldest first, today last."""
+        return [(self.now - timedelta(days=back)).strftime("%Y-%m-%d") for back in range(self.price_days - 1, -1, -1)]
+
+    def hour_keys(self) -> list[str]:
+        """The UTC hours of the coverage span, oldest first, the current hour last."""
+        return [(self.now - timedelta(hours=back)).strftime("%Y-%m-%dT%H")
+                for back in range(self.coverage_hours - 1, -1, -1)]
+
+    def window_keys(self) -> list[str]:
+        """The 15-minute windows of the window span, oldest first, the current window last."""
+        newest = floor_window(self.now)
+        count = int(self.window_lookback / WINDOW)
+        return [window_start(newest - WINDOW * back) for back in range(count - 1, -1, -1)]
 
 
 @dataclass
@@ -101,7 +125,7 @@ def _open_runs(spans: DashboardSpans) -> Statement:
 def _priced_hours(spans: DashboardSpans) -> Statement:
     """(hour, coin, vendor) with a real price in a window of the hour: hour ("YYYY-MM-DDTHH"),
     coin_slug, vendor. window_start is always our `YYYY-MM-DDTHH:MM:00Z` shape."""
-    start = (spans.now - timedelta(hours=spans.coverage_hours - 1)).strftime("%Y-%m-%dT%H:00:00Z")
+    start = (spans.hours_from or spans.hour_keys()[0]) + ":00:00Z"
     return (
         "SELECT DISTINCT substr(window_start, 1, 13) AS hour, coin_slug, vendor FROM price_snapshots "
         "WHERE window_start >= ? AND is_failed = 0 AND price IS NOT NULL",
@@ -144,26 +168,15 @@ def _failure_urls(spans: DashboardSpans) -> Statement:
 
 
 def _daily_prices(spans: DashboardSpans) -> Statement:
-    """Per coin and UTC day of the price span, over in-stock real prices (vision rows excluded):
-    coin_slug, day, median (the upper median, as the scrape's previous-day median), low, samples."""
-    first_day = (spans.now - timedelta(days=spans.price_days - 1)).strftime("%Y-%m-%d")
-    return (
-        "SELECT coin_slug, day, MAX(CASE WHEN rank = samples / 2 + 1 THEN price END) AS median, "
-        "MIN(price) AS low, MAX(samples) AS samples FROM ("
-        "  SELECT coin_slug, substr(window_start, 1, 10) AS day, price, "
-        "  ROW_NUMBER() OVER (PARTITION BY coin_slug, substr(window_start, 1, 10) ORDER BY price) AS rank, "
-        "  COUNT(*) OVER (PARTITION BY coin_slug, substr(window_start, 1, 10)) AS samples "
-        "  FROM price_snapshots WHERE window_start >= ? AND is_failed = 0 AND in_stock = 1 AND price > 0 "
-        f"  AND {_NOT_VISION}"
-        ") GROUP BY coin_slug, day ORDER BY coin_slug, day",
-        (first_day,),
-    )
+    """Per coin, UTC date and vendor of the price span (publish's history aggregates): coin_slug,
+    day, vendor, in_stock_rows, avg_in_stock, low_in_stock, avg_any."""
+    return DAILY_AGGREGATES, (spans.daily_from or spans.day_keys()[0],)
 
 
 def _recent_windows(spans: DashboardSpans) -> Statement:
     """The newest real-price row per (coin, vendor, window) of the window span (vision rows
     excluded): coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, poller_id."""
-    start = (spans.now - spans.window_lookback).strftime("%Y-%m-%dT%H:%M:00Z")
+    start = spans.windows_from or spans.window_keys()[0]
     return (
         "SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, poller_id FROM ("
         "  SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, poller_id, "
