@@ -216,8 +216,10 @@ def newest_retail_window(store: Store, now: datetime, lookback: timedelta = time
 def priced_pairs_since(store: Store, window_from: str) -> set[tuple[str, str]]:
     """(coin, vendor) pairs with a price in a window at or after `window_from` (ISO, same shape
     as window_start, which every writer stores as `YYYY-MM-DDTHH:MM:00Z`)."""
+    # `+`: without it SQLite answers the DISTINCT by walking all of idx_coin_vendor_stock (every
+    # row ever, 4 s at 1M rows) instead of the range on idx_window (1 ms).
     rows = store.db.query(
-        "SELECT DISTINCT coin_slug, vendor FROM price_snapshots WHERE window_start >= ? "
+        "SELECT DISTINCT +coin_slug AS coin_slug, +vendor AS vendor FROM price_snapshots WHERE window_start >= ? "
         "AND is_failed = 0 AND price IS NOT NULL",
         (window_from,),
     )
