@@ -1,7 +1,7 @@
 """A fleet with known numbers for the dashboard tests: two pollers (api, home), three coins' worth of
 catalog, a vendor (jmbullion) that fails every time, runs of every kind, spot slots and a
-Goldback rate, all relative to one `now` (whose minute must be >= 31, so the current hour holds
-the 20:00, 20:15 and 20:30 windows of the comments below, for now = 20:40)."""
+Goldback rate, all relative to one `now`. The comments give the times for now = 20:40; at any
+other minute this hour's rows stay in this hour, at or before `now`'s window."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from staktrakr.models import GoldbackRate, PollerRun, PriceObservation, ProviderFailure, SpotPrice
 from staktrakr.rules.scoring import SOURCE_VISION
 from staktrakr.store import Store
-from staktrakr.timeutil import iso_z, window_start
+from staktrakr.timeutil import floor_window, iso_z, window_start
 
 CATALOG = {
     "coins": {
@@ -58,17 +58,19 @@ def _failure(at: datetime, run_id: str, error: str = "blocked: HTTP 403", sqlite
 
 
 def seed_fleet(store: Store, export_dir: Path, now: datetime) -> None:
-    """The known rows (see the module docstring); `now` has minute >= 31."""
+    """The known rows (see the module docstring)."""
     hour = now.replace(minute=0, second=0, microsecond=0)
+    window = floor_window(now)                              # 20:30
+    earlier_window = max(hour, window - timedelta(minutes=15))  # 20:15
     yesterday_noon = (hour - timedelta(days=1)).replace(hour=12)
     store.migrate()
     rows: list = [
         # this hour: ase/apmex (api, :30), ase/sdbullion out of stock (home, :15), age/apmex (api, :00)
-        _price("ase", "apmex", hour + timedelta(minutes=30, seconds=5), 40.0, "api"),
-        _price("ase", "sdbullion", hour + timedelta(minutes=15, seconds=9), 41.0, "home", in_stock=False),
+        _price("ase", "apmex", window + timedelta(seconds=5), 40.0, "api"),
+        _price("ase", "sdbullion", earlier_window + timedelta(seconds=9), 41.0, "home", in_stock=False),
         _price("age", "apmex", hour + timedelta(seconds=7), 2600.0, "api"),
-        _price("ase", "apmex", hour + timedelta(minutes=30, seconds=6), 1.0, "api", source=SOURCE_VISION),
-        _price("ase", "jmbullion", hour + timedelta(minutes=30, seconds=8), None, "api", failed=True),
+        _price("ase", "apmex", window + timedelta(seconds=6), 1.0, "api", source=SOURCE_VISION),
+        _price("ase", "jmbullion", window + timedelta(seconds=8), None, "api", failed=True),
         # the hour before: ase/apmex only
         _price("ase", "apmex", hour - timedelta(hours=1) + timedelta(seconds=3), 42.0, "home"),
         # yesterday noon: four in-stock prices and one out of stock, more than 24 h ago
@@ -90,7 +92,7 @@ def seed_fleet(store: Store, export_dir: Path, now: datetime) -> None:
         _run("home-publish-1", "home", "publish", now - timedelta(minutes=12), 20, "ok"),
         _run("api-merge-1", "api", "merge", now - timedelta(minutes=11), 60, "ok"),
         # failures: ase/jmbullion 4 in 7 days (one in SQLite's shape), age/apmex once, one too old
-        _failure(hour + timedelta(minutes=30, seconds=8), "f1"),
+        _failure(window + timedelta(seconds=8), "f1"),
         _failure(hour - timedelta(hours=2), "f2", error="timeout", sqlite_shape=True),
         _failure(now - timedelta(days=2), "f3"),
         _failure(now - timedelta(days=5), "f4"),
@@ -102,9 +104,9 @@ def seed_fleet(store: Store, export_dir: Path, now: datetime) -> None:
         *[SpotPrice(metal=metal, spot=spot, poller_id=poller, timestamp=window_start(at),
                     timestamp_floor=window_start(at), scraped_at=iso_z(at))
           for metal, spot, poller, at in [
-              ("gold", 2650.0, "api", hour + timedelta(minutes=30)), ("gold", 2651.0, "api", hour + timedelta(minutes=15)),
-              ("gold", 2649.0, "home", hour), ("gold", 0.01, "home", hour - timedelta(minutes=15)),
-              ("silver", 31.0, "api", hour + timedelta(minutes=30))]],
+              ("gold", 2650.0, "api", window), ("gold", 2651.0, "api", window - timedelta(minutes=15)),
+              ("gold", 2649.0, "home", window - timedelta(minutes=30)),
+              ("gold", 0.01, "home", window - timedelta(minutes=45)), ("silver", 31.0, "api", window)]],
         GoldbackRate(date=(now - timedelta(days=2)).strftime("%Y-%m-%d"), g1_usd=10.06, scraped_at=iso_z(now),
                      poller_id="home"),
     ]
