@@ -81,7 +81,8 @@ def sync(
                 before = dump_json(catalog_from_db(store, defaults=defaults).to_json_data())
             except ConfigError:  # empty tables
                 before = ""
-            changes = diff(before, dump_json(catalog.to_json_data()), f"database {store.db.display}")
+            tables_part = catalog.model_copy(update={"feeds": {}}).to_json_data()  # the tables hold no feeds
+            changes = diff(before, dump_json(tables_part), f"database {store.db.display}")
             counts = ({"coins": len(catalog.coins), "vendors": sum(len(c.providers) for c in catalog.coins.values())}
                       if dry_run else catalog_to_db(store, catalog))
             result: dict[str, Any] = {"direction": "to-db", **counts}
