@@ -96,7 +96,8 @@ def sync(
                 write_text_atomic(settings.providers_file, text)
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}
-    result.update(dry_run=dry_run, diff=changes if dry_run else None)
+    if dry_run:
+        result.update(dry_run=True, diff=changes)
     if json_output:
         emit_json(result)
         return

@@ -155,8 +155,8 @@ class BrowserFetcher:
                 log.info("browser: no screenshot of %s: %s", url, shorten(exc, 200))
         trouble = failure_for_content(_visible_text_hint(html))
         if trouble is not None:
-            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=html or None,
-                          **common)  # the bot-check page itself: evidence
+            shown = html if trouble[0] is FailureKind.BLOCKED else None  # the bot-check page itself: evidence
+            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=shown, **common)
         return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), **common)
 
     async def aclose(self) -> None:
