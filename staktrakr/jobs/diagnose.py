@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,7 +205,3 @@ def proxy_worthy(probe: Probe) -> bool:
 def settled(probe: Probe) -> bool:
     return probe.finding is not None and probe.finding.failure in SETTLED_FAILURES
 
-
-def shell_quote(value: str) -> str:
-    """A command-line argument as the operator pastes it (quoted only when needed)."""
-    return value if re.fullmatch(r"[A-Za-z0-9_./:,=@%+-]+", value) else "'" + value.replace("'", "'\\''") + "'"

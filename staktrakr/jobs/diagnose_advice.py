@@ -11,6 +11,7 @@ applies them (cli/providers.py), so the operator pastes one line and verifies wi
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 import lxml.html
@@ -19,7 +20,7 @@ from staktrakr.catalog import Target, VendorRules
 from staktrakr.extract import extract_offer
 from staktrakr.extract.money import find_amounts
 from staktrakr.extract.tables import is_payment_header
-from staktrakr.jobs.diagnose import Probe, Suggestion, proxy_worthy, settled, shell_quote
+from staktrakr.jobs.diagnose import Probe, Suggestion, proxy_worthy, settled
 
 # Header cells that name the quantity tier, not a payment method.
 NOT_PAYMENT_HEADERS = re.compile(r"^(qty|quantity|quantities|tier|tiers|units?|amount|pricing|price|prices|"
@@ -66,7 +67,7 @@ def _find(probes: list[Probe], url: str, fetcher: str, via_proxy: bool) -> Probe
 
 
 def _rule_command(target: Target, field: str, value: str, append: bool = False) -> str:
-    return (f"staktrakr providers set-rule {target.vendor_id} {field} {shell_quote(value)}"
+    return (f"staktrakr providers set-rule {target.vendor_id} {field} {shlex.quote(value)}"
             + (" --append" if append else ""))
 
 
