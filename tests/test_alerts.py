@@ -20,6 +20,7 @@ from staktrakr.store import Store
 from staktrakr.store.session import ops_of
 from staktrakr.timeutil import iso_z, parse_time
 from tests.cli_helpers import run_cli
+from tests.conftest import free_port
 
 NOW = parse_time("2026-03-16T15:00:00Z")
 TOKEN = "ghp_alertsecret0123456789"
@@ -271,3 +272,25 @@ def test_cli_dry_run_reports_and_records_nothing(pollers, receiver, tmp_path):
     sent = run_cli(["alerts"], env=env, var_dir=tmp_path / "cli")
     assert sent.exit_code == 0, sent.output
     assert "feed_stale:retail" in sent.stdout and "[sent]" in sent.stdout and receiver.messages
+
+
+def test_database_unreachable_is_this_hosts_own_alert_then_resolved(make_settings, libsql_server, receiver, tmp_path):
+    def settings(url: str):
+        return make_settings(poller_id="home", turso_database_url=url, STAKTRAKR_VAR_DIR=tmp_path / "home",
+                             providers_file=catalog_file(tmp_path), alert_urls=receiver.url, db_connect_timeout_s=1,
+                             db_statement_timeout_s=1)
+    dead = settings(f"http://127.0.0.1:{free_port()}")
+    down = evaluate_without_schema(dead, NOW)
+    assert down.database_error and down.sent == ["database_unreachable:home"]
+    assert evaluate_without_schema(dead, NOW + timedelta(minutes=15)).held == ["database_unreachable:home"]
+    assert receiver.titles() == ["[staktrakr] database unreachable from home"]
+    back = settings(libsql_server.url)
+    write(back, healthy(NOW + timedelta(minutes=30)))
+    assert evaluate(back, NOW + timedelta(minutes=30)).resolved == ["database_unreachable:home"]
+    assert receiver.titles()[1:] == ["[staktrakr] resolved: database_unreachable:home"]
+    assert evaluate(back, NOW + timedelta(minutes=45)).resolved == []
+
+
+def evaluate_without_schema(settings, now: datetime):
+    with Store.open(settings) as store:
+        return run_alerts(settings, store, now=now)

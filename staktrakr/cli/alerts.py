@@ -41,6 +41,9 @@ def register(app: typer.Typer) -> None:
             if not result.notify and not dry_run:
                 err_console.print("warning: ALERT_URLS is not set: nothing sent or recorded", markup=False,
                                   highlight=False)
+        if result.database_error:
+            raise JobFailed(f"alerts: the database cannot be read ({result.database_error}); only this host's "
+                            "database_unreachable alert was evaluated")
         if result.failed:
             raise JobFailed(f"alerts: {len(result.failed)} notification(s) not delivered ({', '.join(result.failed)}); "
                             "the next run tries again")

@@ -7,24 +7,32 @@ so two pollers evaluating at the same moment send it once. Notifications go thro
 (https://github.com/caronc/apprise: ntfy, Discord, Slack, e-mail, Pushover, webhooks...) to the
 URLs of ALERT_URLS; every text is redacted of the settings' secrets before it leaves. A failed
 notification releases its claim, so the next run tries again.
+
+When the database cannot be read there is no shared state: this host sends its own
+`database_unreachable:<poller>` alert (with its outbox's size), remembered in
+`var/alert-state.json` with the same repeat rule, and its "resolved" message once a run reads
+the database again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from staktrakr.catalog import Catalog
 from staktrakr.catalog.load import load_run_catalog
-from staktrakr.errors import ConfigError
+from staktrakr.errors import ConfigError, StoreUnavailable
+from staktrakr.export.files import write_text_atomic
 from staktrakr.log import RedactSecrets
 from staktrakr.ops.alert_rules import Alert, evaluate
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.alerts import claim_resolve, claim_send, open_alerts, release_send
-from staktrakr.timeutil import iso_z, utcnow
+from staktrakr.timeutil import iso_z, parse_time, utcnow
 
 log = logging.getLogger(__name__)
 TITLE_PREFIX = "[staktrakr]"
@@ -44,6 +52,7 @@ class AlertsResult:
     failed: list[str] = field(default_factory=list)        # notifications Apprise could not deliver
     notify: bool = True                                    # False when ALERT_URLS is unset
     catalog_error: str | None = None
+    database_error: str | None = None                      # the rules could not read the database
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +92,17 @@ def run_alerts(settings: Settings, store: Store, *, dry_run: bool = False, now: 
     now = now or utcnow()
     result = AlertsResult(evaluated_at=iso_z(now), poller_id=settings.poller_id, dry_run=dry_run,
                           notify=bool(settings.alert_url_list))
+    try:
+        _evaluate_and_send(settings, store, result, now, notifier)
+    except StoreUnavailable as exc:
+        result.database_error = str(exc)
+        _database_unreachable(settings, store, result, now, notifier)
+    return result
+
+
+def _evaluate_and_send(settings: Settings, store: Store, result: AlertsResult, now: datetime,
+                       notifier: Notifier | None) -> None:
+    dry_run = result.dry_run
     catalog: Catalog | None = None
     try:
         catalog = load_run_catalog(settings, store)
@@ -99,7 +119,7 @@ def run_alerts(settings: Settings, store: Store, *, dry_run: bool = False, now: 
         result.sent = [a.key for a in active if a.key not in result.held]
         result.resolved = [key for key, row in state.items() if key not in {a.key for a in active}
                            and row["scope"] in (None, settings.poller_id)]
-        return result
+        return
     sender = notifier or Notifier(settings)
     for alert in active:
         sent_before = alert.key in state and state[alert.key]["last_sent"] is not None
@@ -123,7 +143,59 @@ def run_alerts(settings: Settings, store: Store, *, dry_run: bool = False, now: 
                 result.resolved.append(key)
             else:
                 result.failed.append(f"resolved:{key}")
-    return result
+    _resolve_local(settings, sender, now, result)
+
+
+def _local_state_path(settings: Settings) -> Path:
+    return settings.var_dir / "alert-state.json"
+
+
+def _read_local(settings: Settings) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(_local_state_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _database_unreachable(settings: Settings, store: Store, result: AlertsResult, now: datetime,
+                          notifier: Notifier | None) -> None:
+    """No shared state: this host's own alert, deduplicated in var/alert-state.json."""
+    outbox = store.outbox.report()
+    alert = Alert(f"database_unreachable:{settings.poller_id}", f"database unreachable from {settings.poller_id}",
+                  f"{result.database_error}; {outbox['entries']} outbox entries ({outbox['rows']} rows) wait on "
+                  f"{settings.poller_id}", scope=settings.poller_id)
+    result.active = [asdict(alert)]
+    state = _read_local(settings)
+    seen = state.get(alert.key)
+    due = seen is None or now - parse_time(seen["last_sent"]) >= timedelta(seconds=settings.alert_repeat)
+    if not due:
+        result.held.append(alert.key)
+        return
+    if result.dry_run or not result.notify:
+        result.sent.append(alert.key)
+        return
+    title, body = message(alert, settings, repeat=seen is not None)
+    if (notifier or Notifier(settings)).send(title, body):
+        state[alert.key] = {"first_seen": seen["first_seen"] if seen else iso_z(now), "last_sent": iso_z(now)}
+        write_text_atomic(_local_state_path(settings), json.dumps(state, indent=2, sort_keys=True) + "\n")
+        result.sent.append(alert.key)
+    else:
+        result.failed.append(alert.key)
+
+
+def _resolve_local(settings: Settings, sender: Notifier, now: datetime, result: AlertsResult) -> None:
+    """The database answered: this host's database_unreachable alert, if it sent one, is resolved."""
+    state = _read_local(settings)
+    for key, seen in sorted(state.items()):
+        if sender.send(f"{TITLE_PREFIX} resolved: {key}", f"{key} cleared at {iso_z(now)} (since "
+                       f"{seen.get('first_seen')})\nseen by poller {settings.poller_id}", resolved=True):
+            result.resolved.append(key)
+            del state[key]
+        else:
+            result.failed.append(f"resolved:{key}")
+    if result.resolved:
+        write_text_atomic(_local_state_path(settings), json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
 def _due(row: dict[str, Any], now: datetime, repeat: timedelta) -> bool:
