@@ -88,12 +88,17 @@ def test_unknown_payment_column_suggests_adding_it_to_price_columns(env, farm, t
 def test_javascript_only_price_suggests_the_browser_first_and_saves_pages(env, farm, tmp_path):
     write_catalog(Path(env["PROVIDERS_FILE"]), {"wait_ms": 1500})
     url = farm.host("herobullion").add("/ase", page_text("js_rendered.html"))
+    firecrawl = farm.firecrawl()
+    firecrawl.scrape_page(url, "# 2026 1 oz American Silver Eagle Coin\n\nPrice: $81.20\n\nIn Stock\n")
+    env.update(FIRECRAWL_BASE_URL=firecrawl.url(""), FIRECRAWL_API_KEY="fc-secret-key-123")
     save = tmp_path / "saved"
     found = diagnose(env, url, save)
     by_fetcher = {probe["fetcher"]: probe for probe in found["probes"]}
     assert by_fetcher["http"]["finding"]["failure"] == "no_price"
     assert by_fetcher["browser"]["finding"]["price"] == 81.20
-    assert by_fetcher["firecrawl"]["failure"] == "disabled"
+    assert by_fetcher["firecrawl"]["finding"]["price"] == 81.20
+    assert (save / "0-firecrawl.md").read_text(encoding="utf-8").startswith("# 2026 1 oz American Silver Eagle")
+    assert "fc-secret-key-123" not in json.dumps(found)
     assert found["outcome"].startswith("fails: no_price")
     assert [s["command"] for s in found["suggestions"]] == ["staktrakr providers set-rule sdbullion fetchers browser,http"]
     names = {path.name for path in save.iterdir()}
@@ -119,8 +124,11 @@ def test_text_report_shows_readings_outcome_and_command(env, farm, tmp_path):
     assert "other_cell" in out and "76.25" in out
 
 
-def test_unknown_target_is_one_line_error(env, tmp_path):
+def test_unknown_target_or_bad_url_is_one_line_error(env, tmp_path):
     write_catalog(Path(env["PROVIDERS_FILE"]), {})
     result = run_cli(["diagnose", "--coin", "ase", "--vendor", "nosuch"], env=env)
     assert result.exit_code == 2
     assert "error: --vendor nosuch: coin ase has no such vendor" in result.stderr
+    result = run_cli(["diagnose", "--coin", "ase", "--vendor", "sdbullion", "--url", "ftp://dealer/ase"], env=env)
+    assert result.exit_code == 2 and "error: --url ftp://dealer/ase: expected an http:// or https:// URL" in result.stderr
+    assert not (tmp_path / "var" / "diagnose").exists()
