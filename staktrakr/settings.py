@@ -94,8 +94,27 @@ class Settings(BaseSettings):
     # other pollers' serve base URLs (comma-separated), whose /healthz the dashboard shows
     fleet_health_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # alerts (`staktrakr alerts`) and the pages kept for failed targets (var/evidence)
+    alert_urls: SecretStr | None = None   # Apprise URLs, comma or space separated (ntfy://, discord://, mailto://, json://)
+    alert_repeat: Annotated[float, NoDecode] = Field(default=6 * 3600.0, gt=0)  # seconds; "6h", "90m" or seconds
+    retail_alert_jump: float = Field(default=0.08, gt=0, le=10)  # a published median moving more: alert
+    alert_vendor_windows: int = Field(default=4, ge=1, le=96)    # a vendor failing this many windows in a row
+    evidence_max_age_days: float = Field(default=7.0, gt=0, le=365)
+    evidence_max_mb: float = Field(default=200.0, ge=0, le=100_000)
+
     # logging
     staktrakr_log_format: Literal["text", "json"] | None = None
+
+    @field_validator("alert_repeat", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """"6h", "90m", "45s" or a number of seconds."""
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())
+            if match is None:
+                raise ValueError(f"expected a duration like 6h, 90m or 3600 (got {value!r})")
+            return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        return value
 
     @field_validator("poller_id")
     @classmethod
@@ -208,7 +227,15 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
+        if self.alert_urls is not None:  # each Apprise URL holds its own token: redact it alone too
+            values += self.alert_url_list
         return values
+
+    @property
+    def alert_url_list(self) -> list[str]:
+        """ALERT_URLS split on commas and whitespace (Apprise's own separators)."""
+        text = self.alert_urls.get_secret_value() if self.alert_urls is not None else ""
+        return [part for part in re.split(r"[\s,]+", text) if part]
 
     def public_dict(self) -> dict[str, object]:
         """The settings as plain JSON-able data with secrets masked (for `--json` and logs)."""

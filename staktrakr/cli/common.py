@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except write or push.")]
+EvidenceOpt = Annotated[bool, typer.Option(
+    "--keep-evidence", help="Keep failed targets' pages under var/evidence/ in a --dry-run too "
+                            "(always kept otherwise).")]
 CoinOpt = Annotated[list[str] | None, typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
 VendorOpt = Annotated[list[str] | None, typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from staktrakr.cli.common import (
     CoinOpt,
     DryRunOpt,
+    EvidenceOpt,
     JsonOpt,
     VendorOpt,
     console,
@@ -100,7 +101,8 @@ def register(app: typer.Typer) -> None:
     @app.command("scrape")
     @handle_errors
     def scrape_command(coin: CoinOpt = None, vendor: VendorOpt = None, fetcher: FetcherOpt = None,
-                       dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+                       dry_run: DryRunOpt = False, keep_evidence: EvidenceOpt = False,
+                       json_output: JsonOpt = False) -> None:
         """Scrape every enabled (coin, vendor) target once and store the cycle (one batch)."""
         from staktrakr.catalog.load import select_targets
         from staktrakr.jobs.scrape import ScrapeOptions, run_scrape
@@ -115,7 +117,8 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("scrape: no enabled targets match the --coin/--vendor filters")
             with progress_display(len(targets), "scrape", not json_output) as progress:
                 result = run_scrape(settings, store, targets,
-                                    ScrapeOptions(fetcher=fetcher, dry_run=dry_run, progress=progress))
+                                    ScrapeOptions(fetcher=fetcher, dry_run=dry_run, progress=progress,
+                                                  keep_evidence=True if keep_evidence else None))
         finish(result, json_output)
 
     @app.command("demo")

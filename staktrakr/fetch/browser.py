@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -45,7 +46,8 @@ class BrowserFetcher:
 
     name: ClassVar[str] = "browser"
     # DESIGN.md section 4 names the browser's rows "playwright"
-    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True)
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True,
+                                                                      screenshots=True)
 
     def __init__(self, settings: Settings) -> None:
         self._chromium_path = settings.chromium_path
@@ -101,8 +103,10 @@ class BrowserFetcher:
             raise _LaunchFailed(self._launch_error) from exc
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
-                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
-        """Open the URL in a pooled page, wait for the price to render, return the page's HTML."""
+                    timeout_s: float | None = None, use_proxy: bool = False,
+                    screenshot_to: Path | None = None) -> FetchResult:
+        """Open the URL in a pooled page, wait for the price to render, return the page's HTML (and, with
+        `screenshot_to`, save a full-page PNG there: what the operator's diagnosis shows)."""
         use_proxy = use_proxy and self._proxy_url is not None
         limit_s = timeout_s or self._timeout_s
         started = time.monotonic()
@@ -114,7 +118,7 @@ class BrowserFetcher:
             page = await context.new_page()
             try:
                 return await asyncio.wait_for(
-                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started),
+                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot_to),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
             except TimeoutError:
@@ -129,7 +133,7 @@ class BrowserFetcher:
                     pass
 
     async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
-                      use_proxy: bool, started: float) -> FetchResult:
+                      use_proxy: bool, started: float, screenshot_to: Path | None = None) -> FetchResult:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
         status = response.status if response is not None else None
         common = {"final_url": page.url, "status": status, "via_proxy": use_proxy}
@@ -144,9 +148,15 @@ class BrowserFetcher:
         elif wait_ms:
             await page.wait_for_timeout(wait_ms)
         html = await page.content()
+        if screenshot_to is not None:
+            try:
+                await page.screenshot(path=str(screenshot_to), full_page=True)
+            except Exception as exc:  # a screenshot is a bonus: its failure never fails the fetch
+                log.info("browser: no screenshot of %s: %s", url, shorten(exc, 200))
         trouble = failure_for_content(_visible_text_hint(html))
         if trouble is not None:
-            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), **common)
+            shown = html if trouble[0] is FailureKind.BLOCKED else None  # the bot-check page itself: evidence
+            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=shown, **common)
         return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), **common)
 
     async def aclose(self) -> None:
