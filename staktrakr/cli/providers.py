@@ -75,7 +75,7 @@ def sync(
             loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
             merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors},
                                                "feeds": catalog.feeds})  # the tables hold no feeds
-            write_json_atomic(settings.providers_file, merged.to_json_data())
+            write_json_atomic(settings.providers_file, merged.to_json_data(), durable=True)
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}
     if json_output:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuiltTree:
-    texts: dict[str, str] = field(default_factory=dict)  # path under data/ -> file text
+    texts: dict[str, bytes] = field(default_factory=dict)  # path under data/ -> file bytes
     generated_at: str | None = None
     latest_window: str | None = None
     medians: dict[str, Any] = field(default_factory=dict)  # slug -> median_price
