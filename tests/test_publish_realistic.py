@@ -1,6 +1,7 @@
 """Publish on a database shaped like the shared one (tests/realistic_db.py): the bytes of the tree
-are pinned (a faster publish must publish exactly the same files) and a new cycle's publish equals
-a full one."""
+are pinned (a faster publish must publish exactly the same files), a new cycle's publish equals
+a full one, an unchanged database is noticed without rebuilding, and a tree edited or damaged on
+disk is noticed and repaired."""
 
 from __future__ import annotations
 
@@ -61,10 +62,47 @@ def test_tree_bytes_are_pinned_and_a_new_cycle_equals_a_full_publish(make_settin
 
     window = add_cycle(db_copy)
     second = publish(make_settings, db_copy, export)
-    assert second.commit and second.latest_window == window
+    assert second.commit and second.latest_window == window and not second.up_to_date
     assert tree_digest(export / "data") == AFTER_CYCLE_DIGEST
 
     fresh = tmp_path / "fresh"
     publish(make_settings, db_copy, fresh)
     incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
     assert {path: incremental.get(path) for path in full} == full
+
+
+def test_unchanged_database_is_not_rebuilt_and_a_damaged_tree_is(make_settings, db_copy: Path,
+                                                                 tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    first = publish(make_settings, db_copy, export)
+    data = export / "data"
+    before = tree_files(data)
+
+    unchanged = publish(make_settings, db_copy, export)
+    assert unchanged.up_to_date and unchanged.commit is None and not unchanged.changed
+    assert (unchanged.files, unchanged.generated_at) == (first.files, first.generated_at)
+    assert any("nothing new" in note for note in unchanged.notes)
+
+    latest = data / "api/latest.json"
+    latest.write_bytes(latest.read_bytes()[:100])  # a torn write
+    (data / "goldback-2026.json").unlink()
+    history = next(data.glob("api/*/history-30d.json"))
+    history.write_text(history.read_text().replace('"avg_median": ', '"avg_median": 1'))  # an edit by hand
+    repaired = publish(make_settings, db_copy, export)
+    assert not repaired.up_to_date and repaired.commit is None
+    assert set(repaired.changed) == {"api/latest.json", str(history.relative_to(data))}
+    assert repaired.added == ["goldback-2026.json"]
+    assert any("differs from commit" in note for note in repaired.notes)
+    assert tree_files(data) == before
+    assert publish(make_settings, db_copy, export).up_to_date
+
+
+def test_another_setting_or_a_lost_record_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    settings = make_settings(turso_database_url=f"file:{db_copy}", api_export_dir=export, publish_spot_hours=12)
+    with Store.open(settings) as store:
+        assert not run_publish(settings, store, PublishOptions(push=False)).up_to_date
+        assert run_publish(settings, store, PublishOptions(push=False)).up_to_date
+    (export / ".git" / "staktrakr-publish.json").write_text("{not json")
+    assert not publish(make_settings, db_copy, export).up_to_date
