@@ -106,3 +106,25 @@ def test_another_setting_or_a_lost_record_rebuilds(make_settings, db_copy: Path,
         assert run_publish(settings, store, PublishOptions(push=False)).up_to_date
     (export / ".git" / "staktrakr-publish.json").write_text("{not json")
     assert not publish(make_settings, db_copy, export).up_to_date
+
+
+def test_late_rows_of_an_earlier_date_reach_its_history(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """Rows replayed from an outbox days later: the dates they touch are aggregated again."""
+    import sqlite3
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    history = export / "data/api/age/history-30d.json"
+    before = history.read_bytes()
+    with sqlite3.connect(db_copy) as connection:
+        connection.execute(
+            "INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+            "is_failed, in_stock, poller_id) VALUES ('2026-03-12T10:01:00.000Z', '2026-03-12T10:00:00Z', 'age', "
+            "'apmex', 4000.0, 'http', 80, 0, 1, 'home')")
+    late = publish(make_settings, db_copy, export)
+    assert "api/age/history-30d.json" in late.changed and history.read_bytes() != before
+
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full

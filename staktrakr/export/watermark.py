@@ -6,7 +6,9 @@ commit that holds the tree (`.git/staktrakr-publish.json` in the export clone, n
 when the next publish finds the same watermark, the same commit checked out and the working
 files equal to it (`git status`), the tree it would build is the one on disk, so it stops before
 aggregating anything. Any other case (a new row, another catalog or code, a file edited or
-damaged on disk, a missing or unreadable record) is a full build.
+damaged on disk, a missing or unreadable record) is a build. A build reuses the per-date
+aggregates the last one read (`.git/staktrakr-days.json`, store/queries/prices.py) when they come
+from the same database and builder code, so a new cycle aggregates its own date only.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Any
 import orjson
 
 from staktrakr.catalog import Catalog
-from staktrakr.export.files import write_json_atomic
+from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
+from staktrakr.store.queries.prices import DayAggregates
 
 log = logging.getLogger(__name__)
 RECORD_NAME = "staktrakr-publish.json"
+DAYS_NAME = "staktrakr-days.json"
 PACKAGE = Path(__file__).resolve().parent.parent
 # The modules whose code decides the published bytes (their source is hashed: no version to bump).
 BUILDER_MODULES = (
@@ -50,10 +54,12 @@ def catalog_digest(catalog: Catalog | None) -> str | None:
     return hashlib.sha256(orjson.dumps(catalog.to_json_data(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def watermark(marks: dict[str, Any], catalog: Catalog | None, settings: Settings) -> dict[str, Any]:
-    """The watermark: the tables' marks (store/queries/watermark.py), catalog and builder digests,
-    and the settings that shape the tree (spot bands, PUBLISH_SPOT_HOURS)."""
+def watermark(marks: dict[str, Any], catalog: Catalog | None, settings: Settings, database: str) -> dict[str, Any]:
+    """The watermark: the database (its display URL) and its tables' marks
+    (store/queries/watermark.py), catalog and builder digests, and the settings that shape the
+    tree (spot bands, PUBLISH_SPOT_HOURS)."""
     return {
+        "database": database,
         "tables": marks,
         "catalog": catalog_digest(catalog),
         "builder": builder_digest(),
@@ -93,6 +99,28 @@ def read_record(git_dir: Path) -> PublishRecord | None:
 def write_record(git_dir: Path, record: PublishRecord) -> None:
     """Record the watermark (temp file + rename; a lost record only costs one full build)."""
     write_json_atomic(record_path(git_dir), asdict(record))
+
+
+def read_days(git_dir: Path, mark: dict[str, Any]) -> DayAggregates | None:
+    """The per-date aggregates the last build read, when read from the same database by the same
+    builder code (`mark` is the current watermark); None otherwise or when unreadable."""
+    try:
+        data = orjson.loads((git_dir / DAYS_NAME).read_bytes())
+        if data["database"] != mark["database"] or data["builder"] != mark["builder"]:
+            return None
+        return DayAggregates(int(data["price_id"]), str(data["since"]), list(data["rows"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        log.warning("%s: unreadable (%s); aggregating every date", git_dir / DAYS_NAME, exc)
+        return None
+
+
+def write_days(git_dir: Path, mark: dict[str, Any], days: DayAggregates) -> None:
+    """Keep `days` for the next build (temp file + rename)."""
+    write_bytes_atomic(git_dir / DAYS_NAME, orjson.dumps({
+        "database": mark["database"], "builder": mark["builder"], "price_id": days.price_id, "since": days.since,
+        "rows": days.rows}))
 
 
 def forget_record(git_dir: Path) -> None:

@@ -26,7 +26,15 @@ from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import JobFailed
 from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
-from staktrakr.export.watermark import PublishRecord, forget_record, read_record, watermark, write_record
+from staktrakr.export.watermark import (
+    PublishRecord,
+    forget_record,
+    read_days,
+    read_record,
+    watermark,
+    write_days,
+    write_record,
+)
 from staktrakr.git.repo import (
     DATA_DIR,
     GitRunner,
@@ -129,10 +137,12 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
     git_dir = Path(runner.repo.git_dir)
-    mark = watermark(feeding_marks(store), catalog, settings)
+    mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
     if not _up_to_date(runner, git_dir, mark, result):
         forget_record(git_dir)
-        built = build_tree(store, settings, catalog, data_dir)
+        built = build_tree(store, settings, catalog, data_dir, read_days(git_dir, mark))
+        if built.days is not None:
+            write_days(git_dir, mark, built.days)
         result.median_moves = median_moves(data_dir, built)
         run.stop.check(JOB, "before writing the tree (nothing changed)")
         changes = write_tree(data_dir, built.texts)
