@@ -128,3 +128,18 @@ def test_late_rows_of_an_earlier_date_reach_its_history(make_settings, db_copy: 
     publish(make_settings, db_copy, fresh)
     incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
     assert {path: incremental.get(path) for path in full} == full
+
+
+def test_an_edited_catalog_file_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    catalog = tmp_path / "providers.json"
+    catalog.write_text((REPO / "providers.json").read_text())
+    settings = make_settings(turso_database_url=f"file:{db_copy}", api_export_dir=tmp_path / "export",
+                             providers_file=catalog)
+    with Store.open(settings) as store:
+        run_publish(settings, store, PublishOptions(push=False))
+        assert run_publish(settings, store, PublishOptions(push=False)).up_to_date
+        catalog.write_text(catalog.read_text().replace("American Gold Eagle 1 oz", "American Gold Eagle (1 oz)"))
+        edited = run_publish(settings, store, PublishOptions(push=False))
+    assert not edited.up_to_date and "api/manifest.json" in edited.changed

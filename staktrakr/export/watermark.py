@@ -18,14 +18,16 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from staktrakr.catalog import Catalog
 from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
 from staktrakr.store.queries.prices import DayAggregates
+
+if TYPE_CHECKING:
+    from staktrakr.catalog import Catalog
 
 log = logging.getLogger(__name__)
 RECORD_NAME = "staktrakr-publish.json"
@@ -48,9 +50,15 @@ def builder_digest() -> str:
     return digest.hexdigest()
 
 
-def catalog_digest(catalog: Catalog | None) -> str | None:
+def catalog_digest(catalog: Catalog | None, settings: Settings) -> str:
+    """sha256 of the catalog: of `catalog` when given (the caller loads it when the database is
+    its source), else of the catalog file's bytes (the file is the whole input: no need to load it
+    to know it is the same)."""
     if catalog is None:
-        return None
+        try:
+            return "file:" + hashlib.sha256(settings.providers_file.read_bytes()).hexdigest()
+        except OSError:  # never the recorded value: the build loads the file and says what is wrong
+            return "file: unreadable"
     return hashlib.sha256(orjson.dumps(catalog.to_json_data(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -61,7 +69,7 @@ def watermark(marks: dict[str, Any], catalog: Catalog | None, settings: Settings
     return {
         "database": database,
         "tables": marks,
-        "catalog": catalog_digest(catalog),
+        "catalog": catalog_digest(catalog, settings),
         "builder": builder_digest(),
         "spot_bands": {metal: [band.low, band.high] for metal, band in sorted(settings.spot_bands.items())},
         "spot_hours": settings.publish_spot_hours,

@@ -17,14 +17,11 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
-from staktrakr.catalog import Catalog
-from staktrakr.catalog.load import load_run_catalog
 from staktrakr.errors import JobFailed
-from staktrakr.export.build import BuiltTree, build_tree
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
 from staktrakr.export.watermark import (
     PublishRecord,
@@ -49,6 +46,10 @@ from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.watermark import feeding_marks
 from staktrakr.timeutil import utcnow
+
+if TYPE_CHECKING:  # loaded by a build only: an unchanged publish needs neither
+    from staktrakr.catalog import Catalog
+    from staktrakr.export.build import BuiltTree
 
 log = logging.getLogger(__name__)
 JOB = "publish"
@@ -126,10 +127,10 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch, run=run.report)
     if run.prepared is not None and not run.prepared.schema_ok:
         raise JobFailed(f"publish needs the database: {run.prepared.error}")
-    catalog = catalog or load_run_catalog(settings, store)
-
     if options.dry_run:
-        built = build_tree(store, settings, catalog, data_dir)
+        from staktrakr.export.build import build_tree
+
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir)
         _fill(result, built, compare_tree(data_dir, built.texts), data_dir)
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
@@ -137,10 +138,14 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
     git_dir = Path(runner.repo.git_dir)
+    if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
+        catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
     if not _up_to_date(runner, git_dir, mark, result):
+        from staktrakr.export.build import build_tree
+
         forget_record(git_dir)
-        built = build_tree(store, settings, catalog, data_dir, read_days(git_dir, mark))
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir, read_days(git_dir, mark))
         if built.days is not None:
             write_days(git_dir, mark, built.days)
         result.median_moves = median_moves(data_dir, built)
@@ -162,6 +167,13 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     if result.push_error:
         log.error("%s (the commit is kept; the next publish pushes it)", result.push_error)
     return result
+
+
+def _catalog(run: JobRun, catalog: Catalog | None) -> Catalog:
+    """The catalog given, else the configured one (ConfigError naming the file or table when invalid)."""
+    from staktrakr.catalog.load import load_run_catalog
+
+    return catalog or load_run_catalog(run.settings, run.store)
 
 
 def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: PublishResult) -> bool:
