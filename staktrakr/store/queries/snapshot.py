@@ -22,7 +22,7 @@ from typing import Any
 from staktrakr.catalog import Catalog
 from staktrakr.rules.bands import Band
 from staktrakr.rules.scoring import SOURCE_VISION
-from staktrakr.store.queries.spot import _band_case
+from staktrakr.store.queries.spot import band_case
 from staktrakr.store.session import Store
 from staktrakr.timeutil import parse_time
 
@@ -68,7 +68,7 @@ def write_snapshot(store: Store, out: Path, days: int | None, bands: Mapping[str
             for statement in SNAPSHOT_DDL:
                 staging.execute(statement)
             counts = {"price_snapshots": _copy_prices(store, staging, since)}
-            band_sql, band_args = _band_case(bands)
+            band_sql, band_args = band_case(bands)
             spot_since = since[:10]
             spots = db.query(f"SELECT lower(metal) AS metal, spot, timestamp_floor FROM spot_prices "
                              f"WHERE timestamp_floor >= ? AND {band_sql}", (spot_since, *band_args))
