@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8080, ge=1, le=65535)
     ops_trigger_token: SecretStr | None = None
+    dashboard_token: SecretStr | None = None  # unset: /dashboard and /api/dashboard answer 403
+    # other pollers' serve base URLs (comma-separated), whose /healthz the dashboard shows
+    fleet_health_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # logging
     staktrakr_log_format: Literal["text", "json"] | None = None
@@ -116,6 +119,26 @@ class Settings(BaseSettings):
         if parts.scheme != "file" and not parts.hostname:
             raise ValueError("the URL names no host")
         return value
+
+    @field_validator("fleet_health_urls", mode="before")
+    @classmethod
+    def _fleet_health_urls(cls, value: object) -> object:
+        """FLEET_HEALTH_URLS "https://app.fly.dev,http://192.168.1.20:8080": http(s) base URLs (or
+        full /healthz URLs); a bad entry is named in the error."""
+        if value is None:
+            return []
+        items = [item.strip() for item in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        urls = []
+        for number, item in enumerate(items, start=1):
+            if not item:
+                continue
+            parts = urlsplit(str(item))
+            if parts.scheme not in ("http", "https") or not parts.hostname:  # the entry may hold a secret: not echoed
+                raise ValueError(f"entry {number}: expected an http(s):// URL with a host")
+            urls.append(str(item).rstrip("/"))
+        return urls
 
     @field_validator("spot_bands", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from staktrakr.ops.dashboard.routes import dashboard_routes
 from staktrakr.ops.health import read_freshness
 from staktrakr.ops.metrics import build_registry, snapshot_reader
 from staktrakr.ops.trigger import AlreadyRunning, JobTrigger, UnknownJob
@@ -163,6 +164,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
         Route("/api/ops/trigger/{job}", server.trigger_job, methods=["POST"]),
+        *dashboard_routes(settings, server.store, server.db_lock),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

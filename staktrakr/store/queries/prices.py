@@ -44,7 +44,7 @@ SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence,
 ORDER BY coin_slug, vendor, window_start
 """
 
-_DAILY_AGGREGATES = f"""
+DAILY_AGGREGATES = f"""
 SELECT coin_slug, substr(window_start, 1, 10) AS day, vendor,
        SUM(in_stock) AS in_stock_rows,
        AVG(CASE WHEN in_stock = 1 THEN price END) AS avg_in_stock,
@@ -54,6 +54,7 @@ FROM price_snapshots
 WHERE window_start >= ? AND is_failed = 0 AND price > 0 AND {_NOT_VISION}
 GROUP BY +coin_slug, day, vendor
 """
+# Per coin, UTC date and vendor from date `?` on (publish's history, the dashboard's daily prices).
 # `+coin_slug`: without it SQLite walks all of idx_coin_date (every row ever) to save a sort;
 # with it, it takes the 30-day range on idx_window (3.5 s -> 1.4 s at 21M rows).
 _DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
@@ -95,7 +96,7 @@ def day_aggregates(store: Store, since: str, previous: DayAggregates | None = No
         first_touched = touched[0]["day"] if touched else None
         start = max(since, first_touched) if first_touched else None
         kept = [row for row in previous.rows if row[1] >= since and (start is None or row[1] < start)]
-    fresh = db.query(_DAILY_AGGREGATES, (start,)) if start else []
+    fresh = db.query(DAILY_AGGREGATES, (start,)) if start else []
     return DayAggregates(price_id, since, kept + [[row[column] for column in _DAY_COLUMNS] for row in fresh])
 
 
@@ -248,8 +249,10 @@ def newest_retail_window(store: Store, now: datetime, lookback: timedelta = time
 def priced_pairs_since(store: Store, window_from: str) -> set[tuple[str, str]]:
     """(coin, vendor) pairs with a price in a window at or after `window_from` (ISO, same shape
     as window_start, which every writer stores as `YYYY-MM-DDTHH:MM:00Z`)."""
+    # `+`: without it SQLite answers the DISTINCT by walking all of idx_coin_vendor_stock (every
+    # row ever, 4 s at 1M rows) instead of the range on idx_window (1 ms).
     rows = store.db.query(
-        "SELECT DISTINCT coin_slug, vendor FROM price_snapshots WHERE window_start >= ? "
+        "SELECT DISTINCT +coin_slug AS coin_slug, +vendor AS vendor FROM price_snapshots WHERE window_start >= ? "
         "AND is_failed = 0 AND price IS NOT NULL",
         (window_from,),
     )
