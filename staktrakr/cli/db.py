@@ -1,6 +1,9 @@
-"""`staktrakr db`: migrate, status, flush (replay the outbox by hand)."""
+"""`staktrakr db`: migrate, status, flush (replay the outbox by hand), snapshot (offline copy)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -11,7 +14,8 @@ from staktrakr.log import shorten
 from staktrakr.store import Store
 from staktrakr.store.queries.status import database_status
 
-app = typer.Typer(help="Database: schema migrations, status, outbox flush.", no_args_is_help=True)
+app = typer.Typer(help="Database: schema migrations, status, outbox flush, offline snapshot.", no_args_is_help=True)
+DEFAULT_SNAPSHOT_DAYS = 30
 
 
 @app.command()
@@ -87,3 +91,32 @@ def flush(json_output: JsonOpt = False) -> None:
     if result.needs_attention:
         raise JobFailed(f"outbox: {result.quarantined_entries} entries quarantined in {outbox.quarantine_path}, "
                         f"{result.rejected_entries} rejected in {outbox.rejected_path}; inspect them")
+
+
+@app.command()
+@handle_errors
+def snapshot(
+    out: Annotated[Path, typer.Argument(help="The SQLite file to write (replaced atomically, read-only).")],
+    days: Annotated[int, typer.Option("--days", min=0,
+                                      help="Days of history back from the newest window; 0: all.")] = (
+        DEFAULT_SNAPSHOT_DAYS),
+    json_output: JsonOpt = False,
+) -> None:
+    """Write the published tables (prices, spot, Goldback, coins; only the columns the API
+    publishes) as one read-only SQLite file for offline use."""
+    from staktrakr.catalog.load import load_run_catalog
+    from staktrakr.store.queries.snapshot import write_snapshot
+
+    settings = setup()
+    with Store.open(settings) as store:
+        try:
+            report = write_snapshot(store, out, days or None, settings.spot_bands, load_run_catalog(settings, store))
+        except OSError as exc:
+            raise JobFailed(f"db snapshot: cannot write {out}: {exc.strerror or exc}") from exc
+    if json_output:
+        emit_json(report)
+        return
+    rows = report["rows"]
+    console.print(f"{out}: {rows['price_snapshots']} price rows since {report['since'] or 'the start'}, "
+                  f"{rows['spot_prices']} spot slots, {rows['goldback_rates']} Goldback rates, "
+                  f"{rows['coins']} coins", markup=False)

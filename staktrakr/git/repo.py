@@ -286,6 +286,13 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
     return runner.rev("HEAD")
 
 
+def worktree_matches_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> bool:
+    """True when the tracked files under `paths`, on disk and in the index, equal HEAD's (git
+    status: a file edited, damaged or deleted is a difference; untracked files are not)."""
+    status, out, _ = runner.run("status", "--porcelain", "--untracked-files=no", "--", *paths, check=False)
+    return status == 0 and not out.strip()
+
+
 @dataclass
 class PushOutcome:
     attempted: bool

@@ -112,11 +112,11 @@ def _merged_entries(runner: GitRunner, settings: Settings, branches: list[Branch
     entries: TreeEntries = {}
     for path in sorted(all_paths):
         if path in docs:
-            entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
+            entries[path] = ("100644", store_blob(runner, render(path, docs[path])))
         else:  # the same blob on every branch that has it: take it as it is
             entries[path] = next(trees[b.name][path] for b in branches if path in trees[b.name])
     for path in docs.keys() - entries.keys():
-        entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
+        entries[path] = ("100644", store_blob(runner, render(path, docs[path])))
     return entries
 
 
