@@ -19,6 +19,8 @@ from staktrakr.jobs.status import StatusReport, collect_status
 from staktrakr.log import shorten
 from staktrakr.store import Store
 
+COLUMN_GAP = 3  # between two table columns
+ERROR_MIN = 24  # the least useful width of an error column; below it, a list instead of a table
 EXIT_OK = 0
 EXIT_DATABASE_UNREACHABLE = 1
 EXIT_FEED_STALE = 3
@@ -118,16 +120,7 @@ def render(report: StatusReport, out: Console) -> None:
         out.print(f"coverage: catalog unavailable: {report.coverage_error}", markup=False, highlight=False)
 
     if report.chronic:
-        chronic = table(title="chronic failures (3+ in 7 days)")
-        id_column(chronic, "coin", [item.coin_slug for item in report.chronic])
-        id_column(chronic, "vendor", [item.vendor_id for item in report.chronic])
-        chronic.add_column("fails", no_wrap=True, justify="right")
-        chronic.add_column("last", no_wrap=True)
-        text_column(chronic, "last error")
-        for item in report.chronic:
-            chronic.add_row(item.coin_slug, item.vendor_id, str(item.failures),
-                            ago(_seconds_between(item.last_failed_at, now), "-"), shorten(item.last_error or "", 200))
-        out.print(chronic)
+        render_chronic(report, out)
     elif not report.database_error:
         out.print("chronic failures: none")
 
@@ -140,6 +133,30 @@ def render(report: StatusReport, out: Console) -> None:
     if outbox.get("rejected"):
         out.print(f"[red]rejected by the database:[/red] {outbox['rejected']} entries kept in "
                   f"{outbox['rejected_path']} (inspect, then delete the file)", highlight=False)
+
+
+def render_chronic(report: StatusReport, out: Console) -> None:
+    """A table where it fits with room for the error; else two lines per target, the error on the second."""
+    now, items = report.generated_at, report.chronic
+    coin_width = max(len("coin"), *(len(item.coin_slug) for item in items))
+    vendor_width = max(len("vendor"), *(len(item.vendor_id) for item in items))
+    if coin_width + vendor_width + len("fails") + len("31.6 h ago") + 4 * COLUMN_GAP + ERROR_MIN <= out.width:
+        chronic = table(title="chronic failures (3+ in 7 days)")
+        id_column(chronic, "coin", [item.coin_slug for item in items])
+        id_column(chronic, "vendor", [item.vendor_id for item in items])
+        chronic.add_column("fails", no_wrap=True, justify="right")
+        chronic.add_column("last", no_wrap=True)
+        text_column(chronic, "last error")
+        for item in items:
+            chronic.add_row(item.coin_slug, item.vendor_id, str(item.failures),
+                            ago(_seconds_between(item.last_failed_at, now), "-"), shorten(item.last_error or "", 200))
+        out.print(chronic)
+        return
+    out.print("chronic failures (3+ in 7 days)", highlight=False)
+    for item in items:
+        out.print(f"  {item.coin_slug}/{item.vendor_id}: {item.failures} failures, last "
+                  f"{ago(_seconds_between(item.last_failed_at, now), 'unknown')}", markup=False, highlight=False)
+        out.print(f"      {shorten(item.last_error or '', 200)}", markup=False, highlight=False)
 
 
 def _seconds_between(earlier: str | None, later: str) -> float | None:
@@ -166,7 +183,7 @@ def register(app: typer.Typer) -> None:
         with Store.open(settings) as store:
             report = collect_status(settings, store)
         if json_output:
-            emit_json({**report.as_dict(), "exit_code": exit_code(report)}, settings)
+            emit_json(report.as_dict(), settings)
         elif check:
             render_check(report, console)
         else:
