@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from staktrakr import __version__
-from staktrakr.cli import db, goldback, merge, ops, providers, publish, retry, scrape, serve, spot, status
+from staktrakr.cli import db, doctor, goldback, merge, ops, providers, publish, retry, scrape, serve, spot, status
 
 app = typer.Typer(
     name="staktrakr",
@@ -40,7 +40,7 @@ def root(
 app.add_typer(providers.app, name="providers")
 app.add_typer(db.app, name="db")
 app.add_typer(ops.app, name="ops")
-for module in (scrape, retry, spot, goldback, publish, merge, serve, status):
+for module in (scrape, retry, spot, goldback, publish, merge, serve, status, doctor):
     module.register(app)
 
 

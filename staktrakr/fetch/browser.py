@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -29,7 +30,6 @@ from staktrakr.settings import Settings
 log = logging.getLogger(__name__)
 
 LAUNCH_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -37,6 +37,34 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+
+
+def _read_proc(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def sandbox_available() -> bool:
+    """Whether Chromium's sandbox can start here: not as root (Chromium refuses it), and the kernel
+    lets an unprivileged user create user namespaces (Debian's `kernel.unprivileged_userns_clone`,
+    `user.max_user_namespaces`, Ubuntu's AppArmor restriction); see Chromium's docs/linux/sandboxing.md."""
+    if os.geteuid() == 0:
+        return False
+    if _read_proc("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+        return False
+    if _read_proc("/proc/sys/user/max_user_namespaces") == "0":
+        return False
+    return _read_proc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") != "1"
+
+
+def launch_args() -> list[str]:
+    """Chromium's flags: the sandbox stays on where the kernel allows it, `--no-sandbox` elsewhere."""
+    return LAUNCH_ARGS if sandbox_available() else ["--no-sandbox", *LAUNCH_ARGS]
+
+
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 
 
@@ -93,7 +121,7 @@ class BrowserFetcher:
 
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
-                executable_path=str(self._chromium_path), headless=True, args=LAUNCH_ARGS,
+                executable_path=str(self._chromium_path), headless=True, args=launch_args(),
             )
         except Exception as exc:  # Playwright raises its own Error and OS errors alike
             self._launch_error = f"chromium failed to start: {shorten(exc, 200)}"
