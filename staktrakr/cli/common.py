@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from staktrakr.errors import StaktrakrError
 from staktrakr.log import RedactSecrets, configure_logging, shorten
@@ -28,10 +29,19 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Verbosity:
+    """What the top-level `--verbose` / `--quiet` asked for (set once per invocation by the root callback)."""
+
+    verbose = False
+    quiet = False
+
+
 def setup(verbose: bool = False) -> Settings:
-    """Load settings once and configure logging with their secrets redacted."""
+    """Load settings once and configure logging with their secrets redacted, at the level the
+    top-level `--verbose` (DEBUG) or `--quiet` (warnings and errors only, no progress line) asked for."""
     settings = load_settings()
-    configure_logging(settings.staktrakr_log_format, settings.secret_values(), verbose)
+    configure_logging(settings.staktrakr_log_format, settings.secret_values(), verbose or Verbosity.verbose,
+                      quiet=Verbosity.quiet)
     return settings
 
 
@@ -95,3 +105,39 @@ def os_error_line(exc: OSError) -> str:
         return f"{type(exc).__name__}: {exc}"
     return (f"cannot use {exc.filename}: {exc.strerror or exc}; check the path settings "
             "(STAKTRAKR_VAR_DIR, API_EXPORT_DIR, PROVIDERS_FILE) and their permissions")
+
+
+def _untyped_flags(params: list[Any]) -> list[Any]:
+    """Help shows what an option takes, not a Python type: nothing for a flag (not `<bool>`), the
+    option's name in capitals for a value (`--coin COIN`, not `<list[str]>`)."""
+    for param in params:
+        if param.param_type_name != "option" or param.metavar is not None:
+            continue
+        param.metavar = "" if getattr(param, "is_flag", False) else str(param.name).upper()
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose --help shows flags bare and values by name (`--dry-run`, `--coin COIN`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untyped_flags(list(super().get_params(ctx)))
+
+
+class Group(TyperGroup):
+    """A command group whose --help shows flags bare and values by name."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untyped_flags(list(super().get_params(ctx)))
+
+
+def use_plain_help(app: typer.Typer) -> None:
+    """Every command and group of `app` (recursively) renders its --help through Command/Group."""
+    for command in app.registered_commands:
+        if command.cls in (None, TyperCommand):
+            command.cls = Command
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            if group.typer_instance.info.cls in (None, TyperGroup):
+                group.typer_instance.info.cls = Group
+            use_plain_help(group.typer_instance)

@@ -24,6 +24,7 @@ from staktrakr.cli.common import (
     DryRunOpt,
     JsonOpt,
     VendorOpt,
+    Verbosity,
     console,
     emit_json,
     err_console,
@@ -39,8 +40,12 @@ if TYPE_CHECKING:
     from staktrakr.jobs.scrape import ScrapeResult
     from staktrakr.jobs.scrape_target import TargetOutcome
 
+def _complete_fetcher(incomplete: str) -> list[str]:
+    return [name for name in FETCHER_NAMES if name.startswith(incomplete)]
+
+
 FetcherOpt = Annotated[str | None, typer.Option("--fetcher", help=f"Use only this fetcher: {', '.join(FETCHER_NAMES)}.",
-                                                   show_default=False)]
+                                                   show_default=False, autocompletion=_complete_fetcher)]
 AllOpt = Annotated[bool, typer.Option("--all", help="List every target, not only the failures grouped by reason.")]
 
 COLUMN_GAP = 3      # what the table puts between two columns (padding and the blank rule)
@@ -55,7 +60,7 @@ def progress_display(total: int | None, label: str, enabled: bool) -> Iterator[A
 
     Count, elapsed time and ETA come first, so an 80-column terminal always shows them; the last
     target's text takes what is left and is cut at the line's end, never wrapped onto the next."""
-    if not enabled or not err_console.is_terminal:
+    if not enabled or not err_console.is_terminal or Verbosity.quiet:
         yield None
         return
     with Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
