@@ -312,3 +312,12 @@ def test_host_files_call_real_commands_with_real_options():
     # the checker sees a stale call
     assert cli_problems("ops", ("crontab", "--host", "api", "--app-dir", "/app", "--env-file", "/e", "--usr", "x"),
                         root) == ["ops crontab: unknown option --usr", "ops crontab: 1 arguments, the command takes 0"]
+
+
+def test_package_metadata_names_licence_urls_and_classifiers():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] and project["urls"]["Homepage"].startswith("https://")
+    assert "Programming Language :: Python :: 3.11" in project["classifiers"]
+    assert any(c.startswith("License :: ") for c in project["classifiers"])

@@ -59,8 +59,9 @@ def test_doctor_all_up_exits_0_and_masks_secrets(libsql_server, tmp_path):
     ])
     assert result.returncode == 0, result.stdout + result.stderr
     lines = _lines(result)
-    assert list(lines) == ["env", "settings", "database", "git", "chromium", "firecrawl", "metalpriceapi", "disk"]
-    for name in ("env", "settings", "database", "git", "chromium", "disk"):
+    assert list(lines) == ["env", "settings", "catalog", "database", "git", "chromium", "firecrawl", "metalpriceapi",
+                           "disk"]
+    for name in ("env", "settings", "catalog", "database", "git", "chromium", "disk"):
         assert lines[name].startswith("ok"), lines[name]
     assert "schema version" in lines["database"] and "(current)" in lines["database"]
     assert "GITHUB_TOKEN set" in lines["git"] and "branch home not pushed yet" in lines["git"]
@@ -72,7 +73,8 @@ def test_doctor_all_up_exits_0_and_masks_secrets(libsql_server, tmp_path):
     assert max(len(line) for line in result.stdout.splitlines() if not line.startswith("  ")) <= 200
 
     as_json = _doctor(tmp_path, [f"TURSO_DATABASE_URL={libsql_server.url}", f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}",
-                                 f"GITHUB_TOKEN={SECRETS['GITHUB_TOKEN']}"], "--json")
+                                 f"PROVIDERS_FILE={REPO / 'providers.json'}", f"GITHUB_TOKEN={SECRETS['GITHUB_TOKEN']}"],
+                      "--json")
     report = json.loads(as_json.stdout)
     assert report["ok"] is True and report["configuration"]["github_token"] == "**********"
     assert SECRETS["GITHUB_TOKEN"] not in as_json.stdout
@@ -90,7 +92,8 @@ def test_doctor_database_down_and_remote_missing_exit_1(tmp_path):
     assert lines["git"].startswith("FAIL") and "no-such-remote.git" in lines["git"]
     assert lines["firecrawl"].startswith("FAIL") and "unreachable" in lines["firecrawl"]
     assert lines["env"].startswith("ok") and lines["settings"].startswith("ok")
-    assert "doctor: 3 checks failed" in result.stdout
+    assert lines["catalog"].startswith("FAIL") and "providers.json" in lines["catalog"]  # none in tmp_path
+    assert "doctor: 4 checks failed" in result.stdout
     assert SECRETS["GITHUB_TOKEN"] not in result.stdout + result.stderr
 
 

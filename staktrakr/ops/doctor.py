@@ -1,7 +1,7 @@
 """`staktrakr doctor`: is this host set up to run the jobs? One check per line, secrets masked.
 
 Each check returns a `Check` (ok / warn / fail / skip) and never raises for what it examines:
-the env file, every setting, the database (reachable, schema version), the git remote with its
+the env file, every setting, the catalog file, the database (reachable, schema version), the git remote with its
 credential, a Chromium launch, Firecrawl and MetalPriceAPI when configured, free disk for var/.
 """
 
@@ -83,6 +83,19 @@ def check_settings() -> tuple[Check, Settings | None]:
         return Check("settings", "fail", str(exc)), None
     count = len(type(settings).model_fields)
     return Check("settings", "ok", f"{count} settings valid (poller {settings.poller_id})"), settings
+
+
+def check_catalog(settings: Settings) -> Check:
+    """The catalog file the jobs read (PROVIDERS_FILE): present and valid (the operator's file, not in the wheel)."""
+    from staktrakr.catalog import load_catalog
+
+    if settings.catalog_source == "db":
+        return Check("catalog", "skip", "STAKTRAKR_CATALOG_SOURCE=db: jobs read provider_coins/provider_vendors")
+    try:
+        catalog = load_catalog(settings.providers_file)
+    except ConfigError as exc:
+        return Check("catalog", "fail", str(exc))
+    return Check("catalog", "ok", f"{settings.providers_file}: {len(catalog.targets())} enabled targets")
 
 
 def check_database(settings: Settings) -> Check:
@@ -191,11 +204,12 @@ def run_doctor() -> DoctorReport:
     settings_check, settings = check_settings()
     checks.append(settings_check)
     if settings is None:
-        names = ("database", "git remote", "chromium", "firecrawl", "metalpriceapi", "disk")
+        names = ("catalog", "database", "git remote", "chromium", "firecrawl", "metalpriceapi", "disk")
         checks += [Check(name, "skip", "settings invalid") for name in names]
         return DoctorReport(checks, {})
     metal_price_url = settings.metal_price_api_base_url if settings.metal_price_api_key else None
     probes: list[Callable[[], Check]] = [
+        lambda: check_catalog(settings),
         lambda: check_database(settings),
         lambda: check_git_remote(settings),
         lambda: check_chromium(settings),
