@@ -7,6 +7,7 @@ import configparser
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -315,9 +316,48 @@ def test_host_files_call_real_commands_with_real_options():
 
 
 def test_package_metadata_names_licence_urls_and_classifiers():
-    import tomllib
-
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["license"] and project["urls"]["Homepage"].startswith("https://")
     assert "Programming Language :: Python :: 3.11" in project["classifiers"]
     assert any(c.startswith("License :: ") for c in project["classifiers"])
+
+
+def _serve_unit(tmp_path):
+    """The unit as setup.sh installs it (placeholders filled)."""
+    text = (HOME / "staktrakr-serve.service").read_text()
+    for placeholder, value in {"RUN_USER": "staktrakr", "APP_DIR": "/opt/staktrakr", "ENV_FILE": "/etc/staktrakr/env",
+                               "STATE_DIR": "/var/lib/staktrakr"}.items():
+        text = text.replace(f"@{placeholder}@", value)
+    path = tmp_path / "staktrakr-serve.service"
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def test_serve_unit_is_hardened(tmp_path):
+    """A dedicated user, read-only system, writes only to the state dir, no capabilities; scored 4 or
+    better by `systemd-analyze security --offline` where systemd-analyze has it (systemd 250+)."""
+    path, text = _serve_unit(tmp_path)
+    for line in ("User=staktrakr", "NoNewPrivileges=true", "ProtectSystem=strict", "ReadWritePaths=/var/lib/staktrakr",
+                 "PrivateTmp=true", "ProtectHome=true", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service"):
+        assert line in text, line
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    done = subprocess.run([analyze, "security", "--offline=yes", str(path)], capture_output=True, text=True,
+                          check=False, env={**os.environ, "SYSTEMD_COLORS": "0"})
+    if "--offline" in done.stderr and "unrecognized" in done.stderr:
+        pytest.skip("systemd-analyze older than 250 (no --offline)")
+    score = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
+    assert score, done.stdout + done.stderr
+    assert float(score.group(1)) <= 4.0, done.stdout
+
+
+def test_upgrade_pulls_installs_editable_and_restarts():
+    upgrade = REPO / "bin" / "upgrade"
+    subprocess.run(["bash", "-n", str(upgrade)], check=True)
+    assert os.access(upgrade, os.X_OK)
+    text = upgrade.read_text()
+    assert "pull --ff-only" in text and '"$APP_DIR/home-scraper/setup.sh"' in text and "doctor" in text
+    setup = (HOME / "setup.sh").read_text()
+    assert 'pip" install -q --disable-pip-version-check -e "$APP_DIR"' in setup
+    assert "systemctl restart staktrakr-serve.service" in setup

@@ -9,8 +9,11 @@ Chromium comes from CHROMIUM_PATH (Debian's /usr/bin/chromium).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import shutil
+import subprocess
 import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -47,12 +50,23 @@ def _read_proc(path: str) -> str | None:
         return None
 
 
+@functools.cache
 def sandbox_available() -> bool:
-    """Whether Chromium's sandbox can start here: not as root (Chromium refuses it), and the kernel
-    lets an unprivileged user create user namespaces (Debian's `kernel.unprivileged_userns_clone`,
-    `user.max_user_namespaces`, Ubuntu's AppArmor restriction); see Chromium's docs/linux/sandboxing.md."""
+    """Whether Chromium's namespace sandbox can start here: not as root (Chromium refuses it), and
+    this process may create a user namespace and chroot in it (what the sandbox does; see Chromium's
+    docs/linux/sandboxing.md). Probed once with util-linux `unshare`, which also catches a seccomp
+    filter or a systemd unit that forbids it; without `unshare`, the kernel's switches decide
+    (`kernel.unprivileged_userns_clone`, `user.max_user_namespaces`, Ubuntu's AppArmor restriction)."""
     if os.geteuid() == 0:
         return False
+    unshare = shutil.which("unshare")
+    if unshare:
+        try:
+            probe = subprocess.run([unshare, "--user", "--map-root-user", "chroot", "/", "true"],
+                                   capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return probe.returncode == 0
     if _read_proc("/proc/sys/kernel/unprivileged_userns_clone") == "0":
         return False
     if _read_proc("/proc/sys/user/max_user_namespaces") == "0":
