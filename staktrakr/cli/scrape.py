@@ -148,7 +148,7 @@ def render_result(result: ScrapeResult, out: Console | None = None, show_all: bo
         reasons = f" ({len(groups)} reason{'s' if len(groups) != 1 else ''})" if groups else ""
         out.print(f"priced {result.captured}, failed {result.failures}{reasons}; --all lists every target",
                   markup=False, highlight=False)
-    out.print(summary_line(result), markup=False, highlight=False)
+    out.print(summary_line(result), markup=False, highlight=False, soft_wrap=False)  # wrapped at words
     if result.signal:
         out.print(f"stopped by {result.signal}: {result.total} of {result.planned} targets finished, "
                   "the rest not started", markup=False, highlight=False)
@@ -206,10 +206,11 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def demo_command(show_all: AllOpt = False, json_output: JsonOpt = False) -> None:
         """Serve bundled sample dealer pages on 127.0.0.1 and run the real scrape job against them
-        into the configured database (no network needed)."""
-        from staktrakr.jobs.demo import run_demo
+        into its own database, var/demo.db (no network needed)."""
+        from staktrakr.jobs.demo import demo_targets, run_demo
 
         settings = setup()
-        with progress_display(None, "demo", not json_output) as progress:
+        planned = len(demo_targets("http://127.0.0.1", browser_available=settings.chromium_path.exists()))
+        with progress_display(planned, "demo", not json_output) as progress:
             result = run_demo(settings, progress=progress)
         finish(result, json_output, show_all=show_all)
