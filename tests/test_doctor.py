@@ -19,13 +19,14 @@ SECRETS = {"GITHUB_TOKEN": "ghp_doctorsecret123456", "OPS_TRIGGER_TOKEN": "trigg
            "TURSO_AUTH_TOKEN": "turso-secret-abcdef"}
 
 
-def _doctor(tmp_path: Path, env_lines: list[str], *args: str, mode: int = 0o600) -> subprocess.CompletedProcess[str]:
+def _doctor(tmp_path: Path, env_lines: list[str], *args: str, mode: int = 0o600,
+            columns: int = 250) -> subprocess.CompletedProcess[str]:
     env_file = tmp_path / "staktrakr.env"
     env_file.write_text("\n".join(env_lines) + "\n", encoding="utf-8")
     env_file.chmod(mode)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("TURSO", "STAKTRAKR", "API_", "GITHUB", "FIRECRAWL", "METAL_PRICE"))}
-    env.update({"STAKTRAKR_ENV_FILE": str(env_file), "STAKTRAKR_LOG_FORMAT": "json", "COLUMNS": "80"})
+    env.update({"STAKTRAKR_ENV_FILE": str(env_file), "STAKTRAKR_LOG_FORMAT": "json", "COLUMNS": str(columns)})
     return subprocess.run([sys.executable, "-m", "staktrakr", "doctor", *args], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=180)
 
@@ -70,7 +71,11 @@ def test_doctor_all_up_exits_0_and_masks_secrets(libsql_server, tmp_path):
     assert "  GITHUB_TOKEN=**********" in result.stdout and "  FIRECRAWL_API_KEY=unset" in result.stdout
     for secret in SECRETS.values():
         assert secret not in result.stdout and secret not in result.stderr
-    assert max(len(line) for line in result.stdout.splitlines() if not line.startswith("  ")) <= 200
+    narrow = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", f"API_DATA_REPO={remote}",
+                                f"PROVIDERS_FILE={REPO / 'providers.json'}"], columns=80)
+    checks = narrow.stdout[:narrow.stdout.index("configuration")].splitlines()
+    assert max(len(line.rstrip()) for line in checks) <= 80  # long details wrap under themselves
+    assert any(line.startswith(" " * 10) for line in checks) and "git remote" in narrow.stdout
 
     as_json = _doctor(tmp_path, [f"TURSO_DATABASE_URL={libsql_server.url}", f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}",
                                  f"PROVIDERS_FILE={REPO / 'providers.json'}", f"GITHUB_TOKEN={SECRETS['GITHUB_TOKEN']}"],

@@ -7,6 +7,7 @@ import json
 import typer
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, handle_errors
+from staktrakr.cli.text import out_console
 
 MARK = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]", "skip": "skip"}
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when no check failed (warnings allowed), 1 otherwise.
         """
         from rich.markup import escape
+        from rich.table import Table
 
         from staktrakr.ops.doctor import run_doctor
         from staktrakr.settings import Settings
@@ -39,9 +41,14 @@ def register(app: typer.Typer) -> None:
         if json_output:
             emit_json(report.as_dict())
         else:
-            width = max(len(check.name) for check in report.checks)
+            out = out_console(console)
+            grid = Table.grid(padding=(0, 1))  # the detail wraps at words under itself on a narrow terminal
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True)
+            grid.add_column(overflow="fold")
             for check in report.checks:
-                console.print(f"{MARK[check.state]} {check.name:<{width}}  {escape(check.detail)}", highlight=False)
+                grid.add_row(MARK[check.state], check.name, escape(check.detail))
+            out.print(grid, highlight=False)
             if report.configuration:
                 console.print("configuration (secrets masked):", highlight=False)
                 for name, value in report.configuration.items():
