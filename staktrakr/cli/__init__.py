@@ -16,15 +16,15 @@ from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from staktrakr import __version__
+from staktrakr.cli.base import Group, Verbosity, use_plain_help
 
 GROUPS = ("providers", "db", "ops")  # modules with an `app` of their own, by command name
 COMMANDS = {  # command name -> the module whose register(app) defines it
     "scrape": "scrape", "demo": "scrape", "retry": "retry", "spot": "spot", "goldback": "goldback",
     "publish": "publish", "merge": "merge", "serve": "serve", "status": "status",
-    "diagnose": "diagnose", "alerts": "alerts",
+    "diagnose": "diagnose", "alerts": "alerts", "doctor": "doctor",
 }
 
 
@@ -37,6 +37,7 @@ def _load(name: str, add: Callable[[typer.Typer], None]) -> Command:
     holder = typer.Typer(add_completion=False)
     holder.callback()(lambda: None)  # a group, also for a module with one command
     add(holder)
+    use_plain_help(holder)
     return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
 
 
@@ -76,7 +77,7 @@ class LazyCommands(MutableMapping[str, Command]):
         return len(self.loaders)
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(Group):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         loaders: dict[str, Callable[[], Command]] = {
@@ -87,11 +88,12 @@ class LazyGroup(TyperGroup):
 
 app = typer.Typer(
     name="staktrakr",
-    cls=LazyGroup,
     help="Scrape bullion dealers, fetch spot and Goldback rates, publish the static JSON API.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # `staktrakr --install-completion` (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings wrap as paragraphs, not at their source line breaks
+    cls=LazyGroup,
 )
 
 
@@ -105,8 +107,14 @@ def _version(value: bool) -> None:
 def root(
     version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log debug detail on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet",
+                                        help="Log only warnings and errors; no progress line.")] = False,
 ) -> None:
     """staktrakr: the precious-metals price poller. Exit codes: 0 ok, 1 job failed, 2 usage/config error."""
+    if verbose and quiet:
+        raise typer.BadParameter("give --verbose or --quiet, not both")
+    Verbosity.verbose, Verbosity.quiet = verbose, quiet
 
 
 def main() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
+from staktrakr.cli.text import UNKNOWN, id_column, out_console, shown, table
 from staktrakr.errors import JobFailed
 from staktrakr.log import shorten
 from staktrakr.store import Store
@@ -34,32 +35,49 @@ def migrate(json_output: JsonOpt = False) -> None:
 @app.command()
 @handle_errors
 def status(json_output: JsonOpt = False) -> None:
-    """Tables, row counts, newest window, migrations and outbox size."""
+    """Tables, row counts, newest window, migrations and outbox size.
+
+    Exit 0 when the database answered, 1 when it could not be read (values it could not read say "unknown").
+    """
     settings = setup()
     with Store.open(settings) as store:
         report = database_status(store)
     if json_output:
         emit_json(report)
-        return
-    console.print(f"database: {report['database']}  reachable: {report['reachable']}")
-    if report.get("error"):
-        console.print(f"  {report['error']}", markup=False)
-    table = Table("table", "rows")
+    else:
+        render_status(report, out_console(console))
+    if not report["reachable"]:
+        err_console.print(f"error: database unreachable: {report.get('error')}", markup=False, highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def render_status(report: dict[str, Any], out: Console) -> None:
+    """`db status` for people: counts, "unknown" for what could not be read, no Python reprs."""
+    reachable = bool(report["reachable"])
+    out.print(f"database: {report['database']} ({'reachable' if reachable else 'unreachable'})",
+              markup=False, highlight=False)
+    grid = table()
+    id_column(grid, "table", list(report["tables"]))
+    grid.add_column("rows", justify="right", no_wrap=True)
     for name, count in report["tables"].items():
-        table.add_row(name, "-" if count is None else str(count))
-    console.print(table)
-    console.print(f"schema version: {report['schema_version']}  newest window: {report['newest_window']}")
+        grid.add_row(name, (UNKNOWN if not reachable else "absent") if count is None else f"{count:,}")
+    out.print(grid)
+    missing = UNKNOWN if not reachable else "none"
+    out.print(f"schema version: {shown(report['schema_version'], missing)}", markup=False, highlight=False)
+    out.print(f"newest window: {shown(report['newest_window'], missing)}", markup=False, highlight=False)
     outbox = report["outbox"]
-    console.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows ({outbox['path']})", markup=False)
+    out.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows ({outbox['path']})", markup=False,
+              highlight=False)
     if outbox["unreadable_lines"]:
-        console.print(f"  {outbox['unreadable_lines']} unreadable lines (the next replay quarantines them)",
-                      markup=False)
+        out.print(f"  {outbox['unreadable_lines']} unreadable lines (the next replay quarantines them)",
+                  markup=False)
     if outbox["quarantined"]:
-        console.print(f"  quarantined: {outbox['quarantined']} entries in {outbox['quarantine_path']} "
-                      "(unreadable or invalid; inspect, then delete the file)", markup=False)
+        out.print(f"  quarantined: {outbox['quarantined']} entries in {outbox['quarantine_path']} "
+                  "(unreadable or invalid; inspect, then delete the file)", markup=False)
     if outbox["rejected"]:
-        console.print(f"  rejected: {outbox['rejected']} entries in {outbox['rejected_path']} "
-                      "(the database refused them; inspect, then delete the file)", markup=False)
+        out.print(f"  rejected: {outbox['rejected']} entries in {outbox['rejected_path']} "
+                  "(the database refused them; inspect, then delete the file)", markup=False)
 
 
 @app.command()

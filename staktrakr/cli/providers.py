@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console
 
-from staktrakr.catalog import load_catalog, parse_catalog
+from staktrakr.catalog import Target, load_catalog, parse_catalog
 from staktrakr.catalog.edit import Edit, add_url, apply, diff, set_enabled, set_rule, set_url, splice
 from staktrakr.catalog.load import select_targets
 from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.text import id_column, out_console, table
 from staktrakr.errors import ConfigError
 from staktrakr.export.files import dump_json, write_text_atomic
 from staktrakr.store import Store
@@ -51,11 +52,28 @@ def list_targets(coin: CoinOpt = None, vendor: VendorOpt = None, json_output: Js
         emit_json([{"coin": t.coin.slug, "metal": t.coin.metal, "weight_oz": t.coin.weight_oz, "vendor": t.vendor_id,
                     "fetchers": t.rules.fetchers, "urls": list(t.urls)} for t in targets])
         return
-    table = Table("coin", "vendor", "fetchers", "url")
-    for t in targets:
-        table.add_row(t.coin.slug, t.vendor_id, ",".join(t.rules.fetchers), t.urls[0])
-    console.print(table)
-    console.print(f"{len(targets)} targets")
+    render_targets(targets, out_console(console))
+
+
+def render_targets(targets: list[Target], out: Console) -> None:
+    """A table when the longest row fits the console; otherwise one line per target with its URL on
+    the next line (printed whole: the terminal may wrap it, nothing cuts it)."""
+    rows = [(t.coin.slug, t.vendor_id, ",".join(t.rules.fetchers), t.urls[0]) for t in targets]
+    widths = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in
+              enumerate(("coin", "vendor", "fetchers", "url"))]
+    if sum(widths) + 3 * (len(widths) - 1) <= out.width:  # 3: padding and rule between columns
+        grid = table()
+        for index, header in enumerate(("coin", "vendor", "fetchers", "url")):
+            id_column(grid, header, [row[index] for row in rows])
+        for row in rows:
+            grid.add_row(*row)
+        out.print(grid)
+    else:
+        coin_width, vendor_width = widths[0], widths[1]
+        for coin, vendor, fetchers, url in rows:
+            out.print(f"{coin:<{coin_width}}  {vendor:<{vendor_width}}  {fetchers}", markup=False, highlight=False)
+            out.print(f"  {url}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"{len(targets)} targets", highlight=False)
 
 
 @app.command()

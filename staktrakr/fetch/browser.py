@@ -9,7 +9,11 @@ Chromium comes from CHROMIUM_PATH (Debian's /usr/bin/chromium).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,7 +34,6 @@ from staktrakr.settings import Settings
 log = logging.getLogger(__name__)
 
 LAUNCH_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -38,6 +41,45 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+
+
+def _read_proc(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+@functools.cache
+def sandbox_available() -> bool:
+    """Whether Chromium's namespace sandbox can start here: not as root (Chromium refuses it), and
+    this process may create a user namespace and chroot in it (what the sandbox does; see Chromium's
+    docs/linux/sandboxing.md). Probed once with util-linux `unshare`, which also catches a seccomp
+    filter or a systemd unit that forbids it; without `unshare`, the kernel's switches decide
+    (`kernel.unprivileged_userns_clone`, `user.max_user_namespaces`, Ubuntu's AppArmor restriction)."""
+    if os.geteuid() == 0:
+        return False
+    unshare = shutil.which("unshare")
+    if unshare:
+        try:
+            probe = subprocess.run([unshare, "--user", "--map-root-user", "chroot", "/", "true"],
+                                   capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return probe.returncode == 0
+    if _read_proc("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+        return False
+    if _read_proc("/proc/sys/user/max_user_namespaces") == "0":
+        return False
+    return _read_proc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") != "1"
+
+
+def launch_args() -> list[str]:
+    """Chromium's flags: the sandbox stays on where the kernel allows it, `--no-sandbox` elsewhere."""
+    return LAUNCH_ARGS if sandbox_available() else ["--no-sandbox", *LAUNCH_ARGS]
+
+
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 
 
@@ -95,7 +137,7 @@ class BrowserFetcher:
 
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
-                executable_path=str(self._chromium_path), headless=True, args=LAUNCH_ARGS,
+                executable_path=str(self._chromium_path), headless=True, args=launch_args(),
             )
         except Exception as exc:  # Playwright raises its own Error and OS errors alike
             self._launch_error = f"chromium failed to start: {shorten(exc, 200)}"

@@ -311,7 +311,7 @@ def force_push(runner: GitRunner, branch: str) -> PushOutcome:
                                   network=True, check=False)
     if status != 0:
         reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
-        return PushOutcome(True, False, f"git push to {branch} failed: {reason}")
+        return PushOutcome(True, False, f"git push of branch {branch} to origin (API_DATA_REPO) failed: {reason}")
     runner.run("update-ref", f"refs/remotes/origin/{branch}", "HEAD")
     return PushOutcome(True, True)
 
@@ -325,7 +325,7 @@ def push_with_lease(runner: GitRunner, commit: str, branch: str, expected_head: 
                                   network=True, check=False)
     if status != 0:
         reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
-        return PushOutcome(True, False, f"git push to {branch} rejected: {reason}")
+        return PushOutcome(True, False, f"git push of branch {branch} to origin rejected: {reason}")
     return PushOutcome(True, True)
 
 

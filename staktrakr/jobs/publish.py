@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
-from staktrakr.errors import JobFailed
+from staktrakr.errors import JobFailed, StatementRejected
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
 from staktrakr.export.watermark import (
     PublishRecord,
@@ -42,8 +42,10 @@ from staktrakr.git.repo import (
     worktree_matches_head,
 )
 from staktrakr.jobs.harness import JobRun, RunReport, lock_for
+from staktrakr.models import DEMO_POLLER_ID
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.prices import poller_has_prices
 from staktrakr.store.queries.watermark import feeding_marks
 from staktrakr.timeutil import utcnow
 
@@ -112,10 +114,29 @@ def commit_message(built: BuiltTree) -> str:
     return f"publish: {now} | retail={built.generated_at or 'none'}"
 
 
+def refuse_demo_rows(settings: Settings, store: Store) -> None:
+    """JobFailed when the database holds `staktrakr demo` sample prices and this is not the demo poller:
+    sample prices must never reach a published tree."""
+    if settings.poller_id == DEMO_POLLER_ID:
+        return
+    try:
+        found = poller_has_prices(store, DEMO_POLLER_ID)
+    except StatementRejected as exc:
+        if not exc.missing_table:
+            raise
+        found = False
+    if found:
+        raise JobFailed(f"publish: {store.db.display} holds sample rows of `staktrakr demo` (poller_id "
+                        f"'{DEMO_POLLER_ID}'); delete them (DELETE FROM price_snapshots WHERE poller_id = "
+                        f"'{DEMO_POLLER_ID}') or publish from another database")
+
+
 def run_publish(settings: Settings, store: Store, options: PublishOptions,
                 catalog: Catalog | None = None) -> PublishResult:
-    """Build, commit and push the tree as one `publish` run (lock held throughout, also for a dry run)."""
-    with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
+    """Build, commit and push the tree as one `publish` run (lock held throughout). A dry run takes no
+    lock: it only reads the database and the tree (written file by file atomically), so it works while
+    the scheduled publish runs."""
+    with JobRun(settings, store, JOB, dry_run=options.dry_run) as run:
         return _publish(run, options, catalog)
 
 
@@ -127,6 +148,7 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch, run=run.report)
     if run.prepared is not None and not run.prepared.schema_ok:
         raise JobFailed(f"publish needs the database: {run.prepared.error}")
+    refuse_demo_rows(settings, store)
     if options.dry_run:
         from staktrakr.export.build import build_tree
 

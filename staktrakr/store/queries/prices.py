@@ -257,3 +257,9 @@ def priced_pairs_since(store: Store, window_from: str) -> set[tuple[str, str]]:
         (window_from,),
     )
     return {(row["coin_slug"], row["vendor"]) for row in rows}
+
+
+def poller_has_prices(store: Store, poller_id: str) -> bool:
+    """Whether `poller_id` wrote any price_snapshots row (uses the idempotency index's leading column).
+    Raises StoreUnavailable, or StatementRejected (missing_table on a fresh database)."""
+    return bool(store.db.query("SELECT 1 AS found FROM price_snapshots WHERE poller_id = ? LIMIT 1", [poller_id]))
