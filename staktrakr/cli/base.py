@@ -18,12 +18,22 @@ class Verbosity:
 
 def _untyped_flags(params: list[Any]) -> list[Any]:
     """Help shows what an option takes, not a Python type: nothing for a flag (not `<bool>`), the
-    option's name in capitals for a value (`--coin COIN`, not `<list[str]>`)."""
+    option's name in capitals for a value (`--coin COIN`, not `<list[str]>`); an argument shows
+    its name only (`SLUG`, not `SLUG <str>`)."""
     for param in params:
-        if param.param_type_name != "option" or param.metavar is not None:
+        if param.metavar is not None:
             continue
-        param.metavar = "" if getattr(param, "is_flag", False) else str(param.name).upper()
+        if param.param_type_name == "argument":
+            # the name column already says SLUG; typer would add the Python type (`<str>`) beside it
+            param.metavar = str(param.name).upper()
+            param.display_type_rich = _no_type
+        elif param.param_type_name == "option":
+            param.metavar = "" if getattr(param, "is_flag", False) else str(param.name).upper()
     return params
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 class Command(TyperCommand):
