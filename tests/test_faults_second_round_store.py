@@ -236,7 +236,7 @@ def test_db_flush_rejected_and_quarantined_put_entries_back(libsql_server, tmp_p
         good = outbox_line(ops_of(cycle_rows(run_id="api-run-b", window="2026-03-15T20:15:00Z")), "entry-b")
         store.outbox.quarantine([(good.rstrip(b"\n"), "outbox line 1: unknown kind"), (b'{"id": "torn', "torn")])
         store.db.execute("DROP TRIGGER refuse_jmbullion")
-    text = run_cli(["db", "status"], env=env, var_dir=var_dir).stdout
+    text = " ".join(run_cli(["db", "status"], env=env, var_dir=var_dir).stdout.split())  # wrapped at 80 columns
     assert "staktrakr db flush --rejected" in text and "staktrakr db flush --quarantined" in text
     flushed = run_cli(["db", "flush", "--rejected", "--quarantined"], env=env, var_dir=var_dir)
     assert flushed.exit_code == 0, flushed.output

@@ -1,21 +1,23 @@
-"""`staktrakr db`: migrate, status, flush (replay the outbox by hand)."""
+"""`staktrakr db`: migrate, status, flush (replay the outbox by hand), snapshot (offline copy)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
+from staktrakr.cli.text import UNKNOWN, id_column, out_console, shown, table
 from staktrakr.errors import JobFailed
 from staktrakr.log import shorten
 from staktrakr.store import Store
 from staktrakr.store.queries.status import database_status
 from staktrakr.store.session import count_journal_problems
 
-app = typer.Typer(help="Database: schema migrations, status, outbox flush.", no_args_is_help=True)
+app = typer.Typer(help="Database: schema migrations, status, outbox flush, offline snapshot.", no_args_is_help=True)
+DEFAULT_SNAPSHOT_DAYS = 30
 
 
 @app.command()
@@ -34,22 +36,38 @@ def migrate(json_output: JsonOpt = False) -> None:
 @app.command()
 @handle_errors
 def status(json_output: JsonOpt = False) -> None:
-    """Tables, row counts, newest window, migrations and outbox size."""
+    """Tables, row counts, newest window, migrations and outbox size.
+
+    Exit 0 when the database answered, 1 when it could not be read (values it could not read say "unknown").
+    """
     settings = setup()
     with Store.open(settings) as store:
         report = database_status(store)
     if json_output:
         emit_json(report)
-        return
-    console.print(f"database: {report['database']}  reachable: {report['reachable']}")
-    if report.get("error"):
-        console.print(f"  {report['error']}", markup=False)
-    table = Table("table", "rows")
+    else:
+        render_status(report, out_console(console))
+    if not report["reachable"]:
+        err_console.print(f"error: database unreachable: {report.get('error')}", markup=False, highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def render_status(report: dict[str, Any], out: Console) -> None:
+    """`db status` for people: counts, "unknown" for what could not be read, no Python reprs."""
+    reachable = bool(report["reachable"])
+    out.print(f"database: {report['database']} ({'reachable' if reachable else 'unreachable'})",
+              markup=False, highlight=False)
+    grid = table()
+    id_column(grid, "table", list(report["tables"]))
+    grid.add_column("rows", justify="right", no_wrap=True)
     for name, count in report["tables"].items():
-        table.add_row(name, "-" if count is None else str(count))
-    console.print(table)
-    console.print(f"schema version: {report['schema_version']}  newest window: {report['newest_window']}")
-    render_local_state(report["outbox"], report["journals"], console)
+        grid.add_row(name, (UNKNOWN if not reachable else "absent") if count is None else f"{count:,}")
+    out.print(grid)
+    missing = UNKNOWN if not reachable else "none"
+    out.print(f"schema version: {shown(report['schema_version'], missing)}", markup=False, highlight=False)
+    out.print(f"newest window: {shown(report['newest_window'], missing)}", markup=False, highlight=False)
+    render_local_state(report["outbox"], report["journals"], out)
 
 
 def render_local_state(outbox: dict[str, Any], journals: dict[str, Any], out: Console) -> None:
@@ -69,15 +87,17 @@ def render_local_state(outbox: dict[str, Any], journals: dict[str, Any], out: Co
 
 
 def render_journals(journals: dict[str, Any], out: Console) -> None:
-    """Journals of killed runs waiting to be queued, of runs in progress, and strangers in the folder."""
-    if journals["abandoned"]:
-        out.print(f"journals: {len(journals['abandoned'])} of killed runs waiting in {journals['path']} "
-                  f"({', '.join(journals['abandoned'][:5])}); the next job queues them, or: staktrakr db flush",
+    """Journals of killed runs waiting to be queued, of runs in progress, and strangers in the folder
+    (`journals`: store/journal.py's JournalFolder.as_dict(); an empty dict shows nothing)."""
+    abandoned, running = journals.get("abandoned", []), journals.get("running", [])
+    if abandoned:
+        out.print(f"journals: {len(abandoned)} of killed runs waiting in {journals.get('path')} "
+                  f"({', '.join(abandoned[:5])}); the next job queues them, or: staktrakr db flush",
                   markup=False, highlight=False)
-    if journals["running"]:
-        out.print(f"journals: {len(journals['running'])} of runs in progress ({', '.join(journals['running'][:5])})",
+    if running:
+        out.print(f"journals: {len(running)} of runs in progress ({', '.join(running[:5])})",
                   markup=False, highlight=False)
-    for path in journals["not_journals"]:
+    for path in journals.get("not_journals", []):
         out.print(f"journals: {path} is not a journal (a link, a folder or unreadable): left alone, remove it",
                   markup=False, highlight=False)
 
@@ -129,3 +149,32 @@ def flush(rejected: RejectedOpt = False, quarantined: QuarantinedOpt = False, js
         raise JobFailed(f"outbox: {result.quarantined_entries} entries quarantined in {outbox.quarantine_path}, "
                         f"{result.rejected_entries} rejected in {outbox.rejected_path}; inspect them, fix the cause, "
                         "then: staktrakr db flush --quarantined --rejected")
+
+
+@app.command()
+@handle_errors
+def snapshot(
+    out: Annotated[Path, typer.Argument(help="The SQLite file to write (replaced atomically, read-only).")],
+    days: Annotated[int, typer.Option("--days", min=0,
+                                      help="Days of history back from the newest window; 0: all.")] = (
+        DEFAULT_SNAPSHOT_DAYS),
+    json_output: JsonOpt = False,
+) -> None:
+    """Write the published tables (prices, spot, Goldback, coins; only the columns the API
+    publishes) as one read-only SQLite file for offline use."""
+    from staktrakr.catalog.load import load_run_catalog
+    from staktrakr.store.queries.snapshot import write_snapshot
+
+    settings = setup()
+    with Store.open(settings) as store:
+        try:
+            report = write_snapshot(store, out, days or None, settings.spot_bands, load_run_catalog(settings, store))
+        except OSError as exc:
+            raise JobFailed(f"db snapshot: cannot write {out}: {exc.strerror or exc}") from exc
+    if json_output:
+        emit_json(report)
+        return
+    rows = report["rows"]
+    console.print(f"{out}: {rows['price_snapshots']} price rows since {report['since'] or 'the start'}, "
+                  f"{rows['spot_prices']} spot slots, {rows['goldback_rates']} Goldback rates, "
+                  f"{rows['coins']} coins", markup=False)

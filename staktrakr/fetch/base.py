@@ -66,6 +66,7 @@ class FetcherCapabilities(BaseModel):
     source_label: str      # the `source` a price row names when this fetcher read the page (DESIGN.md section 4)
     supports_proxy: bool   # its requests can go out through HOME_PROXY_URL; False: it has its own egress
                            # (Firecrawl's servers), which is also its own circuit-breaker route
+    screenshots: bool = False  # `fetch(..., screenshot_to=path)` also saves a PNG of the rendered page (diagnose)
 
 
 class Fetcher(Protocol):

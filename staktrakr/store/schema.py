@@ -168,4 +168,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                ON price_snapshots(poller_id, window_start) WHERE poller_id IS NOT NULL""",
         ),
     ),
+    Migration(
+        7,
+        "alert_state: one row per alert, shared by every poller (fires once, repeats, resolves)",
+        statements=(
+            """CREATE TABLE IF NOT EXISTS alert_state (
+              alert_key   TEXT PRIMARY KEY,
+              scope       TEXT,
+              first_seen  TEXT NOT NULL,
+              last_sent   TEXT,
+              sent_by     TEXT,
+              message     TEXT,
+              resolved_at TEXT
+            )""",
+        ),
+    ),
 )

@@ -9,7 +9,7 @@ from staktrakr.store.journal import journal_folder
 from staktrakr.store.session import Store
 
 TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates",
-          "provider_coins", "provider_vendors", "schema_migrations")
+          "provider_coins", "provider_vendors", "alert_state", "schema_migrations")
 
 
 def database_status(store: Store) -> dict[str, Any]:
