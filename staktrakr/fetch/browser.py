@@ -38,6 +38,8 @@ LAUNCH_ARGS = [
     "--disable-dev-shm-usage",
 ]
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
+# The vision cross-check reads a screenshot of the first screen at this size (the old system's).
+SCREENSHOT_VIEWPORT = {"width": 1280, "height": 900}
 
 
 class BrowserFetcher:
@@ -45,7 +47,8 @@ class BrowserFetcher:
 
     name: ClassVar[str] = "browser"
     # DESIGN.md section 4 names the browser's rows "playwright"
-    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True)
+    capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True,
+                                                                            screenshots=True)
 
     def __init__(self, settings: Settings) -> None:
         self._chromium_path = settings.chromium_path
@@ -101,8 +104,11 @@ class BrowserFetcher:
             raise _LaunchFailed(self._launch_error) from exc
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
-                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
-        """Open the URL in a pooled page, wait for the price to render, return the page's HTML."""
+                    timeout_s: float | None = None, use_proxy: bool = False,
+                    screenshot: bool = False) -> FetchResult:
+        """Open the URL in a pooled page, wait for the price to render, return the page's HTML; with
+        `screenshot`, also a PNG of the first 1280x900 screen taken from that same page before it closes
+        (None when taking it failed: the page itself is still read)."""
         use_proxy = use_proxy and self._proxy_url is not None
         limit_s = timeout_s or self._timeout_s
         started = time.monotonic()
@@ -114,7 +120,7 @@ class BrowserFetcher:
             page = await context.new_page()
             try:
                 return await asyncio.wait_for(
-                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started),
+                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
             except TimeoutError:
@@ -129,7 +135,7 @@ class BrowserFetcher:
                     pass
 
     async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
-                      use_proxy: bool, started: float) -> FetchResult:
+                      use_proxy: bool, started: float, screenshot: bool = False) -> FetchResult:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
         status = response.status if response is not None else None
         common = {"final_url": page.url, "status": status, "via_proxy": use_proxy}
@@ -147,7 +153,9 @@ class BrowserFetcher:
         trouble = failure_for_content(_visible_text_hint(html))
         if trouble is not None:
             return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), **common)
-        return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), **common)
+        png = await _screenshot(page, url) if screenshot else None
+        return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), screenshot=png,
+                           **common)
 
     async def aclose(self) -> None:
         for context in list(self._contexts.values()):
@@ -175,6 +183,17 @@ class BrowserFetcher:
 
 class _LaunchFailed(Exception):
     pass
+
+
+async def _screenshot(page: Any, url: str) -> bytes | None:
+    """The first screen (SCREENSHOT_VIEWPORT) of the open page as PNG; None when Chromium cannot take it."""
+    try:
+        await page.set_viewport_size(SCREENSHOT_VIEWPORT)
+        png: bytes = await page.screenshot(type="png", full_page=False, timeout=10_000)
+        return png
+    except Exception as exc:  # a screenshot is extra: never fail the page for it
+        log.info("browser: no screenshot of %s (%s)", url, shorten(exc, 200))
+        return None
 
 
 async def _block_heavy_resources(route: Any) -> None:

@@ -168,4 +168,10 @@ MIGRATIONS: tuple[Migration, ...] = (
                ON price_snapshots(poller_id, window_start) WHERE poller_id IS NOT NULL""",
         ),
     ),
+    # 7 is the alert state of the diagnose-and-alerts work, which lands first.
+    Migration(
+        8,
+        "poller_runs.vision: the vision cross-check's counters of a scrape run (JSON)",
+        add_columns=(("poller_runs", "vision", "TEXT"),),
+    ),
 )
