@@ -161,8 +161,10 @@ class GeminiVision:
             if code in RETRYABLE_STATUSES:
                 raise _Retryable(line, retry_delay_s(exc.details)) from None
             return VisionReading(failure=line)
-        except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
-            raise _Retryable(f"no answer: {type(exc).__name__}") from None
+        except Exception as exc:
+            if _transport_trouble(exc):
+                raise _Retryable(f"no answer: {type(exc).__name__}") from None
+            raise
         return reading_from_response(response)
 
     async def aclose(self) -> None:
@@ -170,6 +172,11 @@ class GeminiVision:
             await self._client.aio.aclose()
         except Exception:
             pass
+
+
+def _transport_trouble(exc: Exception) -> bool:
+    """A timeout or connection failure on the way to Gemini (the SDK talks through httpx or aiohttp)."""
+    return isinstance(exc, TimeoutError | OSError | httpx.TransportError) or type(exc).__module__.startswith("aiohttp")
 
 
 def retry_delay_s(details: Any) -> float | None:
