@@ -184,3 +184,29 @@ def test_cycle_completes_when_gemini_is_down(farm, vision_settings, gemini):
     assert [(r["vendor"], r["price"], r["source"]) for r in stored] == [
         ("apmex", 79.10, "playwright"), ("jmbullion", 79.60, "playwright")]
     assert len(gemini.calls) == 6   # three calls each, then given up
+
+
+def test_scrape_table_shows_the_vision_column(farm, vision_settings, gemini, capsys):
+    from staktrakr.cli.scrape import render_result
+
+    gemini.answers["Apmex"] = Answer(price=80.00)
+    gemini.answers["Sdbullion"] = Answer(mode="blocked")
+    prices = {"apmex": "79.10", "jmbullion": "79.60", "sdbullion": "79.90"}
+    result = scrape(vision_settings(), vendors(farm, prices, vision={"apmex", "sdbullion"}))
+    render_result(result)
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "vendor" in line)
+    assert "vision" in header
+    lines = {line.split("│")[2].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    assert "agreed $80.00" in lines["apmex"]
+    assert "failed: blocked: SAFETY" in lines["sdbullion"]
+    assert "playwright+vision" in lines["apmex"]
+    assert "vision: 2 calls, 0 reused, 1 agreed, 0 disagreed, 0 vision-only, 1 failed" in out
+
+
+def test_no_vision_column_without_the_cross_check(farm, farm_settings, capsys):
+    from staktrakr.cli.scrape import render_result
+
+    render_result(scrape(farm_settings(), vendors(farm, {"apmex": "79.10"}, vision=set())))
+    header = next(line for line in capsys.readouterr().out.splitlines() if "vendor" in line)
+    assert "vision" not in header

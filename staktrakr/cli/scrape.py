@@ -57,25 +57,44 @@ def render_result(result: ScrapeResult) -> None:
     for name in ("coin", "vendor", "price", "stock", "source", "conf", "time"):
         table.add_column(name, no_wrap=name in ("price", "conf", "time", "stock"),
                          justify="right" if name in ("price", "conf", "time") else "left")
+    if result.vision is not None:
+        table.add_column("vision", overflow="fold")
     table.add_column("reason", overflow="fold", ratio=3)
     for outcome in result.outcomes:
         stock = ("-" if not outcome.ok and outcome.in_stock is None
                  else "in" if outcome.in_stock is not False else "out")
-        table.add_row(
-            outcome.coin_slug, outcome.vendor_id,
-            f"${outcome.price:,.2f}" if outcome.ok else "-",
-            stock, outcome.source or "-", "-" if outcome.confidence is None else str(outcome.confidence),
-            f"{outcome.elapsed_ms / 1000:.1f}s", outcome.reason or "",
-        )
+        cells = [outcome.coin_slug, outcome.vendor_id, f"${outcome.price:,.2f}" if outcome.ok else "-",
+                 stock, outcome.source or "-", "-" if outcome.confidence is None else str(outcome.confidence),
+                 f"{outcome.elapsed_ms / 1000:.1f}s"]
+        if result.vision is not None:
+            cells.append(vision_cell(outcome))
+        table.add_row(*cells, outcome.reason or "")
     # Piped output (cron logs, CI) has no terminal width: do not squeeze the table into 80 columns.
     (console if console.is_terminal else Console(width=220)).print(table)
     console.print(summary_line(result), markup=False, highlight=False, soft_wrap=True)
+    if result.vision is not None:
+        from staktrakr.jobs.vision import vision_summary
+
+        console.print(vision_summary(result.vision.to_json()), markup=False, highlight=False, soft_wrap=True)
     if result.signal:
         console.print(f"stopped by {result.signal}: {result.total} of {result.planned} targets finished, "
                       "the rest not started", markup=False, highlight=False)
     if result.queued_rows:
         console.print(f"database unreachable ({result.store_error}); {result.queued_rows} rows kept in the outbox, "
                       "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
+
+
+def vision_cell(outcome: TargetOutcome) -> str:
+    """The vision column: the model's price and the verdict ("agreed $80.00"), why it has none, or "-"."""
+    check = outcome.vision
+    if check is None:
+        return "-"
+    if not check.ok:
+        return f"failed: {check.failure}"
+    shown = f"${check.price:,.2f}" if check.price is not None else "no price"
+    stock = ", out" if check.in_stock is False else ""
+    verdict = (check.verdict or "").replace("_", "-")
+    return f"{verdict} {shown}{stock}" + (" (reused)" if check.reused else "")
 
 
 def summary_line(result: ScrapeResult) -> str:

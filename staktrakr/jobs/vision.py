@@ -100,6 +100,15 @@ class VisionStats:
         return data
 
 
+def vision_summary(counters: Mapping[str, Any]) -> str:
+    """One line of a run's vision counters (VisionStats.to_json() shape), for scrape and status."""
+    parts = [f"{counters.get(name, 0)} {name.replace('_', '-')}" for name in
+             ("calls", "reused", "agreed", "disagreed", "vision_only", "failed")]
+    return (f"vision: {', '.join(parts)}; {counters.get('tokens', 0):,} tokens, "
+            f"{float(counters.get('call_seconds', 0.0)):.1f} s in calls "
+            f"({counters.get('planned', 0)} of {counters.get('eligible', 0)} eligible targets checked)")
+
+
 def vision_enabled(settings: Settings, target: Target) -> bool:
     """Both opt-ins: GEMINI_API_KEY and the vendor's `vision: true`."""
     return settings.gemini_api_key is not None and target.rules.vision
