@@ -5,9 +5,9 @@ Answers with the documented `GenerateContentResponse` shape (ai.google.dev/api/g
 as text, `finishReason`, `usageMetadata` (prompt, candidates, thoughts and total token counts),
 `modelVersion`; and its failures: 429 RESOURCE_EXHAUSTED with a `google.rpc.RetryInfo` detail,
 500 INTERNAL, a blocked prompt (`promptFeedback.blockReason`, no candidates), text that is not
-JSON, a price in another currency. The answer for a request is chosen by the vendor name the
-prompt names (`answers[vendor_name]`, else `default`), so one fake serves a whole cycle. Every
-request is recorded with its parsed JSON body.
+JSON, a price in another currency. The answer for a request is the first of `answers` whose key
+the prompt contains (a vendor name, a coin name), else `default`, so one fake serves a whole
+cycle. Every request is recorded with its parsed JSON body.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class FakeGemini:
         with self._lock:
             self.calls.append(body)
         prompt = self.prompt_of(body)
-        vendor = next((name for name in self.answers if f" at {name}." in prompt), None)
+        vendor = next((key for key in self.answers if key in prompt), None)
         answer = self.answers[vendor] if vendor is not None else self.default
         reply = self._reply(vendor or "", answer)
         reply.delay_s = self.latency_s

@@ -148,8 +148,9 @@ class GeminiVision:
     async def _call_once(self, png: bytes, prompt: str) -> VisionReading:
         from google.genai import errors, types
 
-        config = types.GenerateContentConfig(temperature=0, response_mime_type="application/json",
-                                             response_schema=response_schema())
+        config = types.GenerateContentConfig(
+            temperature=0, response_mime_type="application/json", response_schema=response_schema(),
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))  # no tools here
         contents = [types.Part.from_bytes(data=png, mime_type="image/png"), prompt]
         try:
             response = await asyncio.wait_for(
