@@ -210,3 +210,14 @@ def test_no_vision_column_without_the_cross_check(farm, farm_settings, capsys):
     render_result(scrape(farm_settings(), vendors(farm, {"apmex": "79.10"}, vision=set())))
     header = next(line for line in capsys.readouterr().out.splitlines() if "vendor" in line)
     assert "vision" not in header
+
+
+def test_a_hanging_gemini_is_cut_when_the_fetching_ends(farm, vision_settings, gemini):
+    gemini.latency_s = 5.0     # past VISION_TIMEOUT_S on every call, and past the wait at the cycle's end
+    settings = vision_settings(vision_timeout_s=1)
+    result = scrape(settings, vendors(farm, {"apmex": "79.10"}, vision={"apmex"}))
+    [outcome] = result.outcomes
+    assert (outcome.price, outcome.source, result.status) == (79.10, "playwright", "ok")
+    assert outcome.vision.failure == "cut: no answer before the cycle ended"
+    assert result.vision.failed == 1
+    assert rows(settings, "SELECT COUNT(*) AS n FROM price_snapshots")[0]["n"] == 1

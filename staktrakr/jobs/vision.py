@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 60   # a scraped price scored below this is checked before the rotation
+CANCEL_GRACE_S = 2.0  # how long cut checks get to unwind before the cycle goes on without them
 Key = tuple[str, str]
 
 
@@ -201,20 +202,35 @@ class VisionRun:
                            checked_at=iso_z(utcnow()))
 
     async def results(self) -> dict[Key, VisionCheck]:
-        """Every started check's result (a task that raised is a failed check); closes the client."""
-        keys = list(self._tasks)
-        done = await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        """Every started check's result, waiting at most VISION_TIMEOUT_S once the fetching is done
+        (a check still running then is cut, like one that was cancelled or raised: a failed check);
+        closes the client."""
+        tasks = dict(self._tasks)
+        late: set[asyncio.Task[VisionCheck]] = set()
+        if tasks:
+            _, late = await asyncio.wait(tasks.values(), timeout=self.settings.vision_timeout_s)
+            if self._client is not None:
+                self._client.stop()   # a call that outlives its cancellation (inside the SDK) retries no more
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=CANCEL_GRACE_S)
         checks: dict[Key, VisionCheck] = {}
-        for key, result in zip(keys, done, strict=True):
-            if isinstance(result, VisionCheck):
-                checks[key] = result
+        for key, task in tasks.items():
+            if task in late or task.cancelled():
+                checks[key] = VisionCheck(failure="cut: no answer before the cycle ended", checked_at=iso_z(utcnow()))
+            elif task.exception() is not None:
+                log.warning("vision check of %s failed: %s", "/".join(key), task.exception())
+                checks[key] = VisionCheck(failure=f"error: {type(task.exception()).__name__}",
+                                          checked_at=iso_z(utcnow()))
             else:
-                log.warning("vision check of %s failed: %s", "/".join(key), result)
-                checks[key] = VisionCheck(failure=f"error: {type(result).__name__}", checked_at=iso_z(utcnow()))
+                checks[key] = task.result()
         await self.aclose()
         return checks
 
     def cancel(self) -> None:
+        if self._client is not None:
+            self._client.stop()
         for task in self._tasks.values():
             task.cancel()
 

@@ -124,12 +124,18 @@ class GeminiVision:
         if settings.gemini_base_url:
             options.base_url = settings.gemini_base_url
         self._client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=options)
+        self._stopped = False
+
+    def stop(self) -> None:
+        """No new call and no retry from now on (the cycle has stopped waiting for answers)."""
+        self._stopped = True
 
     async def read(self, png: bytes, prompt: str) -> VisionReading:
         """Ask the model for the price on `png` (a PNG screenshot); a failed reading after the retries."""
         try:
             retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts), wait=self._wait,
-                                     retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)),
+                                     retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)
+                                                              and not self._stopped),
                                      reraise=True)
             reading: VisionReading = await retrying(self._call_once, png, prompt)
             return reading
@@ -148,6 +154,8 @@ class GeminiVision:
     async def _call_once(self, png: bytes, prompt: str) -> VisionReading:
         from google.genai import errors, types
 
+        if self._stopped:
+            raise _Retryable("stopped before the call")
         config = types.GenerateContentConfig(
             temperature=0, response_mime_type="application/json", response_schema=response_schema(),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))  # no tools here
