@@ -28,7 +28,15 @@ from staktrakr.fetch.politeness import VendorLane, run_per_vendor
 from staktrakr.fetch.walk import FetchRun
 from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
-from staktrakr.jobs.vision import VisionRun, VisionStats, apply_vision, start_vision, vision_evidence, vision_row_fields
+from staktrakr.jobs.vision import (
+    VisionCheck,
+    VisionRun,
+    VisionStats,
+    apply_vision,
+    start_vision,
+    vision_evidence,
+    vision_row_fields,
+)
 from staktrakr.models import PriceObservation, ProviderFailure
 from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
@@ -165,7 +173,7 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
 
 async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeOptions, spot: dict[str, float],
                  stop: StopSignal, on_finished: Callable[[TargetOutcome], None],
-                 vision: VisionRun | None = None) -> tuple[list[TargetOutcome], dict[tuple[str, str], Any]]:
+                 vision: VisionRun | None = None) -> tuple[list[TargetOutcome], dict[tuple[str, str], VisionCheck]]:
     """Every target once (vendors in parallel); after a stop request no target starts and the ones
     in flight are cancelled. Vision checks run beside the fetching and are awaited at the end
     (cancelled by a stop). Returns the finished outcomes in target order, and the checks by key."""
@@ -194,7 +202,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
             loop.call_soon_threadsafe(vision.cancel)
 
     forget = stop.on_request(cancel_cycle)
-    checks: dict[tuple[str, str], Any] = {}
+    checks: dict[tuple[str, str], VisionCheck] = {}
     try:
         await cycle
     except asyncio.CancelledError:
@@ -202,7 +210,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
             raise
     finally:
         if vision is not None:
-            checks = await vision.results()
+            checks = await vision.results(0.0 if stop.requested else settings.vision_timeout_s)
         forget()
         try:
             await asyncio.wait_for(fetch_run.aclose(), FETCHERS_CLOSE_TIMEOUT_S)

@@ -201,20 +201,20 @@ class VisionRun:
                            called=True, tokens=reading.tokens, elapsed_ms=int(elapsed * 1000),
                            checked_at=iso_z(utcnow()))
 
-    async def results(self) -> dict[Key, VisionCheck]:
-        """Every started check's result, waiting at most VISION_TIMEOUT_S once the fetching is done
-        (a check still running then is cut, like one that was cancelled or raised: a failed check);
-        closes the client."""
+    async def results(self, wait_s: float) -> dict[Key, VisionCheck]:
+        """Every started check's result, waiting at most `wait_s` seconds once the fetching is done
+        (VISION_TIMEOUT_S; 0 after a stop request): a check still running then is cut, like one that
+        was cancelled or raised (a failed check). Closes the client."""
         tasks = dict(self._tasks)
-        late: set[asyncio.Task[VisionCheck]] = set()
-        if tasks:
-            _, late = await asyncio.wait(tasks.values(), timeout=self.settings.vision_timeout_s)
+        late = {task for task in tasks.values() if not task.done()}
+        if late and wait_s > 0:
+            _, late = await asyncio.wait(late, timeout=wait_s)
+        if late:
             if self._client is not None:
                 self._client.stop()   # a call that outlives its cancellation (inside the SDK) retries no more
             for task in late:
                 task.cancel()
-            if late:
-                await asyncio.wait(late, timeout=CANCEL_GRACE_S)
+            await asyncio.wait(late, timeout=CANCEL_GRACE_S)
         checks: dict[Key, VisionCheck] = {}
         for key, task in tasks.items():
             if task in late or task.cancelled():
