@@ -11,7 +11,7 @@ import pytest
 from staktrakr.jobs.publish import PublishOptions, run_publish
 from staktrakr.store import Store
 from tests.fake_gemini import GEMINI_KEY, Answer, FakeGemini
-from tests.farm import make_target
+from tests.farm import Page, make_target
 from tests.scrape_fixtures import rows, scrape
 
 
@@ -154,14 +154,18 @@ def test_identical_screenshot_reuses_the_last_reading(farm, vision_settings, gem
     assert second.outcomes[0].source == "playwright+vision"
 
 
-def test_page_read_over_http_gets_one_browser_screenshot(farm, vision_settings, gemini):
+def test_page_read_over_http_is_screenshotted_from_its_html(farm, vision_settings, gemini):
     gemini.answers["Apmex"] = Answer(price=79.10)
-    url = farm.host("apmex").add("/ase", product_page("79.10"))
-    target = make_target("ase", "apmex", url, fetchers=["http"], vision=True)
+    host = farm.host("apmex")
+    host.add("/css/site.css", Page(body="main { font-size: 20px }", content_type="text/css"))
+    page = product_page("79.10").replace("</title>", '</title><link rel="stylesheet" href="/css/site.css">')
+    target = make_target("ase", "apmex", host.add("/ase", page), fetchers=["http"], vision=True)
     plain = make_target("ase", "jmbullion", farm.host("jm").add("/ase", product_page("79.60")), fetchers=["http"])
     result = scrape(vision_settings(), [target, plain])
     assert result.outcomes[0].source == "http+vision"
-    assert farm.host("apmex").hits["/ase"] == 2     # the http read, then the browser's rendering
+    assert result.vision.calls == 1 and len(gemini.calls) == 1
+    assert host.hits["/ase"] == 1            # the vendor is not asked for the page again
+    assert host.hits["/css/site.css"] == 1   # laid out with its own stylesheet (relative link resolved)
     assert farm.host("jm").hits["/ase"] == 1
 
 

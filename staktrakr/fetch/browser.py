@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -134,6 +135,32 @@ class BrowserFetcher:
                 except Exception:
                     pass
 
+    async def screenshot_html(self, html: str, url: str, timeout_s: float = 15.0) -> bytes | None:
+        """A screenshot (PNG, first 1280x900 screen) of a page another fetcher read: its HTML laid out
+        in a browser page at its own URL (`<base>`), with the vendor's stylesheets and nothing else
+        loaded, so the vendor sees no second page request. None when Chromium cannot render it."""
+        try:
+            context = await self._context(False)
+        except _LaunchFailed as exc:
+            log.info("browser: no screenshot of %s (%s)", url, exc)
+            return None
+        async with self._pages:
+            page = await context.new_page()
+            try:
+                await page.route("**/*", _stylesheets_only)
+                await page.set_viewport_size(SCREENSHOT_VIEWPORT)
+                await asyncio.wait_for(page.set_content(_with_base(html, url), wait_until="load",
+                                                        timeout=timeout_s * 1000), timeout=timeout_s + 5)
+                return await _screenshot(page, url)
+            except Exception as exc:  # a screenshot is extra: never fail the cycle for it
+                log.info("browser: no screenshot of %s (%s)", url, shorten(exc, 200))
+                return None
+            finally:
+                try:
+                    await page.close()
+                except Exception:
+                    pass
+
     async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
                       use_proxy: bool, started: float, screenshot: bool = False) -> FetchResult:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
@@ -201,6 +228,25 @@ async def _block_heavy_resources(route: Any) -> None:
         await route.abort()
     else:
         await route.continue_()
+
+
+async def _stylesheets_only(route: Any) -> None:
+    if route.request.resource_type == "stylesheet":
+        await route.continue_()
+    else:
+        await route.abort()
+
+
+def _with_base(html: str, url: str) -> str:
+    """The HTML with `<base href=url>` first in its head, so relative stylesheet links resolve."""
+    base = f'<base href="{escape(url, quote=True)}">'
+    lowered = html[:4000].lower()
+    at = lowered.find("<head")
+    if at >= 0:
+        end = html.find(">", at)
+        if end >= 0:
+            return html[: end + 1] + base + html[end + 1:]
+    return base + html
 
 
 def _playwright_proxy(proxy_url: str) -> dict[str, str]:

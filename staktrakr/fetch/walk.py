@@ -104,6 +104,15 @@ class FetchRun:
                     return Walk(tuple(steps))
         return Walk(tuple(steps))
 
+    async def render_screenshot(self, page: FetchResult) -> bytes | None:
+        """A browser screenshot of a page another fetcher read, from its HTML (no request for the page
+        itself); None without HTML or when the browser cannot take one."""
+        render = getattr(self.fetchers.get("browser"), "screenshot_html", None)
+        if render is None or not page.html:
+            return None
+        png: bytes | None = await render(page.html, page.final_url or page.url)
+        return png
+
     async def screenshot(self, url: str, rules: VendorRules, lane: VendorLane) -> FetchResult:
         """The browser's rendering of one page with its screenshot (for a page another fetcher read),
         through the vendor's lane like any request to the vendor."""

@@ -5,7 +5,9 @@ VISION_MAX_PER_CYCLE targets a cycle: when more are eligible, the ones whose las
 failed or scored below LOW_CONFIDENCE come first, then the ones checked longest ago (never checked
 first), so every eligible target is checked at least daily while cycles x budget covers them. A
 chosen target's screenshot comes from the browser page of its walk while it is open; a page read
-over http gets one browser rendering for it, through the vendor's lane. A screenshot identical
+over http is laid out in the browser from the HTML that was read (its stylesheets only, no second
+request for the page), a markdown-only page gets one browser rendering through the vendor's lane.
+A screenshot identical
 (SHA-256) to the last one checked for the target reuses that reading instead of a call. Calls run
 as tasks beside the cycle (VISION_CONCURRENCY in flight), so vendors keep being fetched while
 Gemini answers; the cycle waits for them only at its end. Gemini trouble is a failed check, never
@@ -19,7 +21,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -166,21 +168,28 @@ class VisionRun:
 
     async def capture(self, target: Target, walk: Walk[Any], lane: VendorLane, fetch_run: FetchRun,
                       spot_usd_per_oz: float | None) -> None:
-        """Take the target's screenshot (its walk's browser page, else one browser rendering) and
-        start its check; the check runs beside the cycle."""
+        """Start the target's check with its screenshot: its walk's browser page; else the page read
+        over http laid out in the browser from its HTML (in the check's task: the vendor's lane goes
+        on); else (markdown only) one browser rendering through the lane. The check runs beside the cycle."""
+        prompt = vision_prompt(target, price_band(target.coin, spot_usd_per_oz))
         png = next((step.page.screenshot for step in reversed(walk.steps) if step.page.screenshot), None)
         read_page = next((step.page for step in reversed(walk.steps) if step.page.ok), None)
+        if png is None and read_page is not None and read_page.html:
+            self._tasks[target.key] = asyncio.ensure_future(
+                self._check(target.key, fetch_run.render_screenshot(read_page), prompt))
+            return
         if png is None and read_page is not None:
-            page = await fetch_run.screenshot(read_page.final_url or read_page.url, target.rules, lane)
-            png = page.screenshot
+            png = (await fetch_run.screenshot(read_page.final_url or read_page.url, target.rules, lane)).screenshot
         if png is None:
             why = "no page to screenshot" if read_page is None else "no screenshot (browser)"
             self._tasks[target.key] = asyncio.ensure_future(_failed_check(why))
             return
-        prompt = vision_prompt(target, price_band(target.coin, spot_usd_per_oz))
-        self._tasks[target.key] = asyncio.ensure_future(self._check(target.key, png, prompt))
+        self._tasks[target.key] = asyncio.ensure_future(self._check(target.key, _ready(png), prompt))
 
-    async def _check(self, key: Key, png: bytes, prompt: str) -> VisionCheck:
+    async def _check(self, key: Key, screenshot: Awaitable[bytes | None], prompt: str) -> VisionCheck:
+        png = await screenshot
+        if png is None:
+            return VisionCheck(failure="no screenshot (browser)", checked_at=iso_z(utcnow()))
         sha = hashlib.sha256(png).hexdigest()
         known = self.history.get(key)
         if known is not None and known.last_sha256 == sha and known.last_reading is not None:
@@ -238,6 +247,10 @@ class VisionRun:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+async def _ready(png: bytes) -> bytes | None:
+    return png
 
 
 async def _failed_check(why: str) -> VisionCheck:
