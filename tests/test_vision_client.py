@@ -14,7 +14,7 @@ from staktrakr.sources.gemini import GeminiVision, VisionReading, retry_delay_s,
 from tests.fake_gemini import GEMINI_KEY, MODEL, Answer, FakeGemini
 from tests.farm import make_target
 
-PNG = b"\x89PNG\r\n\x1a\n fake screenshot bytes"
+JPEG = b"\xff\xd8\xff\xe0 fake screenshot bytes"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def read(settings, target: Target, **client: object) -> VisionReading:
     async def go() -> VisionReading:
         vision = GeminiVision(settings, **client)  # type: ignore[arg-type]
         try:
-            return await vision.read(PNG, vision_prompt(target, price_band(target.coin, 78.0)))
+            return await vision.read(JPEG, vision_prompt(target, price_band(target.coin, 78.0)))
         finally:
             await vision.aclose()
     return asyncio.run(go())
@@ -54,7 +54,8 @@ def test_reading_skips_the_thought_part_and_counts_tokens(make_settings, gemini,
     assert set(body["generationConfig"]["responseSchema"]["properties"]) == {"price", "in_stock", "currency",
                                                                              "read_from"}
     image = next(part["inlineData"] for part in body["contents"][0]["parts"] if "inlineData" in part)
-    assert (image.get("mimeType") or image.get("mime_type"), base64.b64decode(image["data"])) == ("image/png", PNG)
+    sent = base64.urlsafe_b64decode(image["data"] + "=" * (-len(image["data"]) % 4))  # the SDK sends URL-safe base64
+    assert (image.get("mimeType") or image.get("mime_type"), sent) == ("image/jpeg", JPEG)
     prompt = gemini.prompt_of(body)
     assert "American Silver Eagle" in prompt and "silver, 1 troy oz" in prompt
     assert "$70.20 and $234.00" in prompt and "check, wire" in prompt and "never the columns: card" in prompt

@@ -51,7 +51,7 @@ class FetchResult(BaseModel):
     via_proxy: bool = False
     failure: FailureKind | None = None
     detail: str | None = None         # one line: why (no secrets)
-    screenshot: bytes | None = None   # PNG of the rendered page, when asked for and the fetcher can take one
+    screenshot: bytes | None = None   # JPEG of the rendered page, when asked for and the fetcher can take one
 
     @property
     def ok(self) -> bool:
@@ -67,7 +67,7 @@ class FetcherCapabilities(BaseModel):
     source_label: str      # the `source` a price row names when this fetcher read the page (DESIGN.md section 4)
     supports_proxy: bool   # its requests can go out through HOME_PROXY_URL; False: it has its own egress
                            # (Firecrawl's servers), which is also its own circuit-breaker route
-    screenshots: bool = False  # `fetch(screenshot=True)` gives a PNG of the page it rendered (vision cross-check)
+    screenshots: bool = False  # `fetch(screenshot=True)` gives a JPEG of the page it rendered (vision cross-check)
 
 
 class Fetcher(Protocol):

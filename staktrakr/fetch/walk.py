@@ -89,7 +89,7 @@ class FetchRun:
     async def walk(self, urls: Sequence[str], rules: VendorRules, lane: VendorLane, read: PageReader[R],
                    order: Sequence[str] | None = None, screenshot: bool = False) -> Walk[R]:
         """Walk the URLs x fetchers (`order`, default `rules.fetchers`) until `read` accepts a page or
-        settles it; `screenshot` asks fetchers that can (the browser) for a PNG of each page they
+        settles it; `screenshot` asks fetchers that can (the browser) for a JPEG of each page they
         render. Never raises for page trouble: every failure is a step."""
         steps: list[Step[R]] = []
         for url in urls:
@@ -110,8 +110,8 @@ class FetchRun:
         render = getattr(self.fetchers.get("browser"), "screenshot_html", None)
         if render is None or not page.html:
             return None
-        png: bytes | None = await render(page.html, page.final_url or page.url)
-        return png
+        image: bytes | None = await render(page.html, page.final_url or page.url)
+        return image
 
     async def screenshot(self, url: str, rules: VendorRules, lane: VendorLane) -> FetchResult:
         """The browser's rendering of one page with its screenshot (for a page another fetcher read),

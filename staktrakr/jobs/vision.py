@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from staktrakr.fetch.browser import SCREENSHOT_MIME_TYPE
 from staktrakr.rules.bands import price_band
 from staktrakr.rules.scoring import SOURCE_VISION, decide_vision, single_source_confidence, upper_median
 from staktrakr.settings import Settings
@@ -172,25 +173,25 @@ class VisionRun:
         over http laid out in the browser from its HTML (in the check's task: the vendor's lane goes
         on); else (markdown only) one browser rendering through the lane. The check runs beside the cycle."""
         prompt = vision_prompt(target, price_band(target.coin, spot_usd_per_oz))
-        png = next((step.page.screenshot for step in reversed(walk.steps) if step.page.screenshot), None)
+        image = next((step.page.screenshot for step in reversed(walk.steps) if step.page.screenshot), None)
         read_page = next((step.page for step in reversed(walk.steps) if step.page.ok), None)
-        if png is None and read_page is not None and read_page.html:
+        if image is None and read_page is not None and read_page.html:
             self._tasks[target.key] = asyncio.ensure_future(
                 self._check(target.key, fetch_run.render_screenshot(read_page), prompt))
             return
-        if png is None and read_page is not None:
-            png = (await fetch_run.screenshot(read_page.final_url or read_page.url, target.rules, lane)).screenshot
-        if png is None:
+        if image is None and read_page is not None:
+            image = (await fetch_run.screenshot(read_page.final_url or read_page.url, target.rules, lane)).screenshot
+        if image is None:
             why = "no page to screenshot" if read_page is None else "no screenshot (browser)"
             self._tasks[target.key] = asyncio.ensure_future(_failed_check(why))
             return
-        self._tasks[target.key] = asyncio.ensure_future(self._check(target.key, _ready(png), prompt))
+        self._tasks[target.key] = asyncio.ensure_future(self._check(target.key, _ready(image), prompt))
 
     async def _check(self, key: Key, screenshot: Awaitable[bytes | None], prompt: str) -> VisionCheck:
-        png = await screenshot
-        if png is None:
+        image = await screenshot
+        if image is None:
             return VisionCheck(failure="no screenshot (browser)", checked_at=iso_z(utcnow()))
-        sha = hashlib.sha256(png).hexdigest()
+        sha = hashlib.sha256(image).hexdigest()
         known = self.history.get(key)
         if known is not None and known.last_sha256 == sha and known.last_reading is not None:
             reading = known.last_reading
@@ -203,7 +204,7 @@ class VisionRun:
         assert self._calls is not None
         async with self._calls:
             started = time.monotonic()
-            reading = await self._client.read(png, prompt)
+            reading = await self._client.read(image, prompt, SCREENSHOT_MIME_TYPE)
             elapsed = time.monotonic() - started
         return VisionCheck(price=reading.price, in_stock=reading.in_stock, currency=reading.currency,
                            read_from=reading.read_from, failure=reading.failure, screenshot_sha256=sha,
@@ -249,8 +250,8 @@ class VisionRun:
             self._client = None
 
 
-async def _ready(png: bytes) -> bytes | None:
-    return png
+async def _ready(image: bytes) -> bytes | None:
+    return image
 
 
 async def _failed_check(why: str) -> VisionCheck:

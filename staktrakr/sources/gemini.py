@@ -125,25 +125,27 @@ class GeminiVision:
             options.base_url = settings.gemini_base_url
         self._client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=options)
         self._stopped = False
+        self._secrets = [settings.gemini_api_key.get_secret_value()]
 
     def stop(self) -> None:
         """No new call and no retry from now on (the cycle has stopped waiting for answers)."""
         self._stopped = True
 
-    async def read(self, png: bytes, prompt: str) -> VisionReading:
-        """Ask the model for the price on `png` (a PNG screenshot); a failed reading after the retries."""
+    async def read(self, image: bytes, prompt: str, mime_type: str = "image/jpeg") -> VisionReading:
+        """Ask the model for the price on `image` (a screenshot, `mime_type`); a failed reading after
+        the retries."""
         try:
             retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts), wait=self._wait,
                                      retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)
                                                               and not self._stopped),
                                      reraise=True)
-            reading: VisionReading = await retrying(self._call_once, png, prompt)
+            reading: VisionReading = await retrying(self._call_once, image, prompt, mime_type)
             return reading
         except _Retryable as exc:
             return VisionReading(failure=f"gave up after {self._attempts} calls: {exc}")
         except Exception as exc:  # the SDK's own errors, a bad answer shape: one line, never the cycle
-            log.info("vision call failed: %s", shorten(exc, 200))
-            return VisionReading(failure=f"error: {type(exc).__name__}: {shorten(exc, 160)}")
+            log.info("vision call failed: %s", shorten(exc, 200, self._secrets))
+            return VisionReading(failure=f"error: {type(exc).__name__}: {shorten(exc, 160, self._secrets)}")
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -151,7 +153,7 @@ class GeminiVision:
             return float(exc.wait_s)
         return float(self._backoff_s * 2 ** (state.attempt_number - 1))
 
-    async def _call_once(self, png: bytes, prompt: str) -> VisionReading:
+    async def _call_once(self, image: bytes, prompt: str, mime_type: str) -> VisionReading:
         from google.genai import errors, types
 
         if self._stopped:
@@ -159,7 +161,7 @@ class GeminiVision:
         config = types.GenerateContentConfig(
             temperature=0, response_mime_type="application/json", response_schema=response_schema(),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))  # no tools here
-        contents = [types.Part.from_bytes(data=png, mime_type="image/png"), prompt]
+        contents = [types.Part.from_bytes(data=image, mime_type=mime_type), prompt]
         try:
             response = await asyncio.wait_for(
                 self._client.aio.models.generate_content(model=self.model, contents=contents, config=config),
