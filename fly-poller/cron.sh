@@ -7,6 +7,20 @@
 VAR_DIR="${STAKTRAKR_VAR_DIR:-/data/var}"
 STOP_WAIT_S="${STOP_WAIT_S:-25}"
 CRON="${CRON:-/usr/sbin/cron}"
+RUN_USER="${STAKTRAKR_RUN_USER:-staktrakr}"
+JOB_LOG="${STAKTRAKR_JOB_LOG:-/run/staktrakr/job-output}"
+
+# The jobs run as RUN_USER, which may not open /proc/1/fd/1 (root's): each crontab line appends
+# its output to this FIFO instead, and one reader copies it to our stdout (supervisord's, so
+# `fly logs`). Opened read-write, the reader never sees end-of-file between jobs.
+if [ ! -p "$JOB_LOG" ]; then
+  mkdir -p "$(dirname "$JOB_LOG")"
+  rm -f "$JOB_LOG"
+  mkfifo -m 0620 "$JOB_LOG"
+fi
+chown "root:$RUN_USER" "$JOB_LOG"
+cat 0<>"$JOB_LOG" &
+reader_pid=$!
 
 "$CRON" -f &
 cron_pid=$!
@@ -26,6 +40,7 @@ stop() {
     sleep 1
     waited=$((waited + 1))
   done
+  kill -TERM "$reader_pid" 2>/dev/null
   exit 0
 }
 trap stop TERM INT

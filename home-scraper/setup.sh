@@ -29,7 +29,9 @@ install -d -o "$RUN_USER" -g "$RUN_USER" -m 0750 "$STATE_DIR" "$STATE_DIR/var"
 
 say "venv in $APP_DIR/.venv"
 [ -x "$APP_DIR/.venv/bin/python" ] || python3 -m venv "$APP_DIR/.venv"
-"$APP_DIR/.venv/bin/pip" install -q --disable-pip-version-check "$APP_DIR"
+# editable: the venv runs the checkout itself, so cron jobs and serve run the same code after a
+# `git pull` (bin/upgrade pulls, re-runs this script and restarts serve)
+"$APP_DIR/.venv/bin/pip" install -q --disable-pip-version-check -e "$APP_DIR"
 
 # Debian ships a real chromium package; Ubuntu's is a snap wrapper Playwright cannot drive,
 # so there Playwright's own chromium build is installed and CHROMIUM_PATH points at it.

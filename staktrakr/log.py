@@ -107,8 +107,10 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbose: bool = False) -> None:
-    """Install one handler on the root logger (idempotent: replaces earlier ones)."""
+def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbose: bool = False,
+                      quiet: bool = False) -> None:
+    """Install one handler on the root logger (idempotent: replaces earlier ones); `verbose` logs
+    DEBUG, `quiet` only warnings and errors, neither INFO."""
     secrets = list(secrets)
     register_secrets(secrets)
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
@@ -126,6 +128,6 @@ def configure_logging(log_format: str | None, secrets: Iterable[str] = (), verbo
         handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False, rich_tracebacks=False)
     handler.addFilter(RedactSecrets(secrets))
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     for noisy in ("httpx", "httpcore", "asyncio", "git", "urllib3", "hpack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

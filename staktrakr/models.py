@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+DEMO_POLLER_ID = "demo"  # the poller id of `staktrakr demo`'s sample rows; publish refuses them
+
 SpotMetal = Literal["gold", "silver", "platinum", "palladium"]
 SPOT_METALS: tuple[SpotMetal, ...] = ("gold", "silver", "platinum", "palladium")
 

@@ -95,9 +95,31 @@ class Settings(BaseSettings):
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8080, ge=1, le=65535)
     ops_trigger_token: SecretStr | None = None
+    dashboard_token: SecretStr | None = None  # unset: /dashboard and /api/dashboard answer 403
+    # other pollers' serve base URLs (comma-separated), whose /healthz the dashboard shows
+    fleet_health_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # alerts (`staktrakr alerts`) and the pages kept for failed targets (var/evidence)
+    alert_urls: SecretStr | None = None   # Apprise URLs, comma or space separated (ntfy://, discord://, mailto://, json://)
+    alert_repeat: Annotated[float, NoDecode] = Field(default=6 * 3600.0, gt=0)  # seconds; "6h", "90m" or seconds
+    retail_alert_jump: float = Field(default=0.08, gt=0, le=10)  # a published median moving more: alert
+    alert_vendor_windows: int = Field(default=4, ge=1, le=96)    # a vendor failing this many windows in a row
+    evidence_max_age_days: float = Field(default=7.0, gt=0, le=365)
+    evidence_max_mb: float = Field(default=200.0, ge=0, le=100_000)
 
     # logging
     staktrakr_log_format: Literal["text", "json"] | None = None
+
+    @field_validator("alert_repeat", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """"6h", "90m", "45s" or a number of seconds."""
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())
+            if match is None:
+                raise ValueError(f"expected a duration like 6h, 90m or 3600 (got {value!r})")
+            return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        return value
 
     @field_validator("poller_id")
     @classmethod
@@ -121,6 +143,26 @@ class Settings(BaseSettings):
         if parts.scheme != "file" and not parts.hostname:
             raise ValueError("the URL names no host")
         return value
+
+    @field_validator("fleet_health_urls", mode="before")
+    @classmethod
+    def _fleet_health_urls(cls, value: object) -> object:
+        """FLEET_HEALTH_URLS "https://app.fly.dev,http://192.168.1.20:8080": http(s) base URLs (or
+        full /healthz URLs); a bad entry is named in the error."""
+        if value is None:
+            return []
+        items = [item.strip() for item in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        urls = []
+        for number, item in enumerate(items, start=1):
+            if not item:
+                continue
+            parts = urlsplit(str(item))
+            if parts.scheme not in ("http", "https") or not parts.hostname:  # the entry may hold a secret: not echoed
+                raise ValueError(f"entry {number}: expected an http(s):// URL with a host")
+            urls.append(str(item).rstrip("/"))
+        return urls
 
     @field_validator("spot_bands", mode="before")
     @classmethod
@@ -190,7 +232,15 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
+        if self.alert_urls is not None:  # each Apprise URL holds its own token: redact it alone too
+            values += self.alert_url_list
         return values
+
+    @property
+    def alert_url_list(self) -> list[str]:
+        """ALERT_URLS split on commas and whitespace (Apprise's own separators)."""
+        text = self.alert_urls.get_secret_value() if self.alert_urls is not None else ""
+        return [part for part in re.split(r"[\s,]+", text) if part]
 
     def public_dict(self) -> dict[str, object]:
         """The settings as plain JSON-able data with secrets masked (for `--json` and logs)."""

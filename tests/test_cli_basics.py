@@ -3,6 +3,7 @@ command fails."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -61,3 +62,45 @@ def test_json_commands_print_one_json_document_on_failure_too(tmp_path):
     assert down.exit_code == 1
     report = _json.loads(down.stdout)  # the report itself, not a second error object
     assert isinstance(report, dict) and "exit_code" not in report
+
+
+def _every_command(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _every_command(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+def test_help_shows_no_python_types_and_whole_paragraphs(monkeypatch):
+    """Flags bare, values by name (`--coin COIN`), docstrings wrapped as paragraphs (not at their source
+    line breaks), for every command."""
+    import typer.main
+
+    from staktrakr.cli import app as the_app
+
+    monkeypatch.setenv("COLUMNS", "300")
+    root = typer.main.get_command(the_app)
+    commands = [()] + [path for path in _every_command(root) if path != ("ops", "cron")]
+    for path in commands:
+        result = run_cli([*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        for python_type in ("<bool>", "<list[str]>", "<str>", "<int>", "<Path>"):
+            assert python_type not in result.output, (path, python_type)
+    assert re.search(r"--coin\s+COIN\s", run_cli(["scrape", "--help"]).output)
+    demo = run_cli(["demo", "--help"]).output
+    assert "Serve bundled sample dealer pages on 127.0.0.1 and run the real scrape job against them into" in demo
+
+
+def test_verbose_and_quiet_set_the_log_level(tmp_path):
+    import logging
+
+    assert run_cli(["--quiet", "providers", "validate"], env={"PROVIDERS_FILE": str(REPO / "providers.json")},
+                   var_dir=tmp_path).exit_code == 0
+    assert logging.getLogger().level == logging.WARNING
+    assert run_cli(["--verbose", "providers", "validate"], env={"PROVIDERS_FILE": str(REPO / "providers.json")},
+                   var_dir=tmp_path).exit_code == 0
+    assert logging.getLogger().level == logging.DEBUG
+    both = run_cli(["--verbose", "--quiet", "providers", "validate"], var_dir=tmp_path)
+    assert both.exit_code == 2 and "not both" in both.output
+    assert "--install-completion" in run_cli(["--help"]).output

@@ -126,6 +126,25 @@ def test_lock_is_shared_with_the_trigger(cron_env, tmp_path):
         lock.release()
 
 
+def test_dry_run_takes_no_lock(cron_env, tmp_path):
+    """The README's debug recipe (`bin/staktrakr-cron scrape ... --dry-run`) runs while the scheduled
+    run holds the job's lock; the scheduled run's pid file stays."""
+    lock = job_lock(tmp_path / "var" / "locks", "sleep")
+    lock.acquire()
+    pid_file = tmp_path / "var" / "run" / "cron-sleep.pid"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text("12345\n", encoding="ascii")
+    try:
+        result = run_cron(cron_env, "sleep", "0", "7", "--dry-run")
+        assert result.returncode == 7
+        assert log_record(result.stdout)["status"] != "still_running"
+        assert pid_file.read_text(encoding="ascii") == "12345\n"
+        without = run_cron(cron_env, "sleep", "0", "7")
+        assert log_record(without.stdout)["status"] == "still_running"
+    finally:
+        lock.release()
+
+
 def test_timeout_stops_the_job(cron_env, tmp_path):
     env = {**cron_env, "STAKTRAKR_CRON_TIMEOUT_S": "1"}
     result = run_cron(env, "sleep", "120", timeout=60)

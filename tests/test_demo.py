@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from staktrakr.errors import ConfigError
-from staktrakr.jobs.demo import run_demo
+from staktrakr.errors import ConfigError, JobFailed
+from staktrakr.jobs.demo import demo_database_url, run_demo
+from staktrakr.jobs.publish import PublishOptions, run_publish
 from staktrakr.store import Store
 from tests.cli_helpers import run_cli
 
@@ -22,9 +23,12 @@ EXPECTED = {
 }
 
 
-def test_demo_runs_the_real_job_into_the_embedded_database(make_settings):
+def test_demo_runs_the_real_job_into_its_own_database(make_settings):
     settings = make_settings()
     result = run_demo(settings)
+    assert not (settings.var_dir / "staktrakr.db").exists()  # the real embedded database stays untouched
+    settings = settings.model_copy(update={"turso_database_url": demo_database_url(settings)})
+    assert settings.database_url.endswith("/demo.db")
     got = {(o.coin_slug, o.vendor_id): (o.price, o.in_stock) for o in result.outcomes if o.ok}
     assert got == EXPECTED
     [failed] = [o for o in result.outcomes if not o.ok]
@@ -60,4 +64,20 @@ def test_demo_command_prints_the_table_from_a_fresh_directory(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "captured 9/10" in done.stdout
     assert "wrong_product" in done.stdout and "$3,098.50" in done.stdout
-    assert (tmp_path / "var" / "staktrakr.db").exists()
+    assert (tmp_path / "var" / "demo.db").exists() and not (tmp_path / "var" / "staktrakr.db").exists()
+    assert "database rows stored" in done.stdout and "True" not in done.stdout and "None" not in done.stdout
+
+
+def test_demo_told_where_to_write_and_publish_refuses_its_rows(make_settings, tmp_path):
+    """TURSO_DATABASE_URL=file:... is the operator's choice; publish then refuses the sample rows
+    (poller `demo`) instead of putting them into a real tree, dry run included."""
+    settings = make_settings(turso_database_url=f"file:{tmp_path}/shared.db", api_export_dir=tmp_path / "export",
+                             poller_id="home")
+    assert run_demo(settings).captured == 9
+    for dry_run in (True, False):
+        with Store.open(settings) as store, pytest.raises(JobFailed, match="sample rows of `staktrakr demo`"):
+            run_publish(settings, store, PublishOptions(dry_run=dry_run))
+    assert not (tmp_path / "export" / "data").exists()
+    with Store.open(settings) as store:
+        store.db.execute("DELETE FROM price_snapshots WHERE poller_id = 'demo'")
+        assert not run_publish(settings, store, PublishOptions(dry_run=True)).failed  # refused no more

@@ -109,3 +109,19 @@ def test_history_entry() -> None:
                      "vendors": {"a": {"avg": 91, "inStock": True}, "b": {"avg": 94, "inStock": True},
                                  "c": {"avg": 99, "inStock": False}}}
     assert history_entry("2026-03-14", {"c": VendorDay(99.0, None, False, 0)}) is None
+
+
+def test_published_serialisation_is_json_dumps_byte_for_byte() -> None:
+    import math
+
+    import pytest
+
+    from staktrakr.export.files import json_bytes
+
+    doc = {"slug": "Åge ½ oz", "p": [money(5245.0), 92.3, 0.07, 1234567.89, None, True, {"nested": [], "e": {}}],
+           "s": 'quote " and \\ and \n'}
+    assert json_bytes(doc) == (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+    assert json_bytes([doc], None) == (json.dumps([doc], ensure_ascii=False) + "\n").encode()
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError):
+            json_bytes({"p": bad, "q": None})

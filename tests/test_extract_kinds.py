@@ -168,6 +168,31 @@ def test_a_visible_sold_out_button_beats_a_stale_in_stock_offer():
     assert (finding.price, finding.in_stock) == (86.39, False)
 
 
+def test_a_sold_out_button_of_the_selected_variant_does_not_overrule_the_unit_offers_own_state():
+    # Shopify: the URL selects the tube (sold out), the single coin's offer is in stock.
+    offers = [{"@type": "Offer", "name": "Single Coin", "price": "86.39", "priceCurrency": "USD",
+               "availability": "https://schema.org/InStock"},
+              {"@type": "Offer", "name": "Tube of 20", "price": "1727.80", "priceCurrency": "USD",
+               "availability": "https://schema.org/OutOfStock"}]
+    html = (f"<html><head>{jsonld(offers)}</head><body>{TITLE}<div class='price'>$1,727.80 USD</div>"
+            "<form><button type='submit' disabled><span>Sold out</span></button></form></body></html>")
+    finding = extract_offer(PageContent(url="https://dealer.test/p/ase?variant=2", html=html), ASE, RULES, 80.0)
+    assert (finding.price, finding.in_stock) == (86.39, True)
+
+
+@pytest.mark.parametrize("container", [
+    '<product-recommendations class="accordion">{}</product-recommendations>',
+    '<div class="complementary-products">{}</div>',
+])
+def test_a_sold_out_quick_add_of_a_complementary_product_is_not_the_products_stock(container):
+    card = ('<div class="card"><a href="/products/capsule">Air-Tite Coin Capsule 40mm</a> <span>$2.49</span>'
+            '<button type="submit" name="add" disabled>Sold out</button></div>')
+    html = (f"<html><body>{TITLE}<div class='price'>$86.39</div>{container.format(card)}"
+            f"<form><button type='submit' name='add'>Add to cart</button></form></body></html>")
+    finding = extract_offer(PageContent(url="https://dealer.test/p/ase", html=html), ASE, RULES, 80.0)
+    assert (finding.price, finding.in_stock) == (86.39, True)
+
+
 @pytest.mark.parametrize("markdown_tail", [
     "Was sold out everywhere else, got mine here.\n",
     "## Customers Also Viewed\n\n[Silver Buffalo Round](https://x/y) $84.99\n\nSold Out\n",

@@ -48,6 +48,8 @@ def test_registry_is_the_one_list_the_catalog_and_the_cli_accept(tmp_path):
         VendorRules(fetchers=["curl"])
     bad = run_cli(["scrape", "--fetcher", "curl"], var_dir=tmp_path)
     assert bad.exit_code == 2 and f"expected one of {', '.join(FETCHER_NAMES)}" in bad.output
+    stored_name = run_cli(["scrape", "--fetcher", "playwright"], var_dir=tmp_path)  # the database's name points home
+    assert stored_name.exit_code == 2 and "names fetcher browser" in stored_name.output
     # the proxy and the breaker's routes come from the classes' capabilities
     assert [name for name, cls in FETCHER_CLASSES.items() if not cls.capabilities.supports_proxy] == ["firecrawl"]
     routes = {name: (route_for(name, cls.capabilities, False), route_for(name, cls.capabilities, True))

@@ -227,8 +227,10 @@ def test_container_stop_reaches_running_jobs_through_cron_sh(tmp_path):
     var_dir = tmp_path / "var"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "STAKTRAKR_ENV_FILE": str(env_file),
            "STAKTRAKR_VAR_DIR": str(var_dir), "STAKTRAKR_CRON_TEST_JOBS": "1", "STAKTRAKR_LOG_FORMAT": "json",
-           "CRON": str(fake_cron), "STOP_WAIT_S": "20"}
-    cron = subprocess.Popen([str(REPO / "fly-poller" / "cron.sh")], env=env, start_new_session=True)
+           "CRON": str(fake_cron), "STOP_WAIT_S": "20", "STAKTRAKR_RUN_USER": "root",
+           "STAKTRAKR_JOB_LOG": str(tmp_path / "run" / "job-output")}
+    cron = subprocess.Popen([str(REPO / "fly-poller" / "cron.sh")], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, text=True)
     runner = subprocess.Popen([str(RUNNER), "sleep", "300"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
                               start_new_session=True)  # cron starts each job in a session of its own
     pid_file = var_dir / "run" / "cron-sleep.pid"
@@ -236,8 +238,14 @@ def test_container_stop_reaches_running_jobs_through_cron_sh(tmp_path):
     while not pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert pid_file.exists()
+    job_log = tmp_path / "run" / "job-output"  # what each crontab line appends to, as the jobs' user
+    assert job_log.is_fifo()
+    with open(job_log, "a", encoding="utf-8") as job_output:
+        job_output.write('{"event":"cron","job":"spot"}\n')
     os.kill(cron.pid, signal.SIGTERM)
-    assert cron.wait(timeout=30) == 0
+    copied, _ = cron.communicate(timeout=30)
+    assert cron.returncode == 0
+    assert '{"event":"cron","job":"spot"}' in copied  # cron.sh's stdout is supervisord's, so `fly logs`
     out, _ = runner.communicate(timeout=30)
     record = json.loads(out.strip().splitlines()[-1])
     assert record["status"] == "interrupted" and record["signal"] == "SIGTERM"

@@ -175,7 +175,7 @@ def test_rejected_push_retries_then_fails_with_one_redacted_line(remote: Path, m
     with caplog.at_level("WARNING", logger="staktrakr.jobs.merge"):
         with pytest.raises(JobFailed, match="push to main rejected 5 times"):
             run_merge(settings, MergeOptions())
-    attempts = [record.getMessage() for record in caplog.records if "git push to main rejected" in record.getMessage()]
+    attempts = [record.getMessage() for record in caplog.records if "git push of branch main to origin rejected" in record.getMessage()]
     assert len(attempts) == 5 and all("denied for" in line for line in attempts)
     assert not any(token in line for line in caplog.messages)
     assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", "main"], cwd=remote).returncode != 0

@@ -101,8 +101,10 @@ def test_push_failure_exits_1_and_token_never_leaks(setup_remote, tmp_path: Path
            "PROVIDERS_FILE": str(settings.providers_file)}
     result = run_cli(["publish", "--json"], env=env, var_dir=tmp_path / "var")
     assert result.exit_code == 1
-    assert "git push to api failed" in result.output
+    assert "git push of branch api to origin (API_DATA_REPO) failed" in result.output
     assert TOKEN not in result.output
+    text = run_cli(["publish"], env=env, var_dir=tmp_path / "var")  # the kept commit, pushed again: refused again
+    assert text.exit_code == 1 and "pushed: no (the commit is kept" in text.output and "False" not in text.output
     reject_pushes(remote, False)
     ok = run_cli(["publish", "--json"], env=env, var_dir=tmp_path / "var")
     assert ok.exit_code == 0, ok.output
@@ -172,6 +174,8 @@ def test_lock_prevents_a_second_publish(setup_remote) -> None:
     try:
         with pytest.raises(JobFailed, match="another publish is running"):
             publish(settings)
+        with Store.open(settings) as store:  # a dry run only reads: it goes ahead beside the running publish
+            assert run_publish(settings, store, PublishOptions(dry_run=True)).files > 0
     finally:
         held.release()
 

@@ -227,4 +227,4 @@ def test_example_checker_catches_a_stale_example(root):
     assert example_problems(block, root) == [
         "README example `staktrakr ops crontab --host api`: ops crontab: missing --app-dir",
         "README example `staktrakr ops crontab --host api`: ops crontab: missing --env-file",
-        "README example `staktrakr db frob`: db: needs one of ['flush', 'migrate', 'status']"]
+        "README example `staktrakr db frob`: db: needs one of ['flush', 'migrate', 'snapshot', 'status']"]

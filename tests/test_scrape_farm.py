@@ -97,7 +97,8 @@ def test_fractional_product_for_a_one_ounce_url_is_the_wrong_product(farm, farm_
     stored = rows(settings, "SELECT price, is_failed FROM price_snapshots")
     assert stored == [{"price": None, "is_failed": 1}]
     failures = rows(settings, "SELECT coin_slug, vendor_id, url, error FROM provider_failures")
-    assert failures == [{"coin_slug": "age", "vendor_id": "apmex", "url": url, "error": outcome.reason}]
+    assert failures == [{"coin_slug": "age", "vendor_id": "apmex", "url": url,
+                         "error": f"{outcome.reason} (page: {outcome.evidence_path})"}]
 
 
 def test_a_5_mb_page_is_read(farm, farm_settings):

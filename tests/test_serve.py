@@ -4,6 +4,9 @@ metrics, trigger."""
 from __future__ import annotations
 
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +18,7 @@ import pytest
 from filelock import Timeout
 from prometheus_client.parser import text_string_to_metric_families
 
+from staktrakr import __version__
 from staktrakr.ops.jobs import job_lock
 from staktrakr.ops.server import create_app
 from staktrakr.store import Store
@@ -62,6 +66,26 @@ def test_serves_published_json_with_cors_and_cache_headers(base_url):
     assert response.headers["access-control-allow-origin"] == "*"
     assert "max-age=300" in response.headers["cache-control"]
     assert response.headers.get("etag")
+
+
+def test_conditional_and_range_requests(base_url):
+    """Starlette's StaticFiles behind our rules: a matching If-None-Match or If-Modified-Since is 304
+    (headers kept, no body), a Range request 206 with the bytes asked for."""
+    url = f"{base_url}/data/api/latest.json"
+    first = httpx.get(url)
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    cached = httpx.get(url, headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
+    assert cached.headers["etag"] == etag and "max-age=300" in cached.headers["cache-control"]
+    assert httpx.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert httpx.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
+
+    part = httpx.get(url, headers={"Range": "bytes=1-13"})
+    assert part.status_code == 206 and part.content == b'"coin_count":'
+    assert part.headers["content-range"] == f"bytes 1-13/{len(first.content)}"
+    assert httpx.get(url, headers={"Range": "bytes=500-600"}).status_code == 416
+    hidden = httpx.get(f"{base_url}/data/.hidden/x.json", headers={"If-None-Match": etag, "Range": "bytes=0-1"})
+    assert hidden.status_code == 404  # the blocking rules come before any of it
 
 
 def test_head_and_options(base_url):
@@ -251,25 +275,52 @@ def test_metrics_parse_with_help_and_type(settings, export_dir, base_url):
     families = {family.name: family for family in text_string_to_metric_families(response.text)}
     for name in ("staktrakr_job_last_run_timestamp_seconds", "staktrakr_job_last_run_duration_seconds",
                  "staktrakr_job_last_run_captured", "staktrakr_job_last_run_failures",
-                 "staktrakr_feed_age_seconds", "staktrakr_vendor_failures_7d", "staktrakr_database_up"):
+                 "staktrakr_feed_age_seconds", "staktrakr_vendor_failures", "staktrakr_database_up",
+                 "staktrakr_build_info"):
         assert families[name].type == "gauge"
         assert families[name].documentation
         assert f"# HELP {name} " in response.text and f"# TYPE {name} gauge" in response.text
 
     samples = _samples(response.text)
-    scrape = (("job", "scrape"), ("poller", "api"))
+    scrape = (("job_name", "scrape"), ("poller", "api"))
     assert samples[("staktrakr_job_last_run_captured", scrape)] == 37
     assert samples[("staktrakr_job_last_run_targets", scrape)] == 40
     assert samples[("staktrakr_job_last_run_failures", scrape)] == 3
     assert samples[("staktrakr_job_last_run_duration_seconds", scrape)] == pytest.approx(95, abs=0.01)
     assert samples[("staktrakr_job_last_run_success", scrape)] == 1
-    assert samples[("staktrakr_job_last_run_success", (("job", "spot"), ("poller", "api")))] == 0
+    assert samples[("staktrakr_job_last_run_success", (("job_name", "spot"), ("poller", "api")))] == 0
     # both timestamp shapes counted, the boundary-day row inside 7 days in, the 7d+1h row out
-    assert samples[("staktrakr_vendor_failures_7d", (("vendor", "apmex"),))] == 3
-    assert ("staktrakr_vendor_failures_7d", (("vendor", "jmbullion"),)) not in samples
+    assert samples[("staktrakr_vendor_failures", (("vendor", "apmex"), ("window", "7d")))] == 3
+    assert ("staktrakr_vendor_failures", (("vendor", "jmbullion"), ("window", "7d"))) not in samples
+    assert not any(("job", value) in labels for (_, labels) in samples for value in ("scrape", "spot"))
+    assert samples[("staktrakr_build_info", (("python", platform.python_version()), ("version", __version__)))] == 1
     assert samples[("staktrakr_feed_stale", (("feed", "spot"),))] == 0
     assert samples[("staktrakr_feed_age_seconds", (("feed", "retail"),))] < 15 * 60 + 60
     assert samples[("staktrakr_database_up", ())] == 1
+
+
+def test_metric_names_follow_prometheus_conventions(settings, export_dir, base_url, tmp_path):
+    """`promtool check metrics` when promtool is on PATH; always: snake_case names with the staktrakr_
+    prefix, no window or unit-less counter suffix in a name, base units (seconds), HELP on every family."""
+    now = now_utc()
+    with Store.open(settings) as store:
+        seed_feeds(store, export_dir, now)
+        seed_runs_and_failures(store, now)
+    text = httpx.get(f"{base_url}/metrics").text
+    promtool = shutil.which("promtool")
+    if promtool:
+        checked = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    for family in text_string_to_metric_families(text):
+        if family.name.startswith(("python_", "process_")):
+            continue
+        assert re.fullmatch(r"staktrakr_[a-z][a-z0-9_]*", family.name), family.name
+        assert not re.search(r"_\d+[smhdw]\b|_\d+[smhdw]_", family.name), family.name  # no window in a name
+        assert not re.search(r"_(ms|milliseconds|minutes|hours|days)$", family.name), family.name
+        assert family.type != "counter" and not family.name.endswith("_total")  # gauges read from the database
+        assert family.documentation, family.name
+        for sample in family.samples:
+            assert "job" not in sample.labels, sample  # Prometheus owns `job`
 
 
 def test_metrics_reads_are_cached(settings, export_dir, base_url):
@@ -279,8 +330,8 @@ def test_metrics_reads_are_cached(settings, export_dir, base_url):
         first = _samples(httpx.get(f"{base_url}/metrics").text)
         seed_runs_and_failures(store, now_utc())
     second = _samples(httpx.get(f"{base_url}/metrics").text)
-    assert not any(name == "staktrakr_vendor_failures_7d" for name, _ in first)
-    assert not any(name == "staktrakr_vendor_failures_7d" for name, _ in second)  # same cached snapshot
+    assert not any(name == "staktrakr_vendor_failures" for name, _ in first)
+    assert not any(name == "staktrakr_vendor_failures" for name, _ in second)  # same cached snapshot
 
 
 # trigger -----------------------------------------------------------------------------------

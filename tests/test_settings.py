@@ -35,6 +35,8 @@ def test_branch_defaults_to_poller_id_and_can_be_set(make_settings):
         ({"scrape_gap_min_s": 5, "scrape_gap_max_s": 1}, "SCRAPE_GAP_MAX_S must be >= SCRAPE_GAP_MIN_S"),
         ({"staktrakr_log_format": "xml"}, "STAKTRAKR_LOG_FORMAT: Input should be 'text' or 'json'"),
         ({"spot_bands": "gold=20000:1000"}, "SPOT_BANDS: 'gold=20000:1000' needs 0 < low < high"),
+        ({"fleet_health_urls": "https://a.fly.dev,ftp://u:SECRET@b"},
+         "FLEET_HEALTH_URLS: entry 2: expected an http(s):// URL with a host"),
     ],
 )
 def test_bad_values_fail_with_one_line_naming_the_variable(make_settings, overrides, expected):
@@ -42,7 +44,7 @@ def test_bad_values_fail_with_one_line_naming_the_variable(make_settings, overri
         make_settings(**overrides)
     message = str(raised.value)
     assert message.startswith(expected)
-    assert "\n" not in message
+    assert "\n" not in message and "SECRET" not in message
 
 
 def test_bad_environment_value_exits_2_with_one_line(tmp_path):
@@ -76,3 +78,9 @@ def test_spot_bands_are_parsed_once_into_bands(make_settings, tmp_path, monkeypa
     assert bands["platinum"] == SPOT_BANDS_USD_PER_OZ["platinum"]
     assert json.loads(json.dumps(make_settings().public_dict()))["spot_bands"]["gold"] == {
         "low": 2000.0, "high": 30000.0, "basis": "SPOT_BANDS"}
+
+
+def test_fleet_health_urls_from_the_environment(make_settings, monkeypatch):
+    assert make_settings().fleet_health_urls == []
+    monkeypatch.setenv("FLEET_HEALTH_URLS", " https://staktrakr.fly.dev/ , http://192.168.1.20:8080,")
+    assert make_settings().fleet_health_urls == ["https://staktrakr.fly.dev", "http://192.168.1.20:8080"]

@@ -4,6 +4,7 @@ read-only; both timestamp shapes compared as times, not text."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from staktrakr.jobs.status import collect_status
 from staktrakr.models import PollerRun, PriceObservation, ProviderFailure
 from staktrakr.store import Store
+from staktrakr.store.schema import MIGRATIONS
 from staktrakr.timeutil import iso_z, window_start
 from tests.cli_helpers import assert_one_line_error, not_a_dir, run_cli
 from tests.conftest import REPO
@@ -158,3 +160,63 @@ def test_status_with_unwritable_var_dir_reports_the_database(tmp_path):
     report = json.loads(result.stdout)
     assert report["database_error"] and str(var_dir) in report["database_error"]
     assert_one_line_error(result, "database")
+
+
+def test_status_exit_3_when_a_feed_is_stale_and_check_lists_it(make_settings, catalog_file, tmp_path):
+    var_dir = tmp_path / "var"
+    settings = make_settings(providers_file=catalog_file)
+    with Store.open(settings) as store:
+        seed_feeds(store, tmp_path / "export", now_utc(), spot_age=timedelta(hours=3))
+    env = {"PROVIDERS_FILE": str(catalog_file), "API_EXPORT_DIR": str(tmp_path / "export"), "POLLER_ID": "api"}
+    text = run_cli(["status"], env=env, var_dir=var_dir)
+    assert text.exit_code == 3, text.output
+    assert re.search(r"3\.\d h ago", text.stdout) and "stale" in text.stdout and "error:" not in text.stderr
+    check = run_cli(["status", "--check"], env=env, var_dir=var_dir)
+    assert check.exit_code == 3
+    assert check.stdout.splitlines() == [line for line in check.stdout.splitlines() if line.startswith("feed spot")]
+    assert "feed spot: stale" in check.stdout and "limit 75 min" in check.stdout
+    assert run_cli(["status", "--json"], env=env, var_dir=var_dir).exit_code == 3
+
+
+def test_status_check_ok_exits_0(make_settings, catalog_file, tmp_path):
+    settings = make_settings(providers_file=catalog_file)
+    with Store.open(settings) as store:
+        seed_feeds(store, tmp_path / "export", now_utc())
+    env = {"PROVIDERS_FILE": str(catalog_file), "API_EXPORT_DIR": str(tmp_path / "export")}
+    check = run_cli(["status", "--check"], env=env, var_dir=tmp_path / "var")
+    assert check.exit_code == 0, check.output
+    assert check.stdout.startswith("ok: database reachable, 4 feeds fresh")
+
+
+def test_status_database_down_says_unknown_and_prints_the_error_once(tmp_path, catalog_file):
+    env = {"PROVIDERS_FILE": str(catalog_file), "TURSO_DATABASE_URL": "http://127.0.0.1:9"}
+    result = run_cli(["status"], env=env, var_dir=tmp_path / "var")
+    assert result.exit_code == 1
+    assert_one_line_error(result, "database unreachable")
+    assert "127.0.0.1:9" not in result.stdout.replace("database: http://127.0.0.1:9", "")  # the reason only on stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip().startswith(
+        ("retail", "spot", "goldback"))}
+    assert set(rows) == {"retail", "spot", "goldback"} and all("unknown" in line for line in rows.values())
+    assert "None" not in result.stdout and "False" not in result.stdout  # publish (a file) may say never
+    check = run_cli(["status", "--check"], env=env, var_dir=tmp_path / "var")
+    assert check.exit_code == 1 and "database http://127.0.0.1:9: unreachable" in check.stdout
+    assert "feed spot: unknown" in check.stdout
+
+
+def test_db_status_exit_codes_and_words(tmp_path):
+    down = run_cli(["db", "status"], env={"TURSO_DATABASE_URL": "http://127.0.0.1:9"}, var_dir=tmp_path / "var")
+    assert down.exit_code == 1
+    assert_one_line_error(down, "database unreachable")
+    assert "(unreachable)" in down.stdout and "schema version: unknown" in down.stdout
+    for word in ("None", "False", "True"):
+        assert word not in down.stdout
+    assert json.loads(run_cli(["db", "status", "--json"], env={"TURSO_DATABASE_URL": "http://127.0.0.1:9"},
+                              var_dir=tmp_path / "var").stdout)["reachable"] is False
+    up = run_cli(["db", "status"], var_dir=tmp_path / "var")
+    assert up.exit_code == 0, up.output
+    assert "(reachable)" in up.stdout and "schema version: none" in up.stdout and "None" not in up.stdout
+    run_cli(["db", "migrate"], var_dir=tmp_path / "var")
+    migrated = run_cli(["db", "status"], var_dir=tmp_path / "var")
+    latest = max(migration.version for migration in MIGRATIONS)
+    assert migrated.exit_code == 0 and "newest window: none" in migrated.stdout
+    assert f"schema version: {latest}" in migrated.stdout

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
 
 from staktrakr.cli.status import render
 from staktrakr.jobs.status import collect_status
@@ -40,7 +41,7 @@ def test_status_shows_the_last_vision_counters(make_settings, capsys):
         report = collect_status(settings, store)
     assert report.vision == {"api": COUNTERS}
     assert report.as_dict()["vision"]["api"]["tokens"] == 7200
-    render(report)
+    render(report, Console(width=200))
     assert ("last scrape of api, vision: 5 calls, 1 reused, 4 agreed, 1 disagreed, 0 vision-only, 1 failed; "
             "7,200 tokens, 8.2 s in calls (6 of 9 eligible targets checked)") in capsys.readouterr().out
 

@@ -220,6 +220,19 @@ class Catalog(BaseModel):
                 )
         return chosen
 
+    def target(self, slug: str, vendor_id: str) -> Target:
+        """The (coin, vendor) pair, enabled or not (diagnose looks at disabled ones too); ConfigError when
+        the catalog has no such coin or the coin no such vendor."""
+        coin = self.coins.get(slug)
+        if coin is None:
+            raise ConfigError(f"--coin {slug}: not in the catalog ({self.source})")
+        listing = next((entry for entry in coin.providers if entry.id == vendor_id), None)
+        if listing is None:
+            raise ConfigError(f"--vendor {vendor_id}: coin {slug} has no such vendor in the catalog ({self.source})")
+        rules = self.rules_for(vendor_id)
+        return Target(coin=coin, vendor_id=vendor_id, vendor_name=rules.name or listing.name,
+                      urls=tuple(listing.all_urls), rules=rules)
+
     def to_json_data(self) -> dict[str, Any]:
         """The file form (coins in the existing shape plus the vendors and feeds sections)."""
         coins = {}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from staktrakr.cli.base import Verbosity
 from staktrakr.errors import StaktrakrError
 from staktrakr.log import RedactSecrets, configure_logging, shorten
 from staktrakr.settings import Settings, load_settings
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Do everything except write or push.")]
+EvidenceOpt = Annotated[bool, typer.Option(
+    "--keep-evidence", help="Keep failed targets' pages under var/evidence/ in a --dry-run too "
+                            "(always kept otherwise).")]
 CoinOpt = Annotated[list[str] | None, typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
 VendorOpt = Annotated[list[str] | None, typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
 
@@ -29,9 +33,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def setup(verbose: bool = False) -> Settings:
-    """Load settings once and configure logging with their secrets redacted."""
+    """Load settings once and configure logging with their secrets redacted, at the level the
+    top-level `--verbose` (DEBUG) or `--quiet` (warnings and errors only, no progress line) asked for."""
     settings = load_settings()
-    configure_logging(settings.staktrakr_log_format, settings.secret_values(), verbose)
+    configure_logging(settings.staktrakr_log_format, settings.secret_values(), verbose or Verbosity.verbose,
+                      quiet=Verbosity.quiet)
     return settings
 
 
@@ -95,3 +101,5 @@ def os_error_line(exc: OSError) -> str:
         return f"{type(exc).__name__}: {exc}"
     return (f"cannot use {exc.filename}: {exc.strerror or exc}; check the path settings "
             "(STAKTRAKR_VAR_DIR, API_EXPORT_DIR, PROVIDERS_FILE) and their permissions")
+
+

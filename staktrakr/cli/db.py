@@ -1,17 +1,22 @@
-"""`staktrakr db`: migrate, status, flush (replay the outbox by hand)."""
+"""`staktrakr db`: migrate, status, flush (replay the outbox by hand), snapshot (offline copy)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
-from rich.table import Table
+from rich.console import Console
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
+from staktrakr.cli.text import UNKNOWN, id_column, out_console, shown, table
 from staktrakr.errors import JobFailed
 from staktrakr.log import shorten
 from staktrakr.store import Store
 from staktrakr.store.queries.status import database_status
 
-app = typer.Typer(help="Database: schema migrations, status, outbox flush.", no_args_is_help=True)
+app = typer.Typer(help="Database: schema migrations, status, outbox flush, offline snapshot.", no_args_is_help=True)
+DEFAULT_SNAPSHOT_DAYS = 30
 
 
 @app.command()
@@ -30,32 +35,49 @@ def migrate(json_output: JsonOpt = False) -> None:
 @app.command()
 @handle_errors
 def status(json_output: JsonOpt = False) -> None:
-    """Tables, row counts, newest window, migrations and outbox size."""
+    """Tables, row counts, newest window, migrations and outbox size.
+
+    Exit 0 when the database answered, 1 when it could not be read (values it could not read say "unknown").
+    """
     settings = setup()
     with Store.open(settings) as store:
         report = database_status(store)
     if json_output:
         emit_json(report)
-        return
-    console.print(f"database: {report['database']}  reachable: {report['reachable']}")
-    if report.get("error"):
-        console.print(f"  {report['error']}", markup=False)
-    table = Table("table", "rows")
+    else:
+        render_status(report, out_console(console))
+    if not report["reachable"]:
+        err_console.print(f"error: database unreachable: {report.get('error')}", markup=False, highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def render_status(report: dict[str, Any], out: Console) -> None:
+    """`db status` for people: counts, "unknown" for what could not be read, no Python reprs."""
+    reachable = bool(report["reachable"])
+    out.print(f"database: {report['database']} ({'reachable' if reachable else 'unreachable'})",
+              markup=False, highlight=False)
+    grid = table()
+    id_column(grid, "table", list(report["tables"]))
+    grid.add_column("rows", justify="right", no_wrap=True)
     for name, count in report["tables"].items():
-        table.add_row(name, "-" if count is None else str(count))
-    console.print(table)
-    console.print(f"schema version: {report['schema_version']}  newest window: {report['newest_window']}")
+        grid.add_row(name, (UNKNOWN if not reachable else "absent") if count is None else f"{count:,}")
+    out.print(grid)
+    missing = UNKNOWN if not reachable else "none"
+    out.print(f"schema version: {shown(report['schema_version'], missing)}", markup=False, highlight=False)
+    out.print(f"newest window: {shown(report['newest_window'], missing)}", markup=False, highlight=False)
     outbox = report["outbox"]
-    console.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows ({outbox['path']})", markup=False)
+    out.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows ({outbox['path']})", markup=False,
+              highlight=False)
     if outbox["unreadable_lines"]:
-        console.print(f"  {outbox['unreadable_lines']} unreadable lines (the next replay quarantines them)",
-                      markup=False)
+        out.print(f"  {outbox['unreadable_lines']} unreadable lines (the next replay quarantines them)",
+                  markup=False)
     if outbox["quarantined"]:
-        console.print(f"  quarantined: {outbox['quarantined']} entries in {outbox['quarantine_path']} "
-                      "(unreadable or invalid; inspect, then delete the file)", markup=False)
+        out.print(f"  quarantined: {outbox['quarantined']} entries in {outbox['quarantine_path']} "
+                  "(unreadable or invalid; inspect, then delete the file)", markup=False)
     if outbox["rejected"]:
-        console.print(f"  rejected: {outbox['rejected']} entries in {outbox['rejected_path']} "
-                      "(the database refused them; inspect, then delete the file)", markup=False)
+        out.print(f"  rejected: {outbox['rejected']} entries in {outbox['rejected_path']} "
+                  "(the database refused them; inspect, then delete the file)", markup=False)
 
 
 @app.command()
@@ -87,3 +109,32 @@ def flush(json_output: JsonOpt = False) -> None:
     if result.needs_attention:
         raise JobFailed(f"outbox: {result.quarantined_entries} entries quarantined in {outbox.quarantine_path}, "
                         f"{result.rejected_entries} rejected in {outbox.rejected_path}; inspect them")
+
+
+@app.command()
+@handle_errors
+def snapshot(
+    out: Annotated[Path, typer.Argument(help="The SQLite file to write (replaced atomically, read-only).")],
+    days: Annotated[int, typer.Option("--days", min=0,
+                                      help="Days of history back from the newest window; 0: all.")] = (
+        DEFAULT_SNAPSHOT_DAYS),
+    json_output: JsonOpt = False,
+) -> None:
+    """Write the published tables (prices, spot, Goldback, coins; only the columns the API
+    publishes) as one read-only SQLite file for offline use."""
+    from staktrakr.catalog.load import load_run_catalog
+    from staktrakr.store.queries.snapshot import write_snapshot
+
+    settings = setup()
+    with Store.open(settings) as store:
+        try:
+            report = write_snapshot(store, out, days or None, settings.spot_bands, load_run_catalog(settings, store))
+        except OSError as exc:
+            raise JobFailed(f"db snapshot: cannot write {out}: {exc.strerror or exc}") from exc
+    if json_output:
+        emit_json(report)
+        return
+    rows = report["rows"]
+    console.print(f"{out}: {rows['price_snapshots']} price rows since {report['since'] or 'the start'}, "
+                  f"{rows['spot_prices']} spot slots, {rows['goldback_rates']} Goldback rates, "
+                  f"{rows['coins']} coins", markup=False)

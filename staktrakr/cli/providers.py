@@ -1,21 +1,28 @@
-"""`staktrakr providers`: validate, list and sync the catalog."""
+"""`staktrakr providers`: validate, list and sync the catalog, and edit it one command at a time."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import Console
 
-from staktrakr.catalog import load_catalog
+from staktrakr.catalog import Target, load_catalog, parse_catalog
+from staktrakr.catalog.edit import Edit, add_url, apply, diff, set_enabled, set_rule, set_url, splice
 from staktrakr.catalog.load import select_targets
-from staktrakr.cli.common import CoinOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
+from staktrakr.cli.text import id_column, out_console, table
 from staktrakr.errors import ConfigError
-from staktrakr.export.files import write_json_atomic
+from staktrakr.export.files import dump_json, write_text_atomic
 from staktrakr.store import Store
 from staktrakr.store.queries.catalog import catalog_from_db, catalog_to_db
 
 app = typer.Typer(help="The catalog of coins x vendors (providers.json).", no_args_is_help=True)
+SlugArg = Annotated[str, typer.Argument(help="Coin slug.", show_default=False)]
+VendorArg = Annotated[str, typer.Argument(help="Vendor id.", show_default=False)]
+UrlArg = Annotated[str, typer.Argument(help="Product page URL (https://).", show_default=False)]
 
 
 @app.command()
@@ -45,11 +52,28 @@ def list_targets(coin: CoinOpt = None, vendor: VendorOpt = None, json_output: Js
         emit_json([{"coin": t.coin.slug, "metal": t.coin.metal, "weight_oz": t.coin.weight_oz, "vendor": t.vendor_id,
                     "fetchers": t.rules.fetchers, "urls": list(t.urls)} for t in targets])
         return
-    table = Table("coin", "vendor", "fetchers", "url")
-    for t in targets:
-        table.add_row(t.coin.slug, t.vendor_id, ",".join(t.rules.fetchers), t.urls[0])
-    console.print(table)
-    console.print(f"{len(targets)} targets")
+    render_targets(targets, out_console(console))
+
+
+def render_targets(targets: list[Target], out: Console) -> None:
+    """A table when the longest row fits the console; otherwise one line per target with its URL on
+    the next line (printed whole: the terminal may wrap it, nothing cuts it)."""
+    rows = [(t.coin.slug, t.vendor_id, ",".join(t.rules.fetchers), t.urls[0]) for t in targets]
+    widths = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in
+              enumerate(("coin", "vendor", "fetchers", "url"))]
+    if sum(widths) + 3 * (len(widths) - 1) <= out.width:  # 3: padding and rule between columns
+        grid = table()
+        for index, header in enumerate(("coin", "vendor", "fetchers", "url")):
+            id_column(grid, header, [row[index] for row in rows])
+        for row in rows:
+            grid.add_row(*row)
+        out.print(grid)
+    else:
+        coin_width, vendor_width = widths[0], widths[1]
+        for coin, vendor, fetchers, url in rows:
+            out.print(f"{coin:<{coin_width}}  {vendor:<{vendor_width}}  {fetchers}", markup=False, highlight=False)
+            out.print(f"  {url}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"{len(targets)} targets", highlight=False)
 
 
 @app.command()
@@ -59,26 +83,127 @@ def sync(
         "--to-db", help="Write the file's catalog into provider_coins/provider_vendors.")] = False,
     from_db: Annotated[bool, typer.Option(
         "--from-db", help="Rewrite the file from the tables (keeps the vendors section).")] = False,
+    dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Copy the catalog between providers.json and the database tables."""
+    """Copy the catalog between providers.json and the database tables (--dry-run: show the diff only)."""
     if to_db == from_db:
         raise ConfigError("providers sync: give exactly one of --to-db or --from-db")
     settings = setup()
     catalog = load_catalog(settings.providers_file)
     with Store.open(settings) as store:
         store.ensure_schema()
+        defaults = catalog.vendors["default"].model_dump()
         if to_db:
-            counts = catalog_to_db(store, catalog)
-            result = {"direction": "to-db", **counts}
+            try:
+                before = dump_json(catalog_from_db(store, defaults=defaults).to_json_data())
+            except ConfigError:  # empty tables
+                before = ""
+            tables_part = catalog.model_copy(update={"feeds": {}}).to_json_data()  # the tables hold no feeds
+            changes = diff(before, dump_json(tables_part), f"database {store.db.display}")
+            counts = ({"coins": len(catalog.coins), "vendors": sum(len(c.providers) for c in catalog.coins.values())}
+                      if dry_run else catalog_to_db(store, catalog))
+            result: dict[str, Any] = {"direction": "to-db", **counts}
         else:
-            loaded = catalog_from_db(store, defaults=catalog.vendors["default"].model_dump())
+            loaded = catalog_from_db(store, defaults=defaults)
             merged = loaded.model_copy(update={"vendors": {**catalog.vendors, **loaded.vendors},
                                                "feeds": catalog.feeds})  # the tables hold no feeds
-            write_json_atomic(settings.providers_file, merged.to_json_data())
+            text = dump_json(merged.to_json_data())
+            changes = diff(settings.providers_file.read_text(encoding="utf-8"), text, str(settings.providers_file))
+            if not dry_run:
+                write_text_atomic(settings.providers_file, text)
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}
+    if dry_run:
+        result.update(dry_run=True, diff=changes)
     if json_output:
         emit_json(result)
+        return
+    if dry_run:
+        console.print(changes or "no change", markup=False, highlight=False, end="")
+    verb = "would write" if dry_run else "wrote"
+    console.print(f"providers sync {result['direction']}: {verb} {result['coins']} coins, "
+                  f"{result['vendors']} vendor rows", markup=False, highlight=False)
+
+
+def edit_catalog(make: Callable[[dict[str, Any]], Edit], dry_run: bool, json_output: bool) -> None:
+    """Make one edit in the catalog STAKTRAKR_CATALOG_SOURCE picks: validated like the file, written
+    (providers.json with its formatting kept, or the tables) unless `dry_run`, the diff shown."""
+    settings = setup()
+    if settings.catalog_source == "db":
+        with Store.open(settings) as store:
+            defaults = load_catalog(settings.providers_file).vendors["default"].model_dump()
+            data = catalog_from_db(store, defaults=defaults).to_json_data()
+            source = f"database {store.db.display}"
+            edit = make(data)
+            updated = apply(data, edit, source)
+            changes = diff(dump_json(data), dump_json(updated), source)
+            if not dry_run:
+                catalog_to_db(store, parse_catalog(updated, source))
     else:
-        console.print(f"providers sync {result['direction']}: {result['coins']} coins, {result['vendors']} vendor rows")
+        path = settings.providers_file
+        load_catalog(path)  # the file as it is must be valid before it is edited
+        text = path.read_text(encoding="utf-8")
+        source = str(path)
+        edit = make(json.loads(text))
+        updated = apply(json.loads(text), edit, source)
+        after = splice(text, edit)
+        if json.loads(after) != updated:  # the splice must write exactly the validated catalog
+            raise ConfigError(f"{path}: could not write the change in place; edit the file by hand")
+        changes = diff(text, after, source)
+        if not dry_run and after != text:
+            write_text_atomic(path, after)
+    if json_output:
+        emit_json({"source": source, "change": edit.summary, "dry_run": dry_run, "diff": changes})
+        return
+    console.print(changes or "no change", markup=False, highlight=False, end="")
+    console.print(f"{'would change' if dry_run else 'changed'} {source}: {edit.summary}", markup=False,
+                  highlight=False)
+
+
+@app.command()
+@handle_errors
+def enable(slug: SlugArg, vendor: VendorArg, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+    """Enable the (coin, vendor) target."""
+    edit_catalog(lambda data: set_enabled(data, slug, vendor, True), dry_run, json_output)
+
+
+@app.command()
+@handle_errors
+def disable(slug: SlugArg, vendor: VendorArg, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+    """Disable the (coin, vendor) target (scrape and retry skip it; its entry stays)."""
+    edit_catalog(lambda data: set_enabled(data, slug, vendor, False), dry_run, json_output)
+
+
+@app.command("set-url")
+@handle_errors
+def set_url_command(
+    slug: SlugArg, vendor: VendorArg, url: UrlArg,
+    index: Annotated[int, typer.Option("--index", help="Which of the target's URLs (0: the first).")] = 0,
+    dry_run: DryRunOpt = False, json_output: JsonOpt = False,
+) -> None:
+    """Replace one URL of the (coin, vendor) target."""
+    edit_catalog(lambda data: set_url(data, slug, vendor, url, index), dry_run, json_output)
+
+
+@app.command("add-url")
+@handle_errors
+def add_url_command(slug: SlugArg, vendor: VendorArg, url: UrlArg, dry_run: DryRunOpt = False,
+                    json_output: JsonOpt = False) -> None:
+    """Add a URL to the (coin, vendor) target, tried after its others."""
+    edit_catalog(lambda data: add_url(data, slug, vendor, url), dry_run, json_output)
+
+
+@app.command("set-rule")
+@handle_errors
+def set_rule_command(
+    vendor: VendorArg,
+    field: Annotated[str, typer.Argument(help="A vendor rule: fetchers, wait_ms, proxy, price_columns, ...",
+                                         show_default=False)],
+    value: Annotated[str, typer.Argument(help="The value: comma-separated for a list, else a number, true/false "
+                                              "or a word.", show_default=False)],
+    append: Annotated[bool, typer.Option("--append", help="Add VALUE to a list rule instead of replacing it.")] = False,
+    dry_run: DryRunOpt = False, json_output: JsonOpt = False,
+) -> None:
+    """Set one rule of the vendor's entry in the `vendors` section (fetcher order, proxy, price columns...)."""
+    edit_catalog(lambda data: set_rule(data, vendor, field, value, append), dry_run, json_output)

@@ -27,12 +27,24 @@ def _render(result: PublishResult) -> None:
         if len(paths) > SHOWN_PATHS:
             console.print(f"  ... and {len(paths) - SHOWN_PATHS} more {label}", markup=False)
     for slug, move in result.median_moves.items():
-        console.print(f"  median {slug}: {move['from']} -> {move['to']}", markup=False)
+        console.print(f"  median {slug}: {_usd(move['from'])} -> {_usd(move['to'])}", markup=False)
     for note in result.notes:
         console.print(note, markup=False, soft_wrap=True)
     if not result.dry_run:
-        console.print(f"commit: {result.commit or 'none (no change)'}; pushed: "
-                      f"{'-' if result.pushed is None else result.pushed}", markup=False)
+        console.print(f"commit: {result.commit or 'none (no change)'}; pushed: {_pushed(result)}", markup=False)
+
+
+def _usd(value: object) -> str:
+    """A median for people: "$3,112.40", or "none" where there was none (a new coin, a gap)."""
+    return f"${value:,.2f}" if isinstance(value, int | float) else "none"
+
+
+def _pushed(result: PublishResult) -> str:
+    if result.pushed is True:
+        return "yes"
+    if result.pushed is False:
+        return "no (the commit is kept; the next publish pushes it)"
+    return "not attempted (--no-push, or API_DATA_REPO unset)" if result.push_error is None else "no"
 
 
 def register(app: typer.Typer) -> None:

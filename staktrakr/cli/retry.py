@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
+from staktrakr.cli.common import DryRunOpt, EvidenceOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.cli.scrape import finish, progress_display
 
 WindowOpt = Annotated[str | None, typer.Option(
@@ -16,7 +16,8 @@ WindowOpt = Annotated[str | None, typer.Option(
 def register(app: typer.Typer) -> None:
     @app.command("retry")
     @handle_errors
-    def retry_command(window: WindowOpt = None, dry_run: DryRunOpt = False, json_output: JsonOpt = False) -> None:
+    def retry_command(window: WindowOpt = None, dry_run: DryRunOpt = False, keep_evidence: EvidenceOpt = False,
+                      json_output: JsonOpt = False) -> None:
         """Re-scrape the targets whose latest row in the window failed (fallback fetchers first)."""
         from staktrakr.catalog.load import load_run_catalog
         from staktrakr.jobs.retry import check_window, run_retry
@@ -28,7 +29,8 @@ def register(app: typer.Typer) -> None:
         with Store.open(settings) as store:
             targets = load_run_catalog(settings, store).targets()
             with progress_display(None, "retry", not json_output) as progress:
-                result = run_retry(settings, store, targets, window=window, dry_run=dry_run, progress=progress)
+                result = run_retry(settings, store, targets, window=window, dry_run=dry_run, progress=progress,
+                                   keep_evidence=True if keep_evidence else None)
         if result.scrape is None:
             if json_output:
                 emit_json(result.to_json())

@@ -22,7 +22,7 @@ from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, r
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.goldback import read_goldback
-from staktrakr.store.queries.prices import read_retail
+from staktrakr.store.queries.prices import DayAggregates, read_retail
 from staktrakr.store.queries.spot import read_spot
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuiltTree:
-    texts: dict[str, str] = field(default_factory=dict)  # path under data/ -> file text
+    texts: dict[str, bytes] = field(default_factory=dict)  # path under data/ -> file bytes
     generated_at: str | None = None
     latest_window: str | None = None
     medians: dict[str, Any] = field(default_factory=dict)  # slug -> median_price
+    days: DayAggregates | None = None  # the history's per-date aggregates (reused by the next build)
 
 
 def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
@@ -48,14 +49,18 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
         return []
 
 
-def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_dir: Path) -> BuiltTree:
-    """Every file of the tree (path under data/ -> text) from the database and the files already
-    in `data_dir`; raises StoreUnavailable / StatementRejected when the database cannot be read."""
+def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_dir: Path,
+               previous_days: DayAggregates | None = None) -> BuiltTree:
+    """Every file of the tree (path under data/ -> bytes) from the database and the files already
+    in `data_dir`, reusing the per-date aggregates an earlier build read from the same database
+    (`previous_days`, see store/queries/prices.py); raises StoreUnavailable / StatementRejected
+    when the database cannot be read."""
     bands = settings.spot_bands
     files: dict[str, Any] = {}
     built = BuiltTree()
 
-    retail = read_retail(store)
+    retail = read_retail(store, previous_days)
+    built.days = retail.days
     if retail.latest_window and retail.generated_at and retail.last_date:
         histories = {
             slug: {day: entry for day, vendors in days.items() if (entry := history_entry(day, vendors))}

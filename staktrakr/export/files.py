@@ -1,4 +1,11 @@
-"""Atomic, validated JSON file writes: temp file + fsync + rename, parsed back before the rename.
+"""JSON serialisation of the published files, and atomic file writes (temp file + rename).
+
+A published file is never fsync'd on its own: it is written to a temporary file beside it and
+renamed over the old one, so a reader (and a crash) sees the old bytes or the new ones, never a
+mix; the git commit publish makes right after is the durable copy, and a file a crash left
+damaged before that commit differs from it, which the next publish notices (git status, see
+jobs/publish.py) and rewrites. `durable=True` adds the fsync for a file that has no such copy
+(the catalog written by `providers sync`).
 
 Published files are world-readable (0644) whatever the process umask or mkstemp's 0600: the
 static host, serve under another user and the web server of a mirror must all read them.
@@ -12,31 +19,64 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 PUBLISHED_FILE_MODE = 0o644
 
 
+def json_bytes(data: Any, indent: int | None = 2) -> bytes:
+    """The one serialisation every published file uses (stable key order is the caller's), UTF-8,
+    ending with a newline. With `indent=2` it is exactly `json.dumps(data, indent=2,
+    ensure_ascii=False)` for the values the builders make (str keys, ints, and money / spot floats
+    that never need an exponent), from orjson's C encoder (json's indented encoder is pure Python);
+    one-line files keep json's `", "` / `": "` separators. Raises TypeError for a value JSON cannot
+    hold, ValueError for NaN or infinity (orjson would write null) or another indent."""
+    if indent is None:
+        return (json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    if indent != 2:
+        raise ValueError(f"indent {indent}: published files use 2 or None")
+    content = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    if b"null" in content:  # orjson writes NaN and infinity as null: find out whether one was
+        json.dumps(data, allow_nan=False)
+    return content
+
+
 def dump_json(data: Any, indent: int | None = 2) -> str:
-    """The one serialisation every published file uses (stable key order is the caller's)."""
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    """`json_bytes` as text."""
+    return json_bytes(data, indent).decode("utf-8")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def parses(content: bytes) -> None:
+    """Raise ValueError unless `content` is one JSON document (never write a file that does not parse)."""
+    orjson.loads(content)
+
+
+def write_bytes_atomic(path: Path, content: bytes, *, durable: bool = False) -> None:
+    """Replace `path` with `content` through a temporary file in the same directory and a rename
+    (mode 0644); `durable`: fsync the file before the rename. Raises OSError (naming the path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
             os.fchmod(handle.fileno(), PUBLISHED_FILE_MODE)
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
 
 
-def write_json_atomic(path: Path, data: Any, indent: int | None = 2) -> None:
-    """Serialise, parse back (never publish a file that does not parse), then write atomically."""
-    text = dump_json(data, indent)
-    json.loads(text)
-    write_text_atomic(path, text)
+def write_text_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    """`text` as UTF-8 through `write_bytes_atomic`; durable by default (operator files such as
+    providers.json and the alert state have no other copy, unlike the committed tree)."""
+    write_bytes_atomic(path, text.encode("utf-8"), durable=durable)
+
+
+def write_json_atomic(path: Path, data: Any, indent: int | None = 2, *, durable: bool = False) -> None:
+    """Serialise, parse back, then write atomically (see `write_bytes_atomic`)."""
+    content = json_bytes(data, indent)
+    parses(content)
+    write_bytes_atomic(path, content, durable=durable)

@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from staktrakr.catalog import Catalog
 from staktrakr.export.model import LAST_KNOWN_SOURCE, CoinSnapshot, VendorQuote, WindowPrice
 from staktrakr.export.stats import lowest, money, upper_median
 from staktrakr.timeutil import WINDOW, floor_window, iso_z, parse_time
+
+if TYPE_CHECKING:  # the catalog model (and the fetchers it names) is only loaded by the builds that use it
+    from staktrakr.catalog import Catalog
 
 LIVE_FOR = timedelta(hours=2)
 CARRY_FOR = timedelta(hours=24)

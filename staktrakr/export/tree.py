@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from staktrakr.export.files import dump_json, write_text_atomic
+from staktrakr.export.files import json_bytes, parses, write_bytes_atomic
 from staktrakr.export.goldback import goldback_spot_doc, goldback_year_doc
 from staktrakr.export.history import HISTORY_SPANS, history_doc
 from staktrakr.export.model import CoinSnapshot, GoldbackDay
@@ -66,12 +66,13 @@ def goldback_files(days: Iterable[GoldbackDay]) -> dict[str, Any]:
     return files
 
 
-def render(path: str, doc: Any) -> str:
+def render(path: str, doc: Any) -> bytes:
+    """A file's published bytes (UTF-8 JSON, see export/files.py)."""
     indent = None if Path(path).name.startswith(ONE_LINE_FILES) else 2
-    return dump_json(doc, indent)
+    return json_bytes(doc, indent)
 
 
-def render_all(files: Mapping[str, Any]) -> dict[str, str]:
+def render_all(files: Mapping[str, Any]) -> dict[str, bytes]:
     return {path: render(path, files[path]) for path in sorted(files)}
 
 
@@ -94,7 +95,7 @@ class TreeChanges:
         return bool(self.added or self.changed)
 
 
-def compare_tree(data_dir: Path, texts: Mapping[str, str]) -> TreeChanges:
+def compare_tree(data_dir: Path, texts: Mapping[str, bytes]) -> TreeChanges:
     changes = TreeChanges()
     for path, text in sorted(texts.items()):
         target = data_dir / path
@@ -103,17 +104,18 @@ def compare_tree(data_dir: Path, texts: Mapping[str, str]) -> TreeChanges:
         except FileNotFoundError:
             changes.added.append(path)
             continue
-        if current == text.encode("utf-8"):
+        if current == text:
             changes.unchanged += 1
         else:
             changes.changed.append(path)
     return changes
 
 
-def write_tree(data_dir: Path, texts: Mapping[str, str]) -> TreeChanges:
-    """Write the files whose bytes differ (atomically, each parsed back first)."""
+def write_tree(data_dir: Path, texts: Mapping[str, bytes]) -> TreeChanges:
+    """Write the files whose bytes differ (each parsed back first, then replaced atomically, no
+    fsync per file: the commit that follows is the durable copy, see export/files.py)."""
     changes = compare_tree(data_dir, texts)
     for path in [*changes.added, *changes.changed]:
-        json.loads(texts[path])
-        write_text_atomic(data_dir / path, texts[path])
+        parses(texts[path])
+        write_bytes_atomic(data_dir / path, texts[path])
     return changes

@@ -231,6 +231,7 @@ def _stock(own_scopes: list[ProductScope], html_page: HtmlPage | None, views: li
         html_page.tree if html_page is not None else None,
         lines,
         controls,
+        per_variant=with_state.per_variant_availability if with_state else False,
     )
 
 

@@ -81,6 +81,8 @@ def _scope(product: dict[str, Any], in_cut: bool, position: int, block_index: in
         # Offers of one price (years, finishes): buyable when any of them is.
         scope.availability = "in_stock" if "in_stock" in states else (states[0] if states else scope.availability)
         scope.readings.insert(0, best[0][1])
+        every_state = {state for offer, _ in priced if (state := availability_state(offer.get("availability")))}
+        scope.per_variant_availability = bool(states) and len(every_state) > 1
     for offer, reading in priced:
         if (offer, reading) not in best:
             role = Role.CARD if _payment_rank(offer, rules) == 2 else Role.BULK

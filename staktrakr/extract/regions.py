@@ -42,7 +42,7 @@ OTHER_REGION_ROLES = {"complementary": Locus.SIDEBAR, "navigation": Locus.NAVIGA
 OTHER_REGION_WORDS = (
     (Locus.OTHER_PRODUCT, re.compile(
         r"(?:^|[\s_-])(?:related|upsells?|up-sells?|cross-?sells?|recommend(?:ed|ations?)?|similar|recently|"
-        r"also|carousel|you-may|youmay|more-products|product-slider|frequently|pairs)(?:$|[\s_-])"
+        r"also|carousel|you-may|youmay|more-products|product-slider|frequently|pairs|complementary)(?:$|[\s_-])"
         r"|products?[-_]?(?:grid|list|listing|carousel|cards?)|collection[-_]?(?:grid|list)|productGrid"
         r"|(?:^|\s)products(?:$|\s)", re.IGNORECASE)),
     (Locus.SIDEBAR, re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)),
@@ -174,6 +174,8 @@ def other_region(element: lxml.html.HtmlElement) -> Locus | None:
     if locus is not None:
         return locus
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if "-" in element.tag:  # a custom element's name says what it holds (<product-recommendations>)
+        names = f"{names} {element.tag}"
     if not names.strip():
         return None
     return next((locus for locus, words in OTHER_REGION_WORDS if words.search(names)), None)

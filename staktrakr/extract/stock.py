@@ -2,7 +2,8 @@
 
 Order of trust:
 1. schema.org availability (JSON-LD, microdata, product meta) of the product read, unless the
-   visible buy button says the product cannot be bought now (a stale "InStock" loses to it).
+   visible buy button says the product cannot be bought now (a stale "InStock" loses to it);
+   an availability stated per variant (offers that differ) is the chosen offer's and stands.
 2. The page's first purchase button after the title (HTML, not a variant swatch): a button reading "Sold Out" /
    "Notify Me" / "Pre-Order", or a disabled "Add to Cart", says not buyable; an enabled
    "Add to Cart" says buyable and outweighs out-of-stock phrases elsewhere (themes keep
@@ -185,11 +186,19 @@ def read_stock(
     tree: lxml.html.HtmlElement | None,
     lines: list[str],
     control_lines: frozenset[int] = frozenset(),
+    *,
+    per_variant: bool = False,
 ) -> StockReading:
-    """The page's stock state by the order of trust in the module docstring."""
+    """The page's stock state by the order of trust in the module docstring.
+
+    `per_variant`: the structured state is the chosen offer's own among variants whose
+    availability differs (a tube sold out, the single coin in stock); the buy button then shows
+    whichever variant the URL selected, so it does not overrule that offer's state.
+    """
     button = button_reading(tree) if tree is not None else None
     if structured_state is not None:
-        if structured_state == "in_stock" and button is not None and button.state != "in_stock":
+        if (structured_state == "in_stock" and not per_variant
+                and button is not None and button.state != "in_stock"):
             return button  # the visible buy button says it cannot be bought now: a stale "InStock" loses
         return StockReading(structured_state, structured_evidence)
     if button is not None and button.state != "in_stock":

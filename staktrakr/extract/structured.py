@@ -68,6 +68,8 @@ class ProductScope:
 
     readings:     its price readings (the asking price first; "was" prices, other offers)
     availability: its stock state ("in_stock", "out_of_stock", "preorder", "backorder") or None
+    per_variant_availability: the offers (variants) state their own, differing availability, so
+                  `availability` is the chosen offer's, not a page-wide flag
     ambiguous:    why it gives no single price (e.g. "2 offers with different prices"), or None
     holds_title / before_title: where its element sits relative to the product title (HTML scopes)
     """
@@ -77,6 +79,7 @@ class ProductScope:
     urls: list[str] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     availability: str | None = None
+    per_variant_availability: bool = False
     ambiguous: str | None = None
     in_cut_region: bool = False
     holds_title: bool = False

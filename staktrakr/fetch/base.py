@@ -67,7 +67,8 @@ class FetcherCapabilities(BaseModel):
     source_label: str      # the `source` a price row names when this fetcher read the page (DESIGN.md section 4)
     supports_proxy: bool   # its requests can go out through HOME_PROXY_URL; False: it has its own egress
                            # (Firecrawl's servers), which is also its own circuit-breaker route
-    screenshots: bool = False  # `fetch(screenshot=True)` gives a JPEG of the page it rendered (vision cross-check)
+    screenshots: bool = False  # `fetch(screenshot=True)` gives a JPEG of the page it rendered (vision cross-check);
+                               # the browser's `fetch(..., screenshot_to=path)` also saves a PNG (diagnose)
 
 
 class Fetcher(Protocol):

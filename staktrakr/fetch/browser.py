@@ -9,9 +9,14 @@ Chromium comes from CHROMIUM_PATH (Debian's /usr/bin/chromium).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
+import shutil
+import subprocess
 import time
 from html import escape
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -30,7 +35,6 @@ from staktrakr.settings import Settings
 log = logging.getLogger(__name__)
 
 LAUNCH_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -38,6 +42,45 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+
+
+def _read_proc(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+@functools.cache
+def sandbox_available() -> bool:
+    """Whether Chromium's namespace sandbox can start here: not as root (Chromium refuses it), and
+    this process may create a user namespace and chroot in it (what the sandbox does; see Chromium's
+    docs/linux/sandboxing.md). Probed once with util-linux `unshare`, which also catches a seccomp
+    filter or a systemd unit that forbids it; without `unshare`, the kernel's switches decide
+    (`kernel.unprivileged_userns_clone`, `user.max_user_namespaces`, Ubuntu's AppArmor restriction)."""
+    if os.geteuid() == 0:
+        return False
+    unshare = shutil.which("unshare")
+    if unshare:
+        try:
+            probe = subprocess.run([unshare, "--user", "--map-root-user", "chroot", "/", "true"],
+                                   capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return probe.returncode == 0
+    if _read_proc("/proc/sys/kernel/unprivileged_userns_clone") == "0":
+        return False
+    if _read_proc("/proc/sys/user/max_user_namespaces") == "0":
+        return False
+    return _read_proc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") != "1"
+
+
+def launch_args() -> list[str]:
+    """Chromium's flags: the sandbox stays on where the kernel allows it, `--no-sandbox` elsewhere."""
+    return LAUNCH_ARGS if sandbox_available() else ["--no-sandbox", *LAUNCH_ARGS]
+
+
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 # The vision cross-check reads a screenshot of the first screen at this size (the old system's).
 SCREENSHOT_VIEWPORT = {"width": 1280, "height": 900}
@@ -51,7 +94,7 @@ class BrowserFetcher:
     name: ClassVar[str] = "browser"
     # DESIGN.md section 4 names the browser's rows "playwright"
     capabilities: ClassVar[FetcherCapabilities] = FetcherCapabilities(source_label="playwright", supports_proxy=True,
-                                                                            screenshots=True)
+                                                                      screenshots=True)
 
     def __init__(self, settings: Settings) -> None:
         self._chromium_path = settings.chromium_path
@@ -101,7 +144,7 @@ class BrowserFetcher:
 
             self._playwright = await async_playwright().start()
             self._browser = await self._playwright.chromium.launch(
-                executable_path=str(self._chromium_path), headless=True, args=LAUNCH_ARGS,
+                executable_path=str(self._chromium_path), headless=True, args=launch_args(),
             )
         except Exception as exc:  # Playwright raises its own Error and OS errors alike
             self._launch_error = f"chromium failed to start: {shorten(exc, 200)}"
@@ -110,10 +153,11 @@ class BrowserFetcher:
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
                     timeout_s: float | None = None, use_proxy: bool = False,
-                    screenshot: bool = False) -> FetchResult:
-        """Open the URL in a pooled page, wait for the price to render, return the page's HTML; with
-        `screenshot`, also a JPEG of the first 1280x900 screen taken from that same page before it closes
-        (None when taking it failed: the page itself is still read)."""
+                    screenshot_to: Path | None = None, screenshot: bool = False) -> FetchResult:
+        """Open the URL in a pooled page, wait for the price to render, return the page's HTML (and, with
+        `screenshot_to`, save a full-page PNG there: what the operator's diagnosis shows; with
+        `screenshot`, also a JPEG of the first 1280x900 screen taken from that same page before it
+        closes, for the vision cross-check: None when taking it failed, the page itself is still read)."""
         use_proxy = use_proxy and self._proxy_url is not None
         limit_s = timeout_s or self._timeout_s
         started = time.monotonic()
@@ -125,7 +169,8 @@ class BrowserFetcher:
             page = await context.new_page()
             try:
                 return await asyncio.wait_for(
-                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot),
+                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot_to,
+                                 screenshot),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
             except TimeoutError:
@@ -174,7 +219,8 @@ class BrowserFetcher:
                 pass
 
     async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
-                      use_proxy: bool, started: float, screenshot: bool = False) -> FetchResult:
+                      use_proxy: bool, started: float, screenshot_to: Path | None = None,
+                      screenshot: bool = False) -> FetchResult:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
         status = response.status if response is not None else None
         common = {"final_url": page.url, "status": status, "via_proxy": use_proxy}
@@ -189,9 +235,15 @@ class BrowserFetcher:
         elif wait_ms:
             await page.wait_for_timeout(wait_ms)
         html = await page.content()
+        if screenshot_to is not None:
+            try:
+                await page.screenshot(path=str(screenshot_to), full_page=True)
+            except Exception as exc:  # a screenshot is a bonus: its failure never fails the fetch
+                log.info("browser: no screenshot of %s: %s", url, shorten(exc, 200))
         trouble = failure_for_content(_visible_text_hint(html))
         if trouble is not None:
-            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), **common)
+            shown = html if trouble[0] is FailureKind.BLOCKED else None  # the bot-check page itself: evidence
+            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=shown, **common)
         image = await _screenshot(page, url) if screenshot else None
         return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), screenshot=image,
                            **common)

@@ -114,7 +114,8 @@ class HttpFetcher:
             text = bytes(body).decode(response.charset_encoding or "utf-8", errors="replace")
         trouble = failure_for_content(text)
         if trouble is not None:
-            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), **common)
+            shown = text if trouble[0] is FailureKind.BLOCKED else None  # the bot-check page itself: evidence
+            return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=shown, **common)
         return FetchResult(fetcher=self.name, url=url, html=text, elapsed_ms=_ms_since(started), **common)
 
     async def aclose(self) -> None:

@@ -286,6 +286,13 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
     return runner.rev("HEAD")
 
 
+def worktree_matches_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> bool:
+    """True when the tracked files under `paths`, on disk and in the index, equal HEAD's (git
+    status: a file edited, damaged or deleted is a difference; untracked files are not)."""
+    status, out, _ = runner.run("status", "--porcelain", "--untracked-files=no", "--", *paths, check=False)
+    return status == 0 and not out.strip()
+
+
 @dataclass
 class PushOutcome:
     attempted: bool
@@ -304,7 +311,7 @@ def force_push(runner: GitRunner, branch: str) -> PushOutcome:
                                   network=True, check=False)
     if status != 0:
         reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
-        return PushOutcome(True, False, f"git push to {branch} failed: {reason}")
+        return PushOutcome(True, False, f"git push of branch {branch} to origin (API_DATA_REPO) failed: {reason}")
     runner.run("update-ref", f"refs/remotes/origin/{branch}", "HEAD")
     return PushOutcome(True, True)
 
@@ -318,7 +325,7 @@ def push_with_lease(runner: GitRunner, commit: str, branch: str, expected_head: 
                                   network=True, check=False)
     if status != 0:
         reason = shorten(err or out, 400, runner.secrets) or f"exit {status}"
-        return PushOutcome(True, False, f"git push to {branch} rejected: {reason}")
+        return PushOutcome(True, False, f"git push of branch {branch} to origin rejected: {reason}")
     return PushOutcome(True, True)
 
 

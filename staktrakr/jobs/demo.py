@@ -2,7 +2,7 @@
 
 A small threaded HTTP server on 127.0.0.1 (a free port) serves `staktrakr/demo_pages/`; the demo
 catalog (`demo_pages/catalog.json`, real coin slugs) is pointed at it, and `run_scrape` runs
-unchanged: fetchers, extraction, scoring, one batch into the embedded database.
+unchanged: fetchers, extraction, scoring, one batch into the demo's own database (`var/demo.db`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from typing import Any
 from staktrakr.catalog import Target, parse_catalog
 from staktrakr.errors import ConfigError
 from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, run_scrape
+from staktrakr.models import DEMO_POLLER_ID
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 
 DEMO_HOST = "https://demo.staktrakr.invalid"
-DEMO_POLLER_ID = "demo"
+DEMO_DATABASE = "demo.db"  # under STAKTRAKR_VAR_DIR
 
 
 def demo_pages_dir() -> Path:
@@ -65,14 +66,23 @@ def demo_targets(base_url: str, browser_available: bool) -> list[Target]:
     return targets
 
 
+def demo_database_url(settings: Settings) -> str:
+    """Where the demo writes: its own embedded file `var/demo.db`, or TURSO_DATABASE_URL when that
+    names a local file (the operator told it so). Never the real embedded `var/staktrakr.db` by default."""
+    if settings.turso_database_url:
+        return settings.turso_database_url
+    return "file:" + str((settings.var_dir / DEMO_DATABASE).resolve())
+
+
 def demo_settings(settings: Settings) -> Settings:
-    """The operator's settings with short politeness gaps, no cloud fetchers, poller id `demo`.
-    Refuses a shared database: the demo's sample prices belong in the embedded file only."""
+    """The operator's settings with short politeness gaps, no cloud fetchers, poller id `demo`, and
+    its own database file. Refuses a shared database: the demo's sample prices belong in a local file."""
     if settings.turso_database_url and not settings.turso_database_url.startswith("file:"):
         raise ConfigError("demo: TURSO_DATABASE_URL points at a shared database; the demo writes sample prices, "
-                          "so run it with TURSO_DATABASE_URL unset (embedded ./var/staktrakr.db)")
+                          "so run it with TURSO_DATABASE_URL unset (it writes ./var/demo.db)")
     return settings.model_copy(update={
-        "poller_id": DEMO_POLLER_ID, "scrape_gap_min_s": 0.05, "scrape_gap_max_s": 0.2, "scrape_backoff_s": 0.2,
+        "turso_database_url": demo_database_url(settings), "poller_id": DEMO_POLLER_ID,
+        "scrape_gap_min_s": 0.05, "scrape_gap_max_s": 0.2, "scrape_backoff_s": 0.2,
         "firecrawl_base_url": None, "home_proxy_url": None,
     })
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
+
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.export.combine import BranchFiles, check_branch, merge_trees
 from staktrakr.export.tree import render
@@ -112,11 +114,11 @@ def _merged_entries(runner: GitRunner, settings: Settings, branches: list[Branch
     entries: TreeEntries = {}
     for path in sorted(all_paths):
         if path in docs:
-            entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
+            entries[path] = ("100644", store_blob(runner, render(path, docs[path])))
         else:  # the same blob on every branch that has it: take it as it is
             entries[path] = next(trees[b.name][path] for b in branches if path in trees[b.name])
     for path in docs.keys() - entries.keys():
-        entries[path] = ("100644", store_blob(runner, render(path, docs[path]).encode("utf-8")))
+        entries[path] = ("100644", store_blob(runner, render(path, docs[path])))
     return entries
 
 
@@ -144,48 +146,67 @@ def run_merge(settings: Settings, options: MergeOptions, store: Store | None = N
             store.close()
 
 
+class _PushRejected(Exception):
+    """The push with lease lost a race (another merge moved the branch): fetch and try again."""
+
+
 def _merge(settings: Settings, options: MergeOptions, run: JobRun) -> MergeResult:
+    """Fetch, combine and push; a rejected push is retried from a fresh fetch (tenacity: MAX_ATTEMPTS
+    tries, waits growing by 0.2 s)."""
     started = time.monotonic()
     names = options.branches or settings.merge_branch_list
     into = options.into or settings.merge_into
     if into in names:
         raise ConfigError(f"merge: --into {into} is also a source branch")
     runner = merge_repo(settings)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        run.stop.check(JOB, f"before attempt {attempt} (nothing pushed)")
-        result = MergeResult(into=into, dry_run=options.dry_run, attempts=attempt)
-        ok, reason = fetch(runner, ["+refs/heads/*:refs/remotes/origin/*"])
-        if not ok:
-            raise JobFailed(f"merge: git fetch failed: {reason}")
-        branches, trees = _read_branches(runner, names, result)
-        for name, why in result.skipped.items():
-            log.warning("merge: branch %s skipped (%s)", name, why)
-        if not branches:
-            skipped = "; ".join(f"{name}: {why}" for name, why in result.skipped.items())
-            raise JobFailed(f"merge: no usable branch ({skipped})")
-        main_head = runner.rev(f"refs/remotes/origin/{into}")
-        main_entries = read_tree(runner, main_head) if main_head else {}
-        merged = {PREFIX + p: v for p, v in _merged_entries(runner, settings, branches, trees).items()}
-        kept = {p: v for p, v in main_entries.items() if not p.startswith(PREFIX)}  # main's own files stay
-        tree = write_tree(runner, {**kept, **merged})
-        _diff(main_entries, {**kept, **merged}, result)
-        main_tree = tree_of(runner, main_head) if main_head else None
-        if tree == main_tree:
-            result.nothing_to_do = True
-            break
-        if options.dry_run:
-            break
-        message = f"merge: {', '.join(f'{n}@{h[:12]}' for n, h in result.used.items())} -> {into}"
-        if result.skipped:
-            message += "\n\nskipped: " + "; ".join(f"{n} ({w})" for n, w in result.skipped.items())
-        commit = commit_tree(runner, tree, [main_head] if main_head else [], message)
-        pushed = push_with_lease(runner, commit, into, main_head)
-        if pushed.ok:
-            result.commit, result.pushed = commit, True
-            break
-        log.warning("merge: attempt %d/%d: %s", attempt, MAX_ATTEMPTS, pushed.error)
-        time.sleep(0.2 * attempt)
-    else:
-        raise JobFailed(f"merge: push to {into} rejected {MAX_ATTEMPTS} times; try again later")
+
+    def warn(state: RetryCallState) -> None:
+        log.warning("merge: attempt %d/%d: %s", state.attempt_number, MAX_ATTEMPTS,
+                    state.outcome.exception() if state.outcome else "")
+
+    retrying = Retrying(stop=stop_after_attempt(MAX_ATTEMPTS), wait=wait_incrementing(start=0.2, increment=0.2),
+                        retry=retry_if_exception_type(_PushRejected), after=warn, reraise=True)
+    try:
+        result = retrying(lambda: _attempt(runner, settings, options, run, names, into,
+                                           retrying.statistics.get("attempt_number", 1)))
+    except _PushRejected:
+        raise JobFailed(f"merge: push to {into} rejected {MAX_ATTEMPTS} times; try again later") from None
     result.elapsed_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def _attempt(runner: GitRunner, settings: Settings, options: MergeOptions, run: JobRun, names: list[str],
+             into: str, attempt: int) -> MergeResult:
+    """One fetch, combine and push; _PushRejected when the lease lost."""
+    run.stop.check(JOB, f"before attempt {attempt} (nothing pushed)")
+    result = MergeResult(into=into, dry_run=options.dry_run, attempts=attempt)
+    ok, reason = fetch(runner, ["+refs/heads/*:refs/remotes/origin/*"])
+    if not ok:
+        raise JobFailed(f"merge: git fetch failed: {reason}")
+    branches, trees = _read_branches(runner, names, result)
+    for name, why in result.skipped.items():
+        log.warning("merge: branch %s skipped (%s)", name, why)
+    if not branches:
+        skipped = "; ".join(f"{name}: {why}" for name, why in result.skipped.items())
+        raise JobFailed(f"merge: no usable branch ({skipped})")
+    main_head = runner.rev(f"refs/remotes/origin/{into}")
+    main_entries = read_tree(runner, main_head) if main_head else {}
+    merged = {PREFIX + p: v for p, v in _merged_entries(runner, settings, branches, trees).items()}
+    kept = {p: v for p, v in main_entries.items() if not p.startswith(PREFIX)}  # main's own files stay
+    tree = write_tree(runner, {**kept, **merged})
+    _diff(main_entries, {**kept, **merged}, result)
+    main_tree = tree_of(runner, main_head) if main_head else None
+    if tree == main_tree:
+        result.nothing_to_do = True
+        return result
+    if options.dry_run:
+        return result
+    message = f"merge: {', '.join(f'{n}@{h[:12]}' for n, h in result.used.items())} -> {into}"
+    if result.skipped:
+        message += "\n\nskipped: " + "; ".join(f"{n} ({w})" for n, w in result.skipped.items())
+    commit = commit_tree(runner, tree, [main_head] if main_head else [], message)
+    pushed = push_with_lease(runner, commit, into, main_head)
+    if not pushed.ok:
+        raise _PushRejected(pushed.error)
+    result.commit, result.pushed = commit, True
     return result

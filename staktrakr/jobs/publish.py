@@ -2,9 +2,13 @@
 
 One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run).
 The tree is rebuilt deterministically and only changed files are written, so an unchanged
-database makes no commit. A failed push keeps the commit; the next run pushes it (HEAD
-differs from the remote-tracking ref). `--dry-run` reads the database and the current tree
-and reports what would change, writing nothing anywhere.
+database makes no commit. Before building, the watermark recorded by the last publish
+(export/watermark.py) is compared with the database's newest rows, the catalog and the builder
+code, and the files on disk with the commit (git status): when nothing moved, publish says so
+and stops without aggregating (it still pushes a commit an earlier push left behind). A failed
+push keeps the commit; the next run pushes it (HEAD differs from the remote-tracking ref).
+`--dry-run` reads the database and the current tree and reports what would change, writing
+nothing anywhere.
 """
 
 from __future__ import annotations
@@ -13,20 +17,41 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
-from staktrakr.catalog import Catalog
-from staktrakr.catalog.load import load_run_catalog
-from staktrakr.errors import JobFailed
-from staktrakr.export.build import BuiltTree, build_tree
+from staktrakr.errors import JobFailed, StatementRejected
 from staktrakr.export.tree import compare_tree, read_existing, write_tree
-from staktrakr.git.repo import DATA_DIR, commit_paths, force_push, needs_push, open_export_repo
+from staktrakr.export.watermark import (
+    PublishRecord,
+    forget_record,
+    read_days,
+    read_record,
+    watermark,
+    write_days,
+    write_record,
+)
+from staktrakr.git.repo import (
+    DATA_DIR,
+    GitRunner,
+    commit_paths,
+    force_push,
+    needs_push,
+    open_export_repo,
+    worktree_matches_head,
+)
 from staktrakr.jobs.harness import JobRun, RunReport, lock_for
+from staktrakr.models import DEMO_POLLER_ID
 from staktrakr.settings import Settings
 from staktrakr.store import Store
+from staktrakr.store.queries.prices import poller_has_prices
+from staktrakr.store.queries.watermark import feeding_marks
 from staktrakr.timeutil import utcnow
+
+if TYPE_CHECKING:  # loaded by a build only: an unchanged publish needs neither
+    from staktrakr.catalog import Catalog
+    from staktrakr.export.build import BuiltTree
 
 log = logging.getLogger(__name__)
 JOB = "publish"
@@ -51,6 +76,7 @@ class PublishResult:
     removed: list[str] = field(default_factory=list)  # publish never deletes; kept for the report shape
     median_moves: dict[str, dict[str, Any]] = field(default_factory=dict)
     commit: str | None = None
+    up_to_date: bool = False  # the watermark matched: nothing was rebuilt
     pushed: bool | None = None
     push_error: str | None = None
     elapsed_s: float = 0.0
@@ -88,10 +114,29 @@ def commit_message(built: BuiltTree) -> str:
     return f"publish: {now} | retail={built.generated_at or 'none'}"
 
 
+def refuse_demo_rows(settings: Settings, store: Store) -> None:
+    """JobFailed when the database holds `staktrakr demo` sample prices and this is not the demo poller:
+    sample prices must never reach a published tree."""
+    if settings.poller_id == DEMO_POLLER_ID:
+        return
+    try:
+        found = poller_has_prices(store, DEMO_POLLER_ID)
+    except StatementRejected as exc:
+        if not exc.missing_table:
+            raise
+        found = False
+    if found:
+        raise JobFailed(f"publish: {store.db.display} holds sample rows of `staktrakr demo` (poller_id "
+                        f"'{DEMO_POLLER_ID}'); delete them (DELETE FROM price_snapshots WHERE poller_id = "
+                        f"'{DEMO_POLLER_ID}') or publish from another database")
+
+
 def run_publish(settings: Settings, store: Store, options: PublishOptions,
                 catalog: Catalog | None = None) -> PublishResult:
-    """Build, commit and push the tree as one `publish` run (lock held throughout, also for a dry run)."""
-    with JobRun(settings, store, JOB, dry_run=options.dry_run, lock=True) as run:
+    """Build, commit and push the tree as one `publish` run (lock held throughout). A dry run takes no
+    lock: it only reads the database and the tree (written file by file atomically), so it works while
+    the scheduled publish runs."""
+    with JobRun(settings, store, JOB, dry_run=options.dry_run) as run:
         return _publish(run, options, catalog)
 
 
@@ -103,23 +148,38 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     result = PublishResult(dry_run=options.dry_run, export_dir=str(export_dir), branch=settings.branch, run=run.report)
     if run.prepared is not None and not run.prepared.schema_ok:
         raise JobFailed(f"publish needs the database: {run.prepared.error}")
-    catalog = catalog or load_run_catalog(settings, store)
-
+    refuse_demo_rows(settings, store)
     if options.dry_run:
-        built = build_tree(store, settings, catalog, data_dir)
+        from staktrakr.export.build import build_tree
+
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir)
         _fill(result, built, compare_tree(data_dir, built.texts), data_dir)
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes)
-    built = build_tree(store, settings, catalog, data_dir)
-    result.median_moves = median_moves(data_dir, built)
-    run.stop.check(JOB, "before writing the tree (nothing changed)")
-    changes = write_tree(data_dir, built.texts)
-    _fill(result, built, changes, None)
-    result.commit = commit_paths(runner, commit_message(built))
-    run.stop.check(JOB, f"after the commit {result.commit or '(none)'}; the next publish pushes it")
+    git_dir = Path(runner.repo.git_dir)
+    if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
+        catalog = _catalog(run, catalog)
+    mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
+    if not _up_to_date(runner, git_dir, mark, result):
+        from staktrakr.export.build import build_tree
+
+        forget_record(git_dir)
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir, read_days(git_dir, mark))
+        if built.days is not None:
+            write_days(git_dir, mark, built.days)
+        result.median_moves = median_moves(data_dir, built)
+        run.stop.check(JOB, "before writing the tree (nothing changed)")
+        changes = write_tree(data_dir, built.texts)
+        _fill(result, built, changes, None)
+        result.commit = commit_paths(runner, commit_message(built))
+        head = result.commit or runner.rev("HEAD")
+        if head and worktree_matches_head(runner):
+            write_record(git_dir, PublishRecord(mark, head, result.files, built.generated_at, built.latest_window,
+                                                built.medians))
+        run.stop.check(JOB, f"after the commit {result.commit or '(none)'}; the next publish pushes it")
     if options.push and settings.api_data_repo and needs_push(runner, settings.branch):
         outcome = force_push(runner, settings.branch)
         result.pushed, result.push_error = outcome.ok, outcome.error
@@ -129,6 +189,28 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     if result.push_error:
         log.error("%s (the commit is kept; the next publish pushes it)", result.push_error)
     return result
+
+
+def _catalog(run: JobRun, catalog: Catalog | None) -> Catalog:
+    """The catalog given, else the configured one (ConfigError naming the file or table when invalid)."""
+    from staktrakr.catalog.load import load_run_catalog
+
+    return catalog or load_run_catalog(run.settings, run.store)
+
+
+def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: PublishResult) -> bool:
+    """True (and `result` filled from the record) when the recorded watermark is `mark`, HEAD is
+    the recorded commit and the files on disk are that commit's."""
+    record = read_record(git_dir)
+    if record is None or record.watermark != mark or runner.rev("HEAD") != record.commit:
+        return False
+    if not worktree_matches_head(runner):
+        result.notes.append(f"{DATA_DIR}/ differs from commit {record.commit[:12]} on disk: rebuilt in full")
+        return False
+    result.up_to_date = True
+    result.files, result.generated_at, result.latest_window = record.files, record.generated_at, record.latest_window
+    result.notes.append(f"nothing new since commit {record.commit[:12]}: tree not rebuilt")
+    return True
 
 
 def _fill(result: PublishResult, built: BuiltTree, changes: Any, data_dir: Path | None) -> None:

@@ -92,7 +92,8 @@ def rotated_order(fetchers: Sequence[str], failed_source: str) -> list[str]:
 
 
 def run_retry(settings: Settings, store: Store, catalog_targets: Sequence[Target], *, window: str | None = None,
-              dry_run: bool = False, progress: ProgressCallback | None = None) -> RetryResult:
+              dry_run: bool = False, progress: ProgressCallback | None = None,
+              keep_evidence: bool | None = None) -> RetryResult:
     """Re-scrape this poller's failed targets of `window` (default: the current window), as one
     `retry` run (a run row also when there is nothing to retry)."""
     window = check_window(window) if window else window_start(utcnow())
@@ -114,7 +115,8 @@ def run_retry(settings: Settings, store: Store, catalog_targets: Sequence[Target
             return RetryResult(window, failed, missing, None, run=run.report)
         orders = {t.key: rotated_order(t.rules.fetchers, state.failed_sources[t.key]) for t in targets}
         scrape = scrape_cycle(run, targets, ScrapeOptions(
-            job="retry", window=window, dry_run=dry_run, orders=orders, window_prices=state.in_stock_prices,
+            job="retry", window=window, dry_run=dry_run, keep_evidence=keep_evidence, orders=orders,
+            window_prices=state.in_stock_prices,
             progress=progress,
         ))
         return RetryResult(window, failed, missing, scrape, run=run.report)

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from staktrakr.catalog import Target
 from staktrakr.fetch.politeness import VendorLane, run_per_vendor
 from staktrakr.fetch.walk import FetchRun
+from staktrakr.jobs.evidence import EvidenceStore
 from staktrakr.jobs.harness import JobRun, RunReport, StopSignal
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
 from staktrakr.jobs.vision import (
@@ -66,6 +67,11 @@ class ScrapeOptions:
     window_prices: dict[str, list[float]] = field(default_factory=dict)
     progress: ProgressCallback | None = None
     seed: int | None = None
+    keep_evidence: bool | None = None    # failed targets' pages to var/evidence/; None: unless dry_run
+
+    @property
+    def keeps_evidence(self) -> bool:
+        return self.keep_evidence if self.keep_evidence is not None else not self.dry_run
 
 
 @dataclass
@@ -144,7 +150,11 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
         run.journal.note(planned=len(targets), scoring={"window_prices": options.window_prices,
                                                         "previous_day": previous_day})
 
+    evidence = EvidenceStore.from_settings(settings) if options.keeps_evidence else None
+
     def journal_outcome(outcome: TargetOutcome) -> None:
+        if evidence is not None:
+            keep_page(evidence, result.run_id, outcome)
         if run.journal is not None:
             run.journal.add(ops_of(outcome_rows(outcome, result.window_start, result.run_id,
                                                     settings.poller_id, fallback_source)))
@@ -152,6 +162,11 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
     vision = start_vision(settings, store, targets)
     result.outcomes, checks = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome, vision))
     result.signal = run.stop.name
+    if evidence is not None:
+        try:
+            evidence.prune()
+        except OSError as exc:
+            log.warning("evidence: cannot prune %s: %s", evidence.folder, exc)
     score_outcomes(result.outcomes, options.window_prices, previous_day)
     if vision is not None:
         result.vision = vision.stats
@@ -219,6 +234,14 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
     return [finished[index] for index in sorted(finished)], checks
 
 
+def keep_page(evidence: EvidenceStore, run_id: str, outcome: TargetOutcome) -> None:
+    """Keep a failed target's page; a folder that cannot be written costs the page, never the cycle."""
+    try:
+        outcome.evidence_path = evidence.keep(run_id, outcome)
+    except OSError as exc:
+        log.warning("evidence: cannot keep the page of %s/%s: %s", outcome.coin_slug, outcome.vendor_id, exc)
+
+
 def spot_for(spot: dict[str, float], metal: str) -> float | None:
     """The spot the sanity band needs: the coin's metal, or gold for Goldbacks (1/1000 oz gold per unit)."""
     return spot.get("gold" if metal == "goldback" else metal)
@@ -276,8 +299,11 @@ def outcome_rows(outcome: TargetOutcome, window: str, run_id: str, poller_id: st
         rows.append(PriceObservation(window_start=window, coin_slug=outcome.coin_slug, vendor=outcome.vendor_id,
                                      is_failed=False, poller_id=poller_id, run_id=run_id, **vision_row))
     if not outcome.ok:
+        error = outcome.reason or "no_price"
+        if outcome.evidence_path:
+            error += f" (page: {outcome.evidence_path})"
         rows.append(ProviderFailure(coin_slug=outcome.coin_slug, vendor_id=outcome.vendor_id, url=outcome.url,
-                                    error=outcome.reason or "no_price", failed_at=outcome.scraped_at,
+                                    error=error, failed_at=outcome.scraped_at,
                                     run_id=run_id, poller_id=poller_id))
     return rows
 

@@ -66,6 +66,10 @@ class TargetOutcome:
     stock_evidence: str | None = None  # what decided in_stock (structured availability, buy button, a phrase)
     decision: str | None = None       # why this number (or why none): the extraction's decision line
     readings: list[dict[str, Any]] = field(default_factory=list)  # every price reading of the page read last
+    evidence_path: str | None = None  # the failed target's page, kept gzipped under var/evidence/ (jobs/evidence.py)
+    # the page behind each attempt (kind "html"/"md", text), and the one that explains a failure: not in the JSON
+    attempt_pages: list[tuple[str, str] | None] = field(default_factory=list, repr=False)
+    failed_page: tuple[str, str] | None = field(default=None, repr=False)
     vision: VisionCheck | None = None  # the vision cross-check, when the target had one (jobs/vision.py)
     source_label: str | None = None    # the row's source when a decision set it ("http+vision")
 
@@ -79,6 +83,8 @@ class TargetOutcome:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("attempt_pages")
+        data.pop("failed_page")
         data["source"] = self.source
         data["ok"] = self.ok
         return data
@@ -144,6 +150,8 @@ def _record(outcome: TargetOutcome, step: Step[Finding]) -> None:
         reason = None
     outcome.attempts.append(Attempt(result.fetcher, result.url, result.via_proxy, reason,
                                     read_page=result.ok, status=result.status, elapsed_ms=result.elapsed_ms))
+    outcome.attempt_pages.append(("html", result.html) if result.html else ("md", result.markdown)
+                                 if result.markdown else None)
     if finding is not None and finding.in_stock is False:
         outcome.in_stock = False
     if finding is not None and (finding.ok or not outcome.readings):
@@ -162,6 +170,8 @@ def _explain_failure(outcome: TargetOutcome) -> None:
         return
     read = [attempt for attempt in candidates if attempt.read_page]
     chosen = (read or candidates)[0]
+    pages = [page for page in outcome.attempt_pages if page is not None]
+    outcome.failed_page = outcome.attempt_pages[outcome.attempts.index(chosen)] or (pages[0] if pages else None)
     outcome.reason = chosen.reason or "no_price"
     outcome.fetcher = chosen.fetcher
     outcome.url = chosen.url

@@ -1,7 +1,8 @@
 """`staktrakr ops cron JOB [ARGS]` (through `bin/staktrakr-cron`): what every crontab line calls.
 
 Loads the host's env file (refusing one others can read), takes the job's lock (a run that
-finds the previous one still going logs "still running" and exits 0), runs `staktrakr JOB
+finds the previous one still going logs "still running" and exits 0; a `--dry-run` takes none, so
+the debug recipes work while cron runs), runs `staktrakr JOB
 ARGS` with the job's timeout, prints one JSON line (job, poller, duration, exit code) and
 exits with the job's exit code (124 on timeout, 2 for a config error of the runner itself).
 A SIGTERM/SIGINT to the runner is passed on to the job, which stores what it has and exits
@@ -23,6 +24,7 @@ from staktrakr.ops.envfile import env_file_path, load_env_file
 from staktrakr.ops.jobs import job_command, job_lock, job_timeout_s
 from staktrakr.ops.process import log_line, run_with_timeout
 
+DRY_RUN = "--dry-run"  # a job run with it writes and pushes nothing, so it takes no lock (runs beside cron)
 JOB_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # a command name; it also names the lock file
 USAGE = ("usage: bin/staktrakr-cron JOB [ARGS...]  (= staktrakr ops cron JOB [ARGS...]; JOB is a staktrakr "
          "command: scrape, retry, spot, goldback, publish, merge, ...)")
@@ -64,8 +66,9 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
 
         settings = load_settings()
         timeout_s = job_timeout_s(job)
-        lock = job_lock(settings.lock_dir, job)
-        lock.acquire()
+        lock = None if DRY_RUN in args else job_lock(settings.lock_dir, job)  # a dry run writes nothing
+        if lock is not None:
+            lock.acquire()
     except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
         print(log_line("cron", job, poller, "still_running", 0,
                        message=f"{job} still running on {poller}: skipped this run"), flush=True)
@@ -76,12 +79,14 @@ def run(argv: list[str], environ: MutableMapping[str, str]) -> int:
               file=sys.stderr)
         print(log_line("cron", job, poller, "config_error", 2), flush=True)
         return 2
-    pid_file = settings.var_dir / "run" / f"cron-{job}.pid"
+    # a dry run beside the scheduled run keeps its own pid file, so the scheduled one's stays
+    pid_file = settings.var_dir / "run" / (f"cron-{job}.pid" if lock is not None else f"cron-{job}-{os.getpid()}.pid")
     try:
         outcome = run_with_timeout(job_command(job, args), timeout_s, environ, on_started=lambda: record_pid(pid_file))
     finally:
         pid_file.unlink(missing_ok=True)
-        lock.release()
+        if lock is not None:
+            lock.release()
     extra = {"signal": outcome.signal} if outcome.signal else {}
     print(log_line("cron", job, poller, outcome.status, outcome.exit_code, outcome.duration_s, args=args, **extra),
           flush=True)

@@ -44,15 +44,26 @@ FEED_MAX_AGE: dict[str, timedelta] = {
 class FeedAge:
     feed: str
     newest: str | None  # as stored (or the manifest/commit time for publish)
-    age_s: float | None  # None when the feed has no data (or the database is unreachable)
+    age_s: float | None  # None when the feed has no data (or could not be read)
     max_age_s: float
+    unknown: bool = False  # the database could not be read, so the feed's age is not known
 
     @property
     def stale(self) -> bool:
-        return self.age_s is None or self.age_s > self.max_age_s
+        """Not known to be fresh: unread, never written, or older than its limit (health and metrics)."""
+        return self.unknown or self.age_s is None or self.age_s > self.max_age_s
+
+    @property
+    def state(self) -> str:
+        """What the operator reads: `unknown` (not read), `never` (no data), `stale` or `ok`."""
+        if self.unknown:
+            return "unknown"
+        if self.age_s is None:
+            return "never"
+        return "stale" if self.age_s > self.max_age_s else "ok"
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "stale": self.stale}
+        return {**asdict(self), "stale": self.stale, "state": self.state}
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,10 @@ class Freshness:
         }
 
 
-def _age(feed: str, newest: str | None, moment: datetime | None, now: datetime) -> FeedAge:
+def _age(feed: str, newest: str | None, moment: datetime | None, now: datetime, unknown: bool = False) -> FeedAge:
     age = None if moment is None else max(0.0, (now - as_utc(moment)).total_seconds())
-    return FeedAge(feed, newest, None if age is None else round(age, 1), FEED_MAX_AGE[feed].total_seconds())
+    return FeedAge(feed, newest, None if age is None else round(age, 1), FEED_MAX_AGE[feed].total_seconds(),
+                   unknown)
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -131,7 +143,7 @@ def read_freshness(store: Store, settings: Settings, now: datetime) -> Freshness
             except StatementRejected as exc:
                 if not exc.missing_table:  # a fresh database has no tables yet: no data, not an outage
                     database_error = str(exc)
-        feeds.append(_age(feed, newest, to_time(newest), now))
+        feeds.append(_age(feed, newest, to_time(newest), now, unknown=database_error is not None))
     published = last_publish_time(settings.export_dir)
     feeds.append(_age("publish", None if published is None else published.isoformat(), published, now))
     return Freshness(feeds, database_error)

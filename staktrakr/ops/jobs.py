@@ -23,6 +23,7 @@ JOB_TIMEOUTS_S: dict[str, int] = {
     "goldback": 10 * 60,
     "publish": 10 * 60,
     "merge": 10 * 60,
+    "alerts": 5 * 60,
 }
 DEFAULT_TIMEOUT_S = 15 * 60
 TIMEOUT_OVERRIDE_VAR = "STAKTRAKR_CRON_TIMEOUT_S"

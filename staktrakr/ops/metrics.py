@@ -8,6 +8,7 @@ database outage shows as `staktrakr_database_up 0` instead of an error page.
 from __future__ import annotations
 
 import json
+import platform
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from staktrakr import __version__
 from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
@@ -37,6 +39,15 @@ VISION_GAUGES: dict[str, str] = {
     "tokens": "Gemini tokens (usageMetadata.totalTokenCount) spent in that run.",
     "call_seconds": "Seconds spent in Gemini calls in that run (summed over concurrent calls).",
 }
+VENDOR_FAILURE_WINDOW = "7d"  # what failures_per_vendor counts; a label, so the name holds no window
+
+
+def build_info() -> GaugeMetricFamily:
+    """`staktrakr_build_info{version,python}` 1: the info-metric pattern of Prometheus's naming guide."""
+    family = GaugeMetricFamily("staktrakr_build_info", "The staktrakr version and Python serving these metrics.",
+                               labels=["version", "python"])
+    family.add_metric([__version__, platform.python_version()], 1.0)
+    return family
 
 
 @dataclass
@@ -100,6 +111,7 @@ class OpsCollector(Collector):
         return iter(())  # collected lazily: registering must not touch the database
 
     def collect(self) -> Iterator[Metric]:
+        yield build_info()
         snap = self.snapshot()
         yield _gauge("staktrakr_database_up", "1 if the database answered the last read, else 0.",
                      [((), 1.0 if snap.database_up else 0.0)])
@@ -118,7 +130,8 @@ class OpsCollector(Collector):
         yield _gauge("staktrakr_feed_stale", "1 if the feed is older than its threshold or unknown.",
                      [((f.feed,), 1.0 if f.stale else 0.0) for f in feeds], ("feed",))
 
-        labels = ("job", "poller")
+        # `job_name`, not `job`: Prometheus sets `job` on every target it scrapes (ours would arrive as exported_job)
+        labels = ("job_name", "poller")
         runs = [(run, (str(run["job"]), str(run["poller_id"]))) for run in snap.runs]
         yield _gauge("staktrakr_job_last_run_timestamp_seconds",
                      "Start time (unix seconds) of the last finished run per job and poller.",
@@ -137,8 +150,10 @@ class OpsCollector(Collector):
             yield _gauge(f"staktrakr_vision_last_run_{counter}", help_text,
                          [((poller,), counters.get(counter)) for poller, counters in sorted(snap.vision.items())],
                          ("poller",))
-        yield _gauge("staktrakr_vendor_failures_7d", "provider_failures rows per vendor in the last 7 days.",
-                     [((vendor,), count) for vendor, count in sorted(snap.vendor_failures.items())], ("vendor",))
+        yield _gauge("staktrakr_vendor_failures", "provider_failures rows per vendor within the window label.",
+                     [((vendor, VENDOR_FAILURE_WINDOW), count)
+                      for vendor, count in sorted(snap.vendor_failures.items())],
+                     ("vendor", "window"))
 
 
 def _duration(run: dict[str, Any]) -> float | None:

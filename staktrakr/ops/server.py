@@ -3,8 +3,9 @@
 Replaces serve.js, which served the whole checkout (`.git/`, `prices.db`) and could be crashed
 by a malformed URL. `/livez` says only "the process answers" (Fly's routing check); `/healthz`
 is the freshness verdict for monitoring (503 when a feed is stale or the database is down).
-Only regular files under `API_EXPORT_DIR/data/` are served; dot-files,
-database files, traversal and symlinks out of the tree are 404. The database is read through
+Only regular files under `API_EXPORT_DIR/data/` are served (Starlette's StaticFiles, subclassed
+in `DataFiles`: ETag/304, Range); dot-files, database files, traversal and symlinks out of the
+tree are 404. The database is read through
 one Store behind a lock; a database that is down shows in /healthz and /metrics, never as a
 crashed server.
 """
@@ -12,6 +13,7 @@ crashed server.
 from __future__ import annotations
 
 import hmac
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,12 +24,16 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
+from staktrakr.ops.dashboard.routes import dashboard_routes
 from staktrakr.ops.health import read_freshness
 from staktrakr.ops.metrics import build_registry, snapshot_reader
 from staktrakr.ops.trigger import AlreadyRunning, JobTrigger, UnknownJob
@@ -72,6 +78,51 @@ def _bad_segment(part: str) -> bool:
     )
 
 
+class DataFiles(StaticFiles):
+    """Starlette's StaticFiles (ETag and Last-Modified with 304, Range requests, HEAD) over
+    `API_EXPORT_DIR/data/`, with our rules: only what `resolve_data_file` allows, CORS for every
+    origin, `Cache-Control` on each file, OPTIONS answered, 404 as one plain line."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(directory=root, check_dir=False)
+        self.root = root
+
+    async def check_config(self) -> None:
+        return None  # data/ appears with the first publish; until then every path is a 404
+
+    def get_path(self, scope: Scope) -> str:
+        # the raw path below /data/: the parent normalises `..` away, and resolve_data_file refuses it
+        # Starlette keeps the full path in `path` and the mount point in `root_path`
+        path, mount = str(scope["path"]), str(scope.get("root_path", ""))
+        return (path[len(mount):] if mount and path.startswith(mount) else path).removeprefix("/")
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        resolved = resolve_data_file(self.root, path)
+        return ("", None) if resolved is None else (str(resolved), resolved.stat())
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        cors = {"Access-Control-Allow-Origin": "*"}
+        if scope["method"] == "OPTIONS":
+            return Response(status_code=204, headers={**cors, "Allow": DATA_METHODS,
+                                                      "Access-Control-Allow-Methods": DATA_METHODS})
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code == 405:
+                return PlainTextResponse("method not allowed\n", status_code=405,
+                                         headers={**cors, "Allow": DATA_METHODS})
+            if exc.status_code in (401, 404):
+                return PlainTextResponse("not found\n", status_code=404, headers=cors)
+            raise
+
+    def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cache-Control"] = DATA_CACHE_CONTROL
+        return response
+
+
 class OpsServer:
     """The routes' state: settings, the shared Store (behind a lock), the trigger, the registry."""
 
@@ -82,16 +133,6 @@ class OpsServer:
         self.trigger = JobTrigger(settings.lock_dir, settings.poller_id)
         self.registry = build_registry(snapshot_reader(self.store, settings, self.db_lock))
         self.data_root = settings.export_dir / "data"
-
-    async def data_file(self, request: Request) -> Response:
-        headers = {"Access-Control-Allow-Origin": "*"}
-        if request.method == "OPTIONS":
-            return Response(status_code=204, headers={**headers, "Allow": DATA_METHODS,
-                                                      "Access-Control-Allow-Methods": DATA_METHODS})
-        path = resolve_data_file(self.data_root, request.path_params["path"])
-        if path is None:
-            return PlainTextResponse("not found\n", status_code=404, headers=headers)
-        return FileResponse(path, headers={**headers, "Cache-Control": DATA_CACHE_CONTROL})
 
     async def livez(self, request: Request) -> Response:
         """The process is up and serving (Fly's routing check): no database, no feed ages, so a
@@ -158,11 +199,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     routes = [
         Route("/", server.index, methods=["GET"]),
-        Route("/data/{path:path}", server.data_file, methods=["GET", "HEAD", "OPTIONS"]),
+        Mount("/data", app=DataFiles(server.data_root)),
         Route("/livez", server.livez, methods=["GET"]),
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
         Route("/api/ops/trigger/{job}", server.trigger_job, methods=["POST"]),
+        *dashboard_routes(settings, server.store, server.db_lock),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -9,12 +9,12 @@ appears in a message: URLs are shown without their query and any leftover key is
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_fixed
 
 from staktrakr.errors import ConfigError
 from staktrakr.log import shorten
@@ -125,17 +125,18 @@ class MetalPriceClient:
     # transport ------------------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """The answer's JSON object; a transient failure (timeout, connection, 5xx) is tried again
+        (tenacity: API_ATTEMPTS tries, a fixed wait), any other raises SpotApiError at once."""
         where = f"MetalPriceAPI {path}"
-        last_error = ""
-        for attempt in range(1, API_ATTEMPTS + 1):
-            transient, outcome = self._get_once(path, params, where)
-            if isinstance(outcome, dict):
-                return outcome
-            last_error = outcome
-            if not transient or attempt == API_ATTEMPTS:
-                break
-            time.sleep(self._retry_wait_s)
-        raise SpotApiError(shorten(last_error, 300, [self._key]))  # redacted first, then cut
+        retrying = Retrying(
+            stop=stop_after_attempt(API_ATTEMPTS), wait=wait_fixed(self._retry_wait_s),
+            retry=retry_if_result(lambda got: got[0] and not isinstance(got[1], dict)),
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else (False, where),
+        )
+        _, outcome = retrying(self._get_once, path, params, where)
+        if isinstance(outcome, dict):
+            return outcome
+        raise SpotApiError(shorten(outcome, 300, [self._key]))  # redacted first, then cut
 
     def _get_once(self, path: str, params: dict[str, str], where: str) -> tuple[bool, dict[str, Any] | str]:
         """(transient, body) on success, (transient, reason) on failure."""

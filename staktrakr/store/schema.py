@@ -168,7 +168,21 @@ MIGRATIONS: tuple[Migration, ...] = (
                ON price_snapshots(poller_id, window_start) WHERE poller_id IS NOT NULL""",
         ),
     ),
-    # 7 is the alert state of the diagnose-and-alerts work, which lands first.
+    Migration(
+        7,
+        "alert_state: one row per alert, shared by every poller (fires once, repeats, resolves)",
+        statements=(
+            """CREATE TABLE IF NOT EXISTS alert_state (
+              alert_key   TEXT PRIMARY KEY,
+              scope       TEXT,
+              first_seen  TEXT NOT NULL,
+              last_sent   TEXT,
+              sent_by     TEXT,
+              message     TEXT,
+              resolved_at TEXT
+            )""",
+        ),
+    ),
     Migration(
         8,
         "poller_runs.vision: the vision cross-check's counters of a scrape run (JSON)",

@@ -47,7 +47,7 @@ SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence,
 ORDER BY coin_slug, vendor, window_start
 """
 
-_DAILY_AGGREGATES = f"""
+DAILY_AGGREGATES = f"""
 SELECT coin_slug, substr(window_start, 1, 10) AS day, vendor,
        SUM(in_stock) AS in_stock_rows,
        AVG(CASE WHEN in_stock = 1 THEN price END) AS avg_in_stock,
@@ -57,8 +57,10 @@ FROM price_snapshots
 WHERE window_start >= ? AND is_failed = 0 AND price > 0 AND {_NOT_VISION}
 GROUP BY +coin_slug, day, vendor
 """
+# Per coin, UTC date and vendor from date `?` on (publish's history, the dashboard's daily prices).
 # `+coin_slug`: without it SQLite walks all of idx_coin_date (every row ever) to save a sort;
 # with it, it takes the 30-day range on idx_window (3.5 s -> 1.4 s at 21M rows).
+_DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
 
 _LAST_IN_STOCK = f"""
 SELECT price, scraped_at FROM price_snapshots
@@ -71,6 +73,37 @@ Anchor = tuple[list[WindowPrice], datetime, str]
 
 
 @dataclass
+class DayAggregates:
+    """The per-date vendor aggregates of the rows with id <= `price_id` and a date >= `since`
+    ("YYYY-MM-DD"): rows of _DAY_COLUMNS (USD averages and lows, counts of in-stock rows)."""
+
+    price_id: int
+    since: str
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def day_aggregates(store: Store, since: str, previous: DayAggregates | None = None) -> DayAggregates:
+    """The aggregates of the dates from `since` on. With `previous` (what an earlier publish read
+    from the same database), only the dates from the oldest one holding a row newer than
+    `previous.price_id` are aggregated again (one cycle: today), in the same statement, so they
+    are the same numbers a full read gives; the older dates are taken from `previous`. Rows are
+    only ever inserted (see store/queries/watermark.py). Raises StoreUnavailable / StatementRejected."""
+    db = store.db
+    newest = db.query("SELECT MAX(id) AS id FROM price_snapshots")
+    price_id = int(newest[0]["id"] or 0) if newest else 0
+    start: str | None = since
+    kept: list[list[Any]] = []
+    if previous is not None and previous.since <= since and previous.price_id <= price_id:
+        touched = db.query("SELECT MIN(substr(window_start, 1, 10)) AS day FROM price_snapshots WHERE id > ?",
+                           (previous.price_id,))
+        first_touched = touched[0]["day"] if touched else None
+        start = max(since, first_touched) if first_touched else None
+        kept = [row for row in previous.rows if row[1] >= since and (start is None or row[1] < start)]
+    fresh = db.query(DAILY_AGGREGATES, (start,)) if start else []
+    return DayAggregates(price_id, since, kept + [[row[column] for column in _DAY_COLUMNS] for row in fresh])
+
+
+@dataclass
 class RetailData:
     """What publish's retail files are built from (USD prices, ISO-8601 UTC times)."""
 
@@ -80,6 +113,7 @@ class RetailData:
     last_date: str | None = None
     snapshots: dict[str, CoinSnapshot] = field(default_factory=dict)
     history: dict[str, dict[str, dict[str, VendorDay]]] = field(default_factory=dict)  # coin -> date -> vendor
+    days: DayAggregates | None = None  # what `history` was made from (the next publish's `previous`)
 
 
 def _window_price(row: Mapping[str, Any]) -> WindowPrice:
@@ -107,9 +141,10 @@ def publishable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def read_retail(store: Store) -> RetailData:
+def read_retail(store: Store, previous_days: DayAggregates | None = None) -> RetailData:
     """Every coin's snapshot (live, or carried over from its own last day when stale) and the
-    per-date vendor aggregates of the last HISTORY_DAYS; empty when the table holds no row.
+    per-date vendor aggregates of the last HISTORY_DAYS (`day_aggregates`, reusing
+    `previous_days`); empty when the table holds no row.
     Raises StoreUnavailable / StatementRejected (publish needs the database)."""
     db = store.db
     data = RetailData()
@@ -135,14 +170,13 @@ def read_retail(store: Store) -> RetailData:
     start = first_window(latest_window)
     data.window_count = len({row["window_start"] for row in recent_rows if row["window_start"] >= start})
 
-    history_since = span_start(data.last_date, HISTORY_DAYS)
-    for row in db.query(_DAILY_AGGREGATES, (history_since,)):
-        in_stock = bool(row["in_stock_rows"])
-        day = VendorDay(
-            avg=row["avg_in_stock"] if in_stock else row["avg_any"],
-            low=row["low_in_stock"], in_stock=in_stock, samples=int(row["in_stock_rows"] or 0),
-        )
-        data.history.setdefault(row["coin_slug"], {}).setdefault(row["day"], {})[row["vendor"]] = day
+    data.days = day_aggregates(store, span_start(data.last_date, HISTORY_DAYS), previous_days)
+    for aggregate in sorted(data.days.rows, key=lambda values: values[:3]):
+        coin, date, vendor, in_stock_rows, avg_in_stock, low_in_stock, avg_any = aggregate
+        in_stock = bool(in_stock_rows)
+        day = VendorDay(avg=avg_in_stock if in_stock else avg_any, low=low_in_stock, in_stock=in_stock,
+                        samples=int(in_stock_rows or 0))
+        data.history.setdefault(coin, {}).setdefault(date, {})[vendor] = day
 
     fresh_since = as_of - CARRY_FOR
     fresh = {slug for slug, rows in by_coin.items() if any(parse_time(r.scraped_at) >= fresh_since for r in rows)}
@@ -236,9 +270,17 @@ def newest_retail_window(store: Store, now: datetime, lookback: timedelta = time
 def priced_pairs_since(store: Store, window_from: str) -> set[tuple[str, str]]:
     """(coin, vendor) pairs with a price in a window at or after `window_from` (ISO, same shape
     as window_start, which every writer stores as `YYYY-MM-DDTHH:MM:00Z`)."""
+    # `+`: without it SQLite answers the DISTINCT by walking all of idx_coin_vendor_stock (every
+    # row ever, 4 s at 1M rows) instead of the range on idx_window (1 ms).
     rows = store.db.query(
-        "SELECT DISTINCT coin_slug, vendor FROM price_snapshots WHERE window_start >= ? "
+        "SELECT DISTINCT +coin_slug AS coin_slug, +vendor AS vendor FROM price_snapshots WHERE window_start >= ? "
         "AND is_failed = 0 AND price IS NOT NULL",
         (window_from,),
     )
     return {(row["coin_slug"], row["vendor"]) for row in rows}
+
+
+def poller_has_prices(store: Store, poller_id: str) -> bool:
+    """Whether `poller_id` wrote any price_snapshots row (uses the idempotency index's leading column).
+    Raises StoreUnavailable, or StatementRejected (missing_table on a fresh database)."""
+    return bool(store.db.query("SELECT 1 AS found FROM price_snapshots WHERE poller_id = ? LIMIT 1", [poller_id]))

@@ -34,7 +34,7 @@ class SpotData:
     seed_by_year: dict[str, list[SpotEntry]] = field(default_factory=dict)  # "YYYY" -> daily seed entries
 
 
-def _band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
+def band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     """SQL true only for a spot inside its metal's band (unknown metals are refused)."""
     clauses, args = [], []
     for metal, band in sorted(bands.items()):
@@ -62,7 +62,7 @@ def read_spot(store: Store, hours: int, bands: Mapping[str, Band],
     slot_since = (newest_slot - timedelta(hours=hours - 1)).strftime("%Y-%m-%dT%H")
     written = newest[0]["written"] or newest[0]["slot"]
     written_since = (parse_time(written) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
-    band_sql, band_args = _band_case(bands)
+    band_sql, band_args = band_case(bands)
     late_hours = _late_hours(store, newest_slot, band_sql, band_args, published_count) if published_count else []
     late_sql = f" OR {HOUR_KEY} IN ({', '.join('?' for _ in late_hours)})" if late_hours else ""
     rows = db.query(

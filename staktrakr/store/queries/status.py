@@ -8,7 +8,7 @@ from staktrakr.errors import StoreError
 from staktrakr.store.session import Store
 
 TABLES = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates",
-          "provider_coins", "provider_vendors", "schema_migrations")
+          "provider_coins", "provider_vendors", "alert_state", "schema_migrations")
 
 
 def database_status(store: Store) -> dict[str, Any]:

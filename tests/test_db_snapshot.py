@@ -1,0 +1,63 @@
+"""`staktrakr db snapshot OUT [--days N]` against a real libSQL server: a read-only SQLite file of
+what the API publishes, opened with sqlite3 to read a coin's history."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+from staktrakr.store import Store
+from tests.cli_helpers import assert_one_line_error, run_cli
+from tests.conftest import REPO
+from tests.publish_fixtures import seed
+
+
+def snapshot(libsql_server, tmp_path: Path, *args: str):
+    env = {"TURSO_DATABASE_URL": libsql_server.url, "PROVIDERS_FILE": str(REPO / "providers.json")}
+    return run_cli(["db", "snapshot", *args], env=env, var_dir=tmp_path / "var")
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def test_snapshot_holds_a_coins_published_history(libsql_server, make_settings, tmp_path: Path) -> None:
+    with Store.open(make_settings(turso_database_url=libsql_server.url)) as store:
+        seed(store)
+    out = tmp_path / "offline" / "prices.db"
+    result = snapshot(libsql_server, tmp_path, str(out))
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert not list(out.parent.glob(".prices.db.*"))  # the staging files are gone
+
+    with read_only(out) as db:
+        history = db.execute("SELECT window_start, vendor, price, in_stock FROM price_snapshots "
+                             "WHERE coin_slug = 'ase' AND vendor = 'apmex' ORDER BY window_start").fetchall()
+        # 30 days back from the newest window (03-15 20:00): the 02-01 row is outside
+        assert history == [("2026-03-01T10:00:00Z", "apmex", 100.0, 1), ("2026-03-15T17:30:00Z", "apmex", 93.33, 1)]
+        columns = [row[1] for row in db.execute("PRAGMA table_info(price_snapshots)")]
+        assert "poller_id" not in columns and "is_failed" not in columns
+        failed = db.execute("SELECT COUNT(*) FROM price_snapshots WHERE vendor = 'providentmetals'").fetchone()
+        assert failed == (0,)  # a failed fetch is not a published price
+        spot = db.execute("SELECT spot FROM spot_prices WHERE metal = 'silver' "
+                          "AND timestamp_floor = '2026-03-15T19:30:00Z'").fetchall()
+        assert spot == []  # out of band: never published
+        assert db.execute("SELECT g1_usd FROM goldback_rates WHERE date = '2026-03-15'").fetchone() == (10.06,)
+        assert db.execute("SELECT name FROM coins WHERE slug = 'ase'").fetchone()[0].startswith("American Silver")
+
+    everything = snapshot(libsql_server, tmp_path, str(out), "--days", "0")  # replaces the read-only file
+    assert everything.exit_code == 0, everything.output
+    with read_only(out) as db:
+        assert db.execute("SELECT COUNT(*) FROM price_snapshots WHERE coin_slug = 'ase' "
+                          "AND vendor = 'apmex'").fetchone() == (3,)
+
+
+def test_snapshot_into_an_unwritable_place_is_one_line(libsql_server, make_settings, tmp_path: Path) -> None:
+    with Store.open(make_settings(turso_database_url=libsql_server.url)) as store:
+        seed(store)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = snapshot(libsql_server, tmp_path, str(blocker / "prices.db"))
+    assert result.exit_code == 1
+    assert_one_line_error(result, str(blocker))

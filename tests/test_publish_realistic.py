@@ -1,0 +1,145 @@
+"""Publish on a database shaped like the shared one (tests/realistic_db.py): the bytes of the tree
+are pinned (a faster publish must publish exactly the same files), a new cycle's publish equals
+a full one, an unchanged database is noticed without rebuilding, and a tree edited or damaged on
+disk is noticed and repaired."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from staktrakr.jobs.publish import PublishOptions, PublishResult, run_publish
+from staktrakr.store import Store
+from tests.realistic_db import add_cycle, generate
+
+# sha256 over every file of data/ (path, then the file's sha256), made by the publish of main at
+# dd927ae: the published bytes must not change.
+FULL_DIGEST = "b590a48757a1700e6ed974d0e8cc2b7c6b6d5e4f4c487772cfc6f99cdc7079a1"
+AFTER_CYCLE_DIGEST = "a0f431141149acf9fed48d365df08fc5b6407225f100fed49538b5ddb26a7686"
+
+
+def tree_files(data: Path) -> dict[str, str]:
+    return {str(path.relative_to(data)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(data.rglob("*")) if path.is_file()}
+
+
+def tree_digest(data: Path) -> str:
+    digest = hashlib.sha256()
+    for path, file_digest in tree_files(data).items():
+        digest.update(f"{path}\0{file_digest}\n".encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def realistic_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("realistic") / "shared.db"
+    generate(path, days=34, pollers=2, targets=40)
+    return path
+
+
+@pytest.fixture
+def db_copy(realistic_db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "shared.db"
+    shutil.copyfile(realistic_db, copy)
+    return copy
+
+
+def publish(make_settings, db: Path, export: Path, **options: bool) -> PublishResult:
+    settings = make_settings(turso_database_url=f"file:{db}", api_export_dir=export)
+    with Store.open(settings) as store:
+        return run_publish(settings, store, PublishOptions(push=False, **options))
+
+
+def test_tree_bytes_are_pinned_and_a_new_cycle_equals_a_full_publish(make_settings, db_copy: Path,
+                                                                      tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    first = publish(make_settings, db_copy, export)
+    assert first.commit and first.files > 300
+    assert tree_digest(export / "data") == FULL_DIGEST
+
+    window = add_cycle(db_copy)
+    second = publish(make_settings, db_copy, export)
+    assert second.commit and second.latest_window == window and not second.up_to_date
+    assert tree_digest(export / "data") == AFTER_CYCLE_DIGEST
+
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full
+
+
+def test_unchanged_database_is_not_rebuilt_and_a_damaged_tree_is(make_settings, db_copy: Path,
+                                                                 tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    first = publish(make_settings, db_copy, export)
+    data = export / "data"
+    before = tree_files(data)
+
+    unchanged = publish(make_settings, db_copy, export)
+    assert unchanged.up_to_date and unchanged.commit is None and not unchanged.changed
+    assert (unchanged.files, unchanged.generated_at) == (first.files, first.generated_at)
+    assert any("nothing new" in note for note in unchanged.notes)
+
+    latest = data / "api/latest.json"
+    latest.write_bytes(latest.read_bytes()[:100])  # a torn write
+    (data / "goldback-2026.json").unlink()
+    history = next(data.glob("api/*/history-30d.json"))
+    history.write_text(history.read_text().replace('"avg_median": ', '"avg_median": 1'))  # an edit by hand
+    repaired = publish(make_settings, db_copy, export)
+    assert not repaired.up_to_date and repaired.commit is None
+    assert set(repaired.changed) == {"api/latest.json", str(history.relative_to(data))}
+    assert repaired.added == ["goldback-2026.json"]
+    assert any("differs from commit" in note for note in repaired.notes)
+    assert tree_files(data) == before
+    assert publish(make_settings, db_copy, export).up_to_date
+
+
+def test_another_setting_or_a_lost_record_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    settings = make_settings(turso_database_url=f"file:{db_copy}", api_export_dir=export, publish_spot_hours=12)
+    with Store.open(settings) as store:
+        assert not run_publish(settings, store, PublishOptions(push=False)).up_to_date
+        assert run_publish(settings, store, PublishOptions(push=False)).up_to_date
+    (export / ".git" / "staktrakr-publish.json").write_text("{not json")
+    assert not publish(make_settings, db_copy, export).up_to_date
+
+
+def test_late_rows_of_an_earlier_date_reach_its_history(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """Rows replayed from an outbox days later: the dates they touch are aggregated again."""
+    import sqlite3
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    history = export / "data/api/age/history-30d.json"
+    before = history.read_bytes()
+    with sqlite3.connect(db_copy) as connection:
+        connection.execute(
+            "INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+            "is_failed, in_stock, poller_id) VALUES ('2026-03-12T10:01:00.000Z', '2026-03-12T10:00:00Z', 'age', "
+            "'apmex', 4000.0, 'http', 80, 0, 1, 'home')")
+    late = publish(make_settings, db_copy, export)
+    assert "api/age/history-30d.json" in late.changed and history.read_bytes() != before
+
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full
+
+
+def test_an_edited_catalog_file_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    catalog = tmp_path / "providers.json"
+    catalog.write_text((REPO / "providers.json").read_text())
+    settings = make_settings(turso_database_url=f"file:{db_copy}", api_export_dir=tmp_path / "export",
+                             providers_file=catalog)
+    with Store.open(settings) as store:
+        run_publish(settings, store, PublishOptions(push=False))
+        assert run_publish(settings, store, PublishOptions(push=False)).up_to_date
+        catalog.write_text(catalog.read_text().replace("American Gold Eagle 1 oz", "American Gold Eagle (1 oz)"))
+        edited = run_publish(settings, store, PublishOptions(push=False))
+    assert not edited.up_to_date and "api/manifest.json" in edited.changed
