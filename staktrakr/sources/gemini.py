@@ -117,10 +117,10 @@ class GeminiVision:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._timeout_s = settings.vision_timeout_s
-        options = types.HttpOptions(
-            timeout=int(settings.vision_timeout_s * 1000),
-            retry_options=types.HttpRetryOptions(attempts=1),  # tenacity retries, once, here
-        )
+        options = types.HttpOptions(timeout=int(settings.vision_timeout_s * 1000))
+        sdk_retry = getattr(types, "HttpRetryOptions", None)  # SDKs since 1.2x retry on their own: once here
+        if sdk_retry is not None:
+            options.retry_options = sdk_retry(attempts=1)  # tenacity retries, here
         if settings.gemini_base_url:
             options.base_url = settings.gemini_base_url
         self._client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=options)
