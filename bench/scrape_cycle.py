@@ -7,6 +7,12 @@ constant number of database round trips for the writes.
 
     .venv/bin/python bench/scrape_cycle.py [--vendors 9] [--targets 23] [--latency 0.3] [--gap 1]
                                           [--skip-sequential] [--db URL]
+
+With --vision: the cycle once without the vision cross-check and once with it on for every
+target against a fake Gemini answering after --vision-latency (1.5 s), for browser vendors and
+for http vendors; goal: cycle time with vision <= 1.5x the cycle without (the old system: 4.25x).
+
+    .venv/bin/python bench/scrape_cycle.py --vision [--vendors 9] [--targets 23] [--vision-latency 1.5]
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from staktrakr.catalog import Coin, Target  # noqa: E402
 from staktrakr.jobs.scrape import ScrapeOptions, run_scrape  # noqa: E402
 from staktrakr.settings import load_settings  # noqa: E402
 from staktrakr.store import Store  # noqa: E402
+from tests.fake_gemini import GEMINI_KEY, Answer, FakeGemini  # noqa: E402
 from tests.farm import TEST_RULES, Farm, page_text  # noqa: E402
 
 PAGES = ["jsonld_instock.html", "html_table.html", "shopify.html", "spot_ticker.html", "carousel.html",
          "as_low_as.html", "sold_out.html"]
 
 
-def build(farm: Farm, vendors: int, per_vendor: int, latency_s: float) -> list[Target]:
+def build(farm: Farm, vendors: int, per_vendor: int, latency_s: float, rules=TEST_RULES) -> list[Target]:
     coins = [Coin(slug=f"bench-coin-{n}", name="American Silver Eagle 1 oz", metal="silver", weight_oz=1,
                   providers=[]) for n in range(per_vendor)]
     targets = []
@@ -40,7 +47,7 @@ def build(farm: Farm, vendors: int, per_vendor: int, latency_s: float) -> list[T
         for n, coin in enumerate(coins):
             url = host.add(f"/p{n}", page_text(PAGES[(n + v) % len(PAGES)]))
             targets.append(Target(coin=coin, vendor_id=f"vendor{v}", vendor_name=f"Vendor {v}", urls=(url,),
-                                  rules=TEST_RULES))
+                                  rules=rules))
     return targets
 
 
@@ -55,6 +62,32 @@ def run_cycle(settings, targets):
     return result, wall, cycle_trips
 
 
+def vision_bench(args: argparse.Namespace, farm: Farm, base: dict) -> None:
+    """The cycle without and then with the vision cross-check on every target: vendors read by the
+    browser (the screenshot comes from the same page), then vendors read over http (each page is
+    laid out in the browser from the HTML read, which also starts Chromium in a cycle that had none)."""
+    with FakeGemini(default=Answer(price=79.10), latency_s=args.vision_latency) as gemini:
+        for fetcher in ("browser", "http"):
+            rules = TEST_RULES.model_copy(update={"fetchers": [fetcher]})
+            targets = build(farm, args.vendors, args.targets, args.latency, rules)
+            plain = load_settings(**base, turso_database_url=args.db, poller_id=f"bench-{fetcher}")
+            result, wall, _ = run_cycle(plain, targets)
+            vision_targets = [t.model_copy(update={"rules": t.rules.model_copy(update={"vision": True})})
+                              for t in targets]
+            on = load_settings(**base, turso_database_url=args.db, poller_id=f"bench-{fetcher}-vision",
+                               gemini_api_key=GEMINI_KEY, gemini_base_url=gemini.base_url,
+                               vision_max_per_cycle=len(targets))
+            vision_result, vision_wall, _ = run_cycle(on, vision_targets)
+            stats = vision_result.vision
+            print(f"{fetcher} vendors: {len(targets)} targets ({args.vendors} x {args.targets}), "
+                  f"captured {result.captured}")
+            print(f"  cycle without vision:  {wall:.2f} s")
+            print(f"  cycle with vision:     {vision_wall:.2f} s  (fake Gemini {args.vision_latency:g} s per answer; "
+                  f"{stats.calls if stats else 0} calls, {stats.failed if stats else 0} failed, "
+                  f"{stats.agreed if stats else 0} agreed, {stats.disagreed if stats else 0} disagreed)")
+            print(f"  ratio with / without:  {vision_wall / wall:.3f}  (goal <= 1.5; the old system: 4.25)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vendors", type=int, default=9)
@@ -63,14 +96,19 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1.0)
     parser.add_argument("--skip-sequential", action="store_true")
     parser.add_argument("--db", help="database URL (default: a temp embedded file)")
+    parser.add_argument("--vision", action="store_true", help="time the vision cross-check (browser fetcher)")
+    parser.add_argument("--vision-latency", type=float, default=1.5, help="fake Gemini's answer time (s)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="staktrakr-bench-"))
     farm = Farm()
     try:
-        targets = build(farm, args.vendors, args.targets, args.latency)
         base = {"STAKTRAKR_VAR_DIR": tmp / "var", "scrape_gap_min_s": args.gap, "scrape_gap_max_s": args.gap,
-                    "scrape_backoff_s": 0, "firecrawl_base_url": None, "home_proxy_url": None}
+                "scrape_backoff_s": 0, "firecrawl_base_url": None, "home_proxy_url": None}
+        if args.vision:
+            vision_bench(args, farm, base)
+            return
+        targets = build(farm, args.vendors, args.targets, args.latency)
 
         settings = load_settings(**base, turso_database_url=args.db, poller_id="bench")
         result, wall, trips = run_cycle(settings, targets)

@@ -85,6 +85,7 @@ class PollerRun(_Row):
     failures: int | None = None
     fbp_filled: int | None = None
     error: str | None = None
+    vision: str | None = None   # the scrape's vision counters as JSON (calls, reused, agreed, ...), or None
 
 
 class SpotPrice(_Row):

@@ -85,8 +85,13 @@ class Settings(BaseSettings):
     spot_bands: Annotated[dict[str, Band], NoDecode] = Field(default_factory=lambda: dict(SPOT_BANDS_USD_PER_OZ))
     goldback_url: str | None = None  # overrides providers.json feeds.goldback.url (a mirror, a test site)
 
-    # vision (optional)
+    # vision cross-check (optional): on only with GEMINI_API_KEY set and `vision: true` in the catalog
     gemini_api_key: SecretStr | None = None
+    gemini_model: str = Field(default="gemini-2.5-flash", min_length=1)
+    gemini_base_url: str | None = None  # overrides Google's endpoint (a proxy, a test fake)
+    vision_max_per_cycle: int = Field(default=40, ge=0, le=10_000)
+    vision_concurrency: int = Field(default=8, ge=1, le=64)  # Gemini calls in flight at once
+    vision_timeout_s: float = Field(default=60.0, gt=0, le=600)  # bound on one Gemini call
 
     # serve / ops
     serve_host: str = "127.0.0.1"
@@ -173,7 +178,7 @@ class Settings(BaseSettings):
             return {**SPOT_BANDS_USD_PER_OZ, **value}
         return value
 
-    @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url")
+    @field_validator("firecrawl_base_url", "metal_price_api_base_url", "goldback_url", "gemini_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

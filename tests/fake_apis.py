@@ -51,6 +51,7 @@ class ScriptedServer:
 
     handle: Callable[[str, dict[str, str], dict[str, str]], Reply]
     requests: list[Recorded] = field(default_factory=list)
+    handle_request: Callable[[Recorded], Reply] | None = None   # instead of `handle`, when the body matters
 
     def start(self) -> ScriptedServer:
         server_ref = self
@@ -64,7 +65,8 @@ class ScriptedServer:
                 body = self.rfile.read(length).decode() if length else ""
                 recorded = Recorded(parts.path, query, headers, self.command, body)
                 server_ref.requests.append(recorded)
-                reply = server_ref.handle(parts.path, query, headers)
+                reply = (server_ref.handle_request(recorded) if server_ref.handle_request is not None
+                         else server_ref.handle(parts.path, query, headers))
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)

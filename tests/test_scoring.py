@@ -9,11 +9,13 @@ import pytest
 from staktrakr.rules.scoring import (
     SOURCE_AGREED,
     SOURCE_VISION,
+    decide_vision,
     percent_off,
     prices_agree,
     single_source_confidence,
     upper_median,
     vision_cross_check,
+    vision_publishable,
 )
 
 
@@ -106,3 +108,45 @@ def test_vision_missing_or_alone():
 )
 def test_upper_median(values, expected):
     assert upper_median(values) == expected
+
+
+# the vision decision ---------------------------------------------------------------------------
+
+def test_agreement_names_the_real_fetcher():
+    decision = decide_vision(79.10, True, 80, "http", 80.00, True, 80, 79.60)
+    assert (decision.verdict, decision.price, decision.confidence, decision.source, decision.chosen) == (
+        "agreed", 79.10, 99, "http+vision", "primary")
+
+
+def test_disagreement_takes_the_price_nearer_the_median_capped_at_70():
+    primary_nearer = decide_vision(79.10, True, 80, "playwright", 95.00, True, 35, 79.60)
+    assert (primary_nearer.verdict, primary_nearer.price, primary_nearer.confidence, primary_nearer.source,
+            primary_nearer.chosen) == ("disagreed", 79.10, 70, "playwright", "primary")
+    vision_nearer = decide_vision(99.00, True, 35, "http", 79.40, True, 80, 79.60)
+    assert (vision_nearer.verdict, vision_nearer.price, vision_nearer.confidence, vision_nearer.source,
+            vision_nearer.chosen) == ("disagreed", 79.40, 35, SOURCE_VISION, "vision")
+
+
+def test_vision_only_is_its_own_source_capped_at_70():
+    decision = decide_vision(None, None, None, "http", 80.50, True, 80, 79.60)
+    assert (decision.verdict, decision.price, decision.confidence, decision.source, decision.chosen) == (
+        "vision_only", 80.50, 70, SOURCE_VISION, "vision")
+
+
+def test_vision_out_of_stock_marks_but_never_overrides():
+    decision = decide_vision(79.10, True, 80, "http", 79.10, False, 80, 79.60)
+    assert (decision.verdict, decision.chosen, decision.stock_disagrees) == ("agreed", "primary", True)
+    unread = decide_vision(79.10, True, 80, "http", None, False, None, 79.60)
+    assert (unread.verdict, unread.price, unread.confidence, unread.stock_disagrees) == ("unread", 79.10, 80, True)
+
+
+@pytest.mark.parametrize(("vision", "others", "published"), [
+    (82.00, [79.60, 79.90, 80.00], True),     # 82.00 vs upper median 79.90: 2.63%
+    (82.40, [79.60, 80.00], True),            # exactly 3% of 80.00
+    (82.41, [79.60, 80.00], False),
+    (77.60, [79.60, 79.90, 80.00], True),     # 2.88% below
+    (77.40, [79.60, 79.90, 80.00], False),
+    (80.00, [], False),                       # no other vendor: never published
+])
+def test_vision_only_published_within_3_percent_of_the_other_vendors(vision, others, published):
+    assert vision_publishable(vision, others) is published

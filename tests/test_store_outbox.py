@@ -6,6 +6,7 @@ import json
 
 from staktrakr.settings import load_settings
 from staktrakr.store import Store
+from staktrakr.store.session import LATEST_VERSION
 from tests.cli_helpers import run_cli
 from tests.store_rows import count, cycle_rows, spot_row
 
@@ -111,4 +112,4 @@ def test_db_status_and_flush_commands_report_the_outbox(libsql_server, tmp_path)
     assert json.loads(flushed.stdout)["replayed_rows"] == 8
     report = json.loads(run_cli(["db", "status", "--json"], env=env, var_dir=tmp_path).stdout)
     assert report["tables"]["price_snapshots"] == 6 and report["outbox"]["entries"] == 0
-    assert report["newest_window"] == "2026-03-15T20:00:00Z" and report["schema_version"] == 7
+    assert report["newest_window"] == "2026-03-15T20:00:00Z" and report["schema_version"] == LATEST_VERSION

@@ -43,6 +43,7 @@ class VendorRules(BaseModel):
     avoid_columns: list[str] = Field(
         default_factory=lambda: ["card", "credit", "paypal", "visa", "mastercard", "amex", "discover", "debit"])
     bulk_labels: list[str] = Field(default_factory=lambda: ["as low as"])
+    vision: bool = False  # cross-check the price with a screenshot read by Gemini (needs GEMINI_API_KEY)
 
     @field_validator("fetchers")
     @classmethod

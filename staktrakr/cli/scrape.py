@@ -83,10 +83,11 @@ def _stock(outcome: TargetOutcome) -> str:
     return "in" if outcome.in_stock is not False else "out"
 
 
-def target_table(outcomes: list[TargetOutcome], width: int) -> Table:
+def target_table(outcomes: list[TargetOutcome], width: int, vision: bool = False) -> Table:
     """One row per target; identifiers and numbers never cut, the reason wraps in what is left. Where
     the columns do not fit `width` with room for a reason, price, stock, fetcher, confidence and time
-    share one wrapping `result` column."""
+    share one wrapping `result` column. `vision`: a `vision` column (the cross-check's reading and
+    verdict), or in the narrow table a "vision: ..." tail on the result."""
     prices = [f"${outcome.price:,.2f}" for outcome in outcomes if outcome.ok]
     fixed = [max([len("coin"), *(len(o.coin_slug) for o in outcomes)]),
              max([len("vendor"), *(len(o.vendor_id) for o in outcomes)]), max([len("price"), *map(len, prices)]),
@@ -98,19 +99,22 @@ def target_table(outcomes: list[TargetOutcome], width: int) -> Table:
     if not wide:
         text_column(grid, "result")
         for outcome in outcomes:
-            grid.add_row(outcome.coin_slug, outcome.vendor_id, _result_text(outcome))
+            tail = f"; vision: {vision_cell(outcome)}" if vision else ""
+            grid.add_row(outcome.coin_slug, outcome.vendor_id, _result_text(outcome) + tail)
         return grid
     id_column(grid, "price", prices, justify="right")
     grid.add_column("stock", no_wrap=True)
     id_column(grid, "fetcher", [outcome.fetcher or "-" for outcome in outcomes])
     grid.add_column("conf", no_wrap=True, justify="right")
     grid.add_column("time", no_wrap=True, justify="right")
+    if vision:
+        text_column(grid, "vision")
     text_column(grid, "reason")
     for outcome in outcomes:
-        grid.add_row(outcome.coin_slug, outcome.vendor_id, f"${outcome.price:,.2f}" if outcome.ok else "-",
-                     _stock(outcome), outcome.fetcher or "-",
-                     "-" if outcome.confidence is None else str(outcome.confidence),
-                     f"{outcome.elapsed_ms / 1000:.1f}s", outcome.reason or "")
+        cells = [outcome.coin_slug, outcome.vendor_id, f"${outcome.price:,.2f}" if outcome.ok else "-",
+                 _stock(outcome), outcome.fetcher or "-",
+                 "-" if outcome.confidence is None else str(outcome.confidence), f"{outcome.elapsed_ms / 1000:.1f}s"]
+        grid.add_row(*cells, *([vision_cell(outcome)] if vision else []), outcome.reason or "")
     return grid
 
 
@@ -138,7 +142,7 @@ def render_result(result: ScrapeResult, out: Console | None = None, show_all: bo
     reason with counts and a few of their targets; then one summary line."""
     out = out or out_console(console)
     if result.outcomes and (show_all or result.total <= FULL_TABLE_MAX):
-        out.print(target_table(result.outcomes, out.width))
+        out.print(target_table(result.outcomes, out.width, vision=result.vision is not None))
     elif result.outcomes:
         groups = failure_groups(result.outcomes)
         for reason, members in groups:
@@ -150,12 +154,29 @@ def render_result(result: ScrapeResult, out: Console | None = None, show_all: bo
         out.print(f"priced {result.captured}, failed {result.failures}{reasons}; --all lists every target",
                   markup=False, highlight=False)
     out.print(summary_line(result), markup=False, highlight=False, soft_wrap=False)  # wrapped at words
+    if result.vision is not None:
+        from staktrakr.jobs.vision import vision_summary
+
+        out.print(vision_summary(result.vision.to_json()), markup=False, highlight=False)
     if result.signal:
         out.print(f"stopped by {result.signal}: {result.total} of {result.planned} targets finished, "
                   "the rest not started", markup=False, highlight=False)
     if result.queued_rows:
         out.print(f"database unreachable ({result.store_error}); {result.queued_rows} rows kept in the outbox, "
                   "the next run replays them (or: staktrakr db flush)", markup=False, highlight=False)
+
+
+def vision_cell(outcome: TargetOutcome) -> str:
+    """The vision column: the model's price and the verdict ("agreed $80.00"), why it has none, or "-"."""
+    check = outcome.vision
+    if check is None:
+        return "-"
+    if not check.ok:
+        return f"failed: {check.failure}"
+    shown = f"${check.price:,.2f}" if check.price is not None else "no price"
+    stock = ", out" if check.in_stock is False else ""
+    verdict = (check.verdict or "").replace("_", "-")
+    return f"{verdict} {shown}{stock}" + (" (reused)" if check.reused else "")
 
 
 def summary_line(result: ScrapeResult) -> str:

@@ -125,6 +125,11 @@ def render(report: StatusReport, out: Console) -> None:
     elif not report.database_error:
         out.print("chronic failures: none")
 
+    from staktrakr.jobs.vision import vision_summary
+
+    for poller, counters in sorted(report.vision.items()):
+        out.print(f"last scrape of {poller}, {vision_summary(counters)}", markup=False, highlight=False)
+
     outbox = report.outbox
     out.print(f"outbox: {outbox['entries']} entries, {outbox['rows']} rows waiting ({outbox['path']})",
               markup=False, highlight=False)

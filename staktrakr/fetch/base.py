@@ -51,6 +51,7 @@ class FetchResult(BaseModel):
     via_proxy: bool = False
     failure: FailureKind | None = None
     detail: str | None = None         # one line: why (no secrets)
+    screenshot: bytes | None = None   # JPEG of the rendered page, when asked for and the fetcher can take one
 
     @property
     def ok(self) -> bool:
@@ -66,7 +67,8 @@ class FetcherCapabilities(BaseModel):
     source_label: str      # the `source` a price row names when this fetcher read the page (DESIGN.md section 4)
     supports_proxy: bool   # its requests can go out through HOME_PROXY_URL; False: it has its own egress
                            # (Firecrawl's servers), which is also its own circuit-breaker route
-    screenshots: bool = False  # `fetch(..., screenshot_to=path)` also saves a PNG of the rendered page (diagnose)
+    screenshots: bool = False  # `fetch(screenshot=True)` gives a JPEG of the page it rendered (vision cross-check);
+                               # the browser's `fetch(..., screenshot_to=path)` also saves a PNG (diagnose)
 
 
 class Fetcher(Protocol):
@@ -82,7 +84,10 @@ class Fetcher(Protocol):
         not set"), or None. A disabled fetcher is skipped without a request, a gap or a retry."""
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
-                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult: ...
+                    timeout_s: float | None = None, use_proxy: bool = False,
+                    screenshot: bool = False) -> FetchResult:
+        """Fetch the URL; `screenshot` asks for `FetchResult.screenshot` (ignored unless
+        `capabilities.screenshots`)."""
 
     async def aclose(self) -> None: ...
 

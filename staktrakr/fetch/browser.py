@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import time
+from html import escape
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -81,6 +82,10 @@ def launch_args() -> list[str]:
 
 
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
+# The vision cross-check reads a screenshot of the first screen at this size (the old system's).
+SCREENSHOT_VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOT_MIME_TYPE = "image/jpeg"   # JPEG: encoded in half the time of PNG, text stays legible at 85
+SCREENSHOT_JPEG_QUALITY = 85
 
 
 class BrowserFetcher:
@@ -101,6 +106,8 @@ class BrowserFetcher:
         self._browser: Any = None
         self._contexts: dict[bool, Any] = {}
         self._launch_error: str | None = None
+        self._render_page: Any = None          # screenshot_html's own page (beside the BROWSER_PAGES pool)
+        self._render_lock = asyncio.Lock()
 
     @property
     def disabled_reason(self) -> str | None:
@@ -146,9 +153,11 @@ class BrowserFetcher:
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
                     timeout_s: float | None = None, use_proxy: bool = False,
-                    screenshot_to: Path | None = None) -> FetchResult:
+                    screenshot_to: Path | None = None, screenshot: bool = False) -> FetchResult:
         """Open the URL in a pooled page, wait for the price to render, return the page's HTML (and, with
-        `screenshot_to`, save a full-page PNG there: what the operator's diagnosis shows)."""
+        `screenshot_to`, save a full-page PNG there: what the operator's diagnosis shows; with
+        `screenshot`, also a JPEG of the first 1280x900 screen taken from that same page before it
+        closes, for the vision cross-check: None when taking it failed, the page itself is still read)."""
         use_proxy = use_proxy and self._proxy_url is not None
         limit_s = timeout_s or self._timeout_s
         started = time.monotonic()
@@ -160,7 +169,8 @@ class BrowserFetcher:
             page = await context.new_page()
             try:
                 return await asyncio.wait_for(
-                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot_to),
+                    self._render(page, url, limit_s, wait_ms, wait_selector, use_proxy, started, screenshot_to,
+                                 screenshot),
                     timeout=limit_s + wait_ms / 1000 + 5,
                 )
             except TimeoutError:
@@ -174,8 +184,43 @@ class BrowserFetcher:
                 except Exception:
                     pass
 
+    async def screenshot_html(self, html: str, url: str, timeout_s: float = 15.0) -> bytes | None:
+        """A screenshot (JPEG, first 1280x900 screen) of a page another fetcher read: its HTML laid out
+        at its own URL (`<base>`) with the vendor's stylesheets and nothing else loaded, so the vendor
+        sees no second page request. One page of its own, reused, renders these one at a time. None
+        when Chromium cannot render it."""
+        async with self._render_lock:
+            try:
+                page = await self._renderer()
+                await asyncio.wait_for(page.set_content(_with_base(html, url), wait_until="load",
+                                                        timeout=timeout_s * 1000), timeout=timeout_s + 5)
+                return await _screenshot(page, url, resize=False)
+            except Exception as exc:  # a screenshot is extra: never fail the cycle for it
+                log.info("browser: no screenshot of %s (%s)", url, shorten(exc, 200))
+                await self._drop_renderer()
+                return None
+
+    async def _renderer(self) -> Any:
+        """The page screenshot_html lays HTML out in (stylesheets only, the screenshot viewport)."""
+        if self._render_page is None:
+            context = await self._context(False)
+            page = await context.new_page()
+            await page.route("**/*", _stylesheets_only)
+            await page.set_viewport_size(SCREENSHOT_VIEWPORT)
+            self._render_page = page
+        return self._render_page
+
+    async def _drop_renderer(self) -> None:
+        page, self._render_page = self._render_page, None
+        if page is not None:
+            try:
+                await page.close()
+            except Exception:
+                pass
+
     async def _render(self, page: Any, url: str, limit_s: float, wait_ms: int, wait_selector: str | None,
-                      use_proxy: bool, started: float, screenshot_to: Path | None = None) -> FetchResult:
+                      use_proxy: bool, started: float, screenshot_to: Path | None = None,
+                      screenshot: bool = False) -> FetchResult:
         response = await page.goto(url, wait_until="domcontentloaded", timeout=limit_s * 1000)
         status = response.status if response is not None else None
         common = {"final_url": page.url, "status": status, "via_proxy": use_proxy}
@@ -199,9 +244,12 @@ class BrowserFetcher:
         if trouble is not None:
             shown = html if trouble[0] is FailureKind.BLOCKED else None  # the bot-check page itself: evidence
             return failed(self.name, url, trouble[0], trouble[1], elapsed_ms=_ms_since(started), html=shown, **common)
-        return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), **common)
+        image = await _screenshot(page, url) if screenshot else None
+        return FetchResult(fetcher=self.name, url=url, html=html, elapsed_ms=_ms_since(started), screenshot=image,
+                           **common)
 
     async def aclose(self) -> None:
+        await self._drop_renderer()
         for context in list(self._contexts.values()):
             try:
                 await context.close()
@@ -229,11 +277,43 @@ class _LaunchFailed(Exception):
     pass
 
 
+async def _screenshot(page: Any, url: str, resize: bool = True) -> bytes | None:
+    """The first screen (SCREENSHOT_VIEWPORT) of the open page as JPEG; None when Chromium cannot take it."""
+    try:
+        if resize:
+            await page.set_viewport_size(SCREENSHOT_VIEWPORT)
+        image: bytes = await page.screenshot(type="jpeg", quality=SCREENSHOT_JPEG_QUALITY, full_page=False,
+                                             timeout=10_000)
+        return image
+    except Exception as exc:  # a screenshot is extra: never fail the page for it
+        log.info("browser: no screenshot of %s (%s)", url, shorten(exc, 200))
+        return None
+
+
 async def _block_heavy_resources(route: Any) -> None:
     if route.request.resource_type in BLOCKED_RESOURCES:
         await route.abort()
     else:
         await route.continue_()
+
+
+async def _stylesheets_only(route: Any) -> None:
+    if route.request.resource_type == "stylesheet":
+        await route.continue_()
+    else:
+        await route.abort()
+
+
+def _with_base(html: str, url: str) -> str:
+    """The HTML with `<base href=url>` first in its head, so relative stylesheet links resolve."""
+    base = f'<base href="{escape(url, quote=True)}">'
+    lowered = html[:4000].lower()
+    at = lowered.find("<head")
+    if at >= 0:
+        end = html.find(">", at)
+        if end >= 0:
+            return html[: end + 1] + base + html[end + 1:]
+    return base + html
 
 
 def _playwright_proxy(proxy_url: str) -> dict[str, str]:

@@ -53,7 +53,8 @@ class FirecrawlFetcher:
         return self._client
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
-                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
+                    timeout_s: float | None = None, use_proxy: bool = False,
+                    screenshot: bool = False) -> FetchResult:
         """One scrape request; Firecrawl does its own egress, so `use_proxy` does not apply."""
         if self.disabled_reason:
             return failed(self.name, url, FailureKind.DISABLED, self.disabled_reason)

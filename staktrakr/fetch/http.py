@@ -70,7 +70,8 @@ class HttpFetcher:
         return client
 
     async def fetch(self, url: str, *, wait_ms: int = 0, wait_selector: str | None = None,
-                    timeout_s: float | None = None, use_proxy: bool = False) -> FetchResult:
+                    timeout_s: float | None = None, use_proxy: bool = False,
+                    screenshot: bool = False) -> FetchResult:
         """GET the URL; the whole fetch (connect + body) is bounded by the timeout."""
         use_proxy = use_proxy and self._proxy_url is not None
         limit_s = timeout_s or self._timeout_s

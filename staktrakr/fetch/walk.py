@@ -87,13 +87,14 @@ class FetchRun:
         return VendorLane(self.politeness, rng or random.Random())
 
     async def walk(self, urls: Sequence[str], rules: VendorRules, lane: VendorLane, read: PageReader[R],
-                   order: Sequence[str] | None = None) -> Walk[R]:
+                   order: Sequence[str] | None = None, screenshot: bool = False) -> Walk[R]:
         """Walk the URLs x fetchers (`order`, default `rules.fetchers`) until `read` accepts a page or
-        settles it. Never raises for page trouble: every failure is a step."""
+        settles it; `screenshot` asks fetchers that can (the browser) for a JPEG of each page they
+        render. Never raises for page trouble: every failure is a step."""
         steps: list[Step[R]] = []
         for url in urls:
             for name in order if order is not None else rules.fetchers:
-                page = await self._fetch(name, url, rules, lane, steps)
+                page = await self._fetch(name, url, rules, lane, steps, screenshot)
                 if not page.ok:
                     steps.append(Step(page))
                     continue
@@ -103,8 +104,22 @@ class FetchRun:
                     return Walk(tuple(steps))
         return Walk(tuple(steps))
 
+    async def render_screenshot(self, page: FetchResult) -> bytes | None:
+        """A browser screenshot of a page another fetcher read, from its HTML (no request for the page
+        itself); None without HTML or when the browser cannot take one."""
+        render = getattr(self.fetchers.get("browser"), "screenshot_html", None)
+        if render is None or not page.html:
+            return None
+        image: bytes | None = await render(page.html, page.final_url or page.url)
+        return image
+
+    async def screenshot(self, url: str, rules: VendorRules, lane: VendorLane) -> FetchResult:
+        """The browser's rendering of one page with its screenshot (for a page another fetcher read),
+        through the vendor's lane like any request to the vendor."""
+        return await self._fetch("browser", url, rules, lane, [], screenshot=True)
+
     async def _fetch(self, name: str, url: str, rules: VendorRules, lane: VendorLane,
-                     steps: list[Step[R]]) -> FetchResult:
+                     steps: list[Step[R]], screenshot: bool = False) -> FetchResult:
         """One fetcher on one URL: direct (or through the proxy when the rules say always), then the
         proxy fallback. A disabled fetcher answers at once, without the lane."""
         fetcher = self.fetchers.get(name)
@@ -115,7 +130,8 @@ class FetchRun:
 
         async def fetch_once(use_proxy: bool) -> FetchResult:
             return await fetcher.fetch(url, wait_ms=rules.wait_ms, wait_selector=rules.wait_selector,
-                                       timeout_s=rules.timeout_s, use_proxy=use_proxy)
+                                       timeout_s=rules.timeout_s, use_proxy=use_proxy,
+                                       screenshot=screenshot and fetcher.capabilities.screenshots)
 
         via_proxy = rules.proxy == "always" and proxy_usable
         page = await fetch_with_retries(lane, self.politeness, lambda: fetch_once(via_proxy),

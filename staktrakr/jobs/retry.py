@@ -20,6 +20,7 @@ from staktrakr.errors import ConfigError, JobFailed, StatementRejected, StoreUna
 from staktrakr.fetch.registry import FETCHER_OF_SOURCE
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.scrape import ProgressCallback, ScrapeOptions, ScrapeResult, scrape_cycle
+from staktrakr.rules.scoring import SOURCE_VISION, fetcher_source
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.prices import poller_window_rows
@@ -72,6 +73,8 @@ def read_window(store: Store, poller_id: str, window: str) -> WindowState:
     rows = poller_window_rows(store, poller_id, window)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
+        if row["source"] == SOURCE_VISION:  # a cross-check reading, not the target's scrape
+            continue
         latest[(row["coin_slug"], row["vendor"])] = row
     state = WindowState()
     for key, row in latest.items():
@@ -84,7 +87,7 @@ def read_window(store: Store, poller_id: str, window: str) -> WindowState:
 
 def rotated_order(fetchers: Sequence[str], failed_source: str) -> list[str]:
     """The vendor's fetchers with the one that failed moved last (fallbacks first)."""
-    failed = FETCHER_OF_SOURCE.get(failed_source, failed_source)
+    failed = FETCHER_OF_SOURCE.get(fetcher_source(failed_source), failed_source)
     return [name for name in fetchers if name != failed] + ([failed] if failed in fetchers else [])
 
 

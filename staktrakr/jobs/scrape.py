@@ -30,6 +30,15 @@ from staktrakr.jobs.evidence import EvidenceStore
 from staktrakr.jobs.harness import JobRun, RunReport
 from staktrakr.jobs.scrape_target import TargetOutcome, fetcher_order, scrape_target
 from staktrakr.jobs.stop import StopSignal
+from staktrakr.jobs.vision import (
+    VisionCheck,
+    VisionRun,
+    VisionStats,
+    apply_vision,
+    start_vision,
+    vision_evidence,
+    vision_row_fields,
+)
 from staktrakr.models import PriceObservation, ProviderFailure
 from staktrakr.rules.scoring import window_confidences
 from staktrakr.settings import Settings
@@ -87,6 +96,7 @@ class ScrapeResult:
     write_round_trips: int = 0
     signal: str | None = None                   # SIGTERM / SIGINT when the cycle was stopped
     run: RunReport | None = None
+    vision: VisionStats | None = None           # the vision cross-check's counters (None: not on)
 
     @property
     def total(self) -> int:
@@ -115,6 +125,7 @@ class ScrapeResult:
             "stored_rows": self.stored_rows, "queued_rows": self.queued_rows, "store_error": self.store_error,
             "replayed_rows": self.replayed_rows, "signal": self.signal,
             "run": self.run.to_json() if self.run else None,
+            "vision": self.vision.to_json() if self.vision else None,
             "targets": [outcome.to_json() for outcome in self.outcomes],
         }
 
@@ -149,7 +160,8 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
             run.journal.add(ops_of(outcome_rows(outcome, result.window_start, result.run_id,
                                                     settings.poller_id, fallback_source)))
 
-    result.outcomes = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome))
+    vision = start_vision(settings, store, targets)
+    result.outcomes, checks = asyncio.run(_cycle(settings, targets, options, spot, run.stop, journal_outcome, vision))
     result.signal = run.stop.name
     if evidence is not None:
         try:
@@ -157,6 +169,10 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
         except OSError as exc:
             log.warning("evidence: cannot prune %s: %s", evidence.folder, exc)
     score_outcomes(result.outcomes, options.window_prices, previous_day)
+    if vision is not None:
+        result.vision = vision.stats
+        apply_vision(result.outcomes, checks, vision.stats, options.window_prices, previous_day)
+        run.running = run.running.model_copy(update={"vision": json.dumps(vision.stats.to_json())})
 
     finished = utcnow()
     result.finished_at = iso_z(finished)
@@ -175,9 +191,11 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
 
 
 async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeOptions, spot: dict[str, float],
-                 stop: StopSignal, on_finished: Callable[[TargetOutcome], None]) -> list[TargetOutcome]:
+                 stop: StopSignal, on_finished: Callable[[TargetOutcome], None],
+                 vision: VisionRun | None = None) -> tuple[list[TargetOutcome], dict[tuple[str, str], VisionCheck]]:
     """Every target once (vendors in parallel); after a stop request no target starts and the ones
-    in flight are cancelled. Returns the finished outcomes in target order."""
+    in flight are cancelled. Vision checks run beside the fetching and are awaited at the end
+    (cancelled by a stop). Returns the finished outcomes in target order, and the checks by key."""
     fetch_run = FetchRun(settings)
     position = {id(target): index for index, target in enumerate(targets)}
     finished: dict[int, TargetOutcome] = {}
@@ -187,7 +205,7 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
             return None
         order = options.orders.get(target.key) or fetcher_order(target, options.fetcher)
         outcome = await scrape_target(target, lane, fetch_run=fetch_run,
-                                      spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order)
+                                      spot_usd_per_oz=spot_for(spot, target.coin.metal), order=order, vision=vision)
         on_finished(outcome)
         finished[position[id(target)]] = outcome
         if options.progress is not None:
@@ -199,20 +217,25 @@ async def _cycle(settings: Settings, targets: Sequence[Target], options: ScrapeO
     cycle = asyncio.ensure_future(run_per_vendor(targets, work, fetch_run.politeness, rng))
     def cancel_cycle() -> None:
         loop.call_soon_threadsafe(cycle.cancel)
+        if vision is not None:
+            loop.call_soon_threadsafe(vision.cancel)
 
     forget = stop.on_request(cancel_cycle)
+    checks: dict[tuple[str, str], VisionCheck] = {}
     try:
         await cycle
     except asyncio.CancelledError:
         if not stop.requested:
             raise
     finally:
+        if vision is not None:
+            checks = await vision.results(0.0 if stop.requested else settings.vision_timeout_s)
         forget()
         try:
             await asyncio.wait_for(fetch_run.aclose(), FETCHERS_CLOSE_TIMEOUT_S)
         except (TimeoutError, Exception) as exc:  # never let closing lose the cycle
             log.warning("closing the fetchers: %s", exc)
-    return [finished[index] for index in sorted(finished)]
+    return [finished[index] for index in sorted(finished)], checks
 
 
 def keep_page(evidence: EvidenceStore, run_id: str, outcome: TargetOutcome) -> None:
@@ -275,6 +298,10 @@ def outcome_rows(outcome: TargetOutcome, window: str, run_id: str, poller_id: st
         in_stock=outcome.in_stock is not False, poller_id=poller_id, run_id=run_id,
         evidence=evidence_json(outcome),
     )]
+    vision_row = vision_row_fields(outcome.vision, outcome) if outcome.vision is not None else None
+    if vision_row is not None:
+        rows.append(PriceObservation(window_start=window, coin_slug=outcome.coin_slug, vendor=outcome.vendor_id,
+                                     is_failed=False, poller_id=poller_id, run_id=run_id, **vision_row))
     if not outcome.ok:
         error = outcome.reason or "no_price"
         if outcome.evidence_path:
@@ -296,4 +323,6 @@ def evidence_json(outcome: TargetOutcome) -> str:
     data["attempts"] = [
         {"fetcher": a.fetcher, "proxy": a.via_proxy, "status": a.status, "reason": a.reason} for a in outcome.attempts
     ]
+    if outcome.vision is not None:
+        data["vision"] = vision_evidence(outcome.vision, outcome)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)

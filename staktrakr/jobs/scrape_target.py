@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staktrakr.catalog import Target
 from staktrakr.extract import extract_offer
@@ -20,6 +20,9 @@ from staktrakr.fetch.politeness import VendorLane
 from staktrakr.fetch.registry import SOURCE_OF_FETCHER
 from staktrakr.fetch.walk import FetchRun, PageReader, PageVerdict, Step
 from staktrakr.timeutil import iso_z, utcnow
+
+if TYPE_CHECKING:
+    from staktrakr.jobs.vision import VisionCheck, VisionRun
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class TargetOutcome:
     # the page behind each attempt (kind "html"/"md", text), and the one that explains a failure: not in the JSON
     attempt_pages: list[tuple[str, str] | None] = field(default_factory=list, repr=False)
     failed_page: tuple[str, str] | None = field(default=None, repr=False)
+    vision: VisionCheck | None = None  # the vision cross-check, when the target had one (jobs/vision.py)
+    source_label: str | None = None    # the row's source when a decision set it ("http+vision")
 
     @property
     def ok(self) -> bool:
@@ -74,7 +79,7 @@ class TargetOutcome:
 
     @property
     def source(self) -> str | None:
-        return SOURCE_OF_FETCHER.get(self.fetcher or "", self.fetcher)
+        return self.source_label or SOURCE_OF_FETCHER.get(self.fetcher or "", self.fetcher)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,12 +95,17 @@ def fetcher_order(target: Target, only: str | None = None) -> list[str]:
 
 
 async def scrape_target(target: Target, lane: VendorLane, *, fetch_run: FetchRun, spot_usd_per_oz: float | None,
-                        order: Sequence[str]) -> TargetOutcome:
-    """Fetch and read one target; never raises for page trouble."""
+                        order: Sequence[str], vision: VisionRun | None = None) -> TargetOutcome:
+    """Fetch and read one target; never raises for page trouble. When `vision` chose the target,
+    its screenshot is taken and its check started (finished by the cycle)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     outcome = TargetOutcome(target.coin.slug, target.vendor_id, target.vendor_name, target.urls[0], "")
-    walk = await fetch_run.walk(target.urls, target.rules, lane, offer_reader(target, spot_usd_per_oz), order)
+    checked = vision is not None and vision.wanted(target)
+    walk = await fetch_run.walk(target.urls, target.rules, lane, offer_reader(target, spot_usd_per_oz), order,
+                                screenshot=checked)
+    if vision is not None and checked:
+        await vision.capture(target, walk, lane, fetch_run, spot_usd_per_oz)
     for step in walk.steps:
         _record(outcome, step)
     if walk.answer is not None:

@@ -4,6 +4,7 @@ feed freshness and the outbox. Read-only: it never migrates, replays or writes a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.journal import journal_folder
 from staktrakr.store.queries.prices import priced_pairs_since
-from staktrakr.store.queries.runs import chronic_failures, recent_runs
+from staktrakr.store.queries.runs import chronic_failures, latest_vision_counters, recent_runs
 from staktrakr.timeutil import iso_z, parse_time, utcnow
 
 RUNS_PER_POLLER = 5
@@ -69,6 +70,7 @@ class StatusReport:
     coverage: Coverage | None = None
     coverage_error: str | None = None
     chronic: list[ChronicFailure] = field(default_factory=list)
+    vision: dict[str, dict[str, Any]] = field(default_factory=dict)  # poller -> last scrape's vision counters
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,6 +126,7 @@ def collect_status(settings: Settings, store: Store, now: datetime | None = None
         return report
     try:
         report.runs = _runs_by_poller(_rows_or_empty(lambda: recent_runs(store, now, runs_per_poller)), runs_per_poller)
+        report.vision = {poller: json.loads(text) for poller, text in latest_vision_counters(store, now).items()}
         report.chronic = [ChronicFailure(**row) for row in
                           _rows_or_empty(lambda: chronic_failures(store, now, CHRONIC_MIN_FAILURES))]
         try:

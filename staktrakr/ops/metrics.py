@@ -7,6 +7,7 @@ database outage shows as `staktrakr_database_up 0` instead of an error page.
 
 from __future__ import annotations
 
+import json
 import platform
 import threading
 import time
@@ -23,10 +24,21 @@ from staktrakr.errors import StatementRejected, StoreUnavailable
 from staktrakr.ops.health import Freshness, read_freshness
 from staktrakr.settings import Settings
 from staktrakr.store import Store
-from staktrakr.store.queries.runs import failures_per_vendor, latest_finished_runs
+from staktrakr.store.queries.runs import failures_per_vendor, latest_finished_runs, latest_vision_counters
 from staktrakr.timeutil import parse_time, utcnow
 
 METRICS_CACHE_S = 30.0
+# The vision cross-check's counters of each poller's last scrape run with it on (poller_runs.vision).
+VISION_GAUGES: dict[str, str] = {
+    "calls": "Gemini calls made by the last scrape run with the vision cross-check.",
+    "reused": "Vision readings reused for an identical screenshot (no call) in that run.",
+    "agreed": "Targets whose scraped and vision prices agreed within 3% in that run.",
+    "disagreed": "Targets whose scraped and vision prices disagreed in that run.",
+    "vision_only": "Targets with a vision price and no scraped price in that run.",
+    "failed": "Vision checks that gave no reading (Gemini errors, no screenshot) in that run.",
+    "tokens": "Gemini tokens (usageMetadata.totalTokenCount) spent in that run.",
+    "call_seconds": "Seconds spent in Gemini calls in that run (summed over concurrent calls).",
+}
 VENDOR_FAILURE_WINDOW = "7d"  # what failures_per_vendor counts; a label, so the name holds no window
 
 
@@ -44,6 +56,7 @@ class OpsSnapshot:
     freshness: Freshness
     runs: list[dict[str, Any]] = field(default_factory=list)
     vendor_failures: dict[str, int] = field(default_factory=dict)
+    vision: dict[str, dict[str, Any]] = field(default_factory=dict)   # poller -> last scrape's vision counters
     outbox_rows: int = 0
     outbox_quarantined: int = 0
     database_up: bool = True
@@ -69,6 +82,7 @@ def read_snapshot(store: Store, settings: Settings, now: datetime) -> OpsSnapsho
     try:
         snapshot.runs = latest_finished_runs(store, now)
         snapshot.vendor_failures = failures_per_vendor(store, now)
+        snapshot.vision = {poller: json.loads(text) for poller, text in latest_vision_counters(store, now).items()}
     except StoreUnavailable:
         snapshot.database_up = False
     except StatementRejected as exc:
@@ -132,6 +146,10 @@ class OpsCollector(Collector):
                      [(key, run["captured"]) for run, key in runs], labels)
         yield _gauge("staktrakr_job_last_run_failures", "Failures in the last finished run.",
                      [(key, run["failures"]) for run, key in runs], labels)
+        for counter, help_text in VISION_GAUGES.items():
+            yield _gauge(f"staktrakr_vision_last_run_{counter}", help_text,
+                         [((poller,), counters.get(counter)) for poller, counters in sorted(snap.vision.items())],
+                         ("poller",))
         yield _gauge("staktrakr_vendor_failures", "provider_failures rows per vendor within the window label.",
                      [((vendor, VENDOR_FAILURE_WINDOW), count)
                       for vendor, count in sorted(snap.vendor_failures.items())],

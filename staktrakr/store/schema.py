@@ -183,4 +183,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        8,
+        "poller_runs.vision: the vision cross-check's counters of a scrape run (JSON)",
+        add_columns=(("poller_runs", "vision", "TEXT"),),
+    ),
 )

@@ -58,7 +58,7 @@ def failure_statements(rows: Sequence[ProviderFailure]) -> list[Statement]:
 
 
 RUN_COLUMNS = ("run_id", "poller_id", "job", "started_at", "finished_at", "status", "total", "captured",
-               "failures", "fbp_filled", "error")
+               "failures", "fbp_filled", "error", "vision")
 
 
 def run_statements(rows: Sequence[PollerRun]) -> list[Statement]:
@@ -69,7 +69,7 @@ def run_statements(rows: Sequence[PollerRun]) -> list[Statement]:
     tail = (
         "ON CONFLICT(run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, "
         "total = excluded.total, captured = excluded.captured, failures = excluded.failures, "
-        "fbp_filled = excluded.fbp_filled, error = excluded.error "
+        "fbp_filled = excluded.fbp_filled, error = excluded.error, vision = excluded.vision "
         "WHERE poller_runs.status = 'running' OR excluded.status IN ('ok', 'error') "
         "OR (excluded.status = 'interrupted' AND poller_runs.error LIKE 'orphaned:%')"
     )

@@ -8,10 +8,12 @@ per-date aggregates of the last 30 days on idx_window; stale coins and last-know
 idx_coin_window / idx_coin_vendor_stock. Times come from the data (the newest row), never the
 clock, so the same database always gives the same files.
 
-Old-system vision rows (`source` = SOURCE_VISION) are a model's reading of a screenshot, kept in
-the same table: they were a cross-check, never a vendor price of their own (they impersonated
-the scraped price in the old pipeline), so no published price, median or history is made from
-them, and no confidence median either.
+Vision rows (`source` = SOURCE_VISION) are a model's reading of a screenshot, kept in the same
+table: a cross-check, never a vendor price of their own where a scraped row exists (they
+impersonated the scraped price in the old pipeline). A vendor's window is published from its
+vision row only when it has no scraped price there and the vision price is within 3% of the
+window median of the other vendors (rules/scoring.py `vision_publishable`). No median, history
+or confidence median is made from vision rows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, vendors_needing_last_known, window_text
-from staktrakr.rules.scoring import SOURCE_VISION
+from staktrakr.rules.scoring import SOURCE_VISION, vision_publishable
 from staktrakr.store.database import Rows, result_rows
 from staktrakr.store.session import Store
 from staktrakr.timeutil import WINDOW, iso_z, parse_time
@@ -33,13 +35,14 @@ from staktrakr.timeutil import WINDOW, iso_z, parse_time
 HISTORY_DAYS = max(HISTORY_SPANS.values())
 _NOT_VISION = f"source != '{SOURCE_VISION}'"
 
+# The newest scraped row per (coin, vendor, window); a vision row only where there is no scraped one.
 _NEWEST_PER_WINDOW = f"""
 SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source FROM (
   SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source,
          ROW_NUMBER() OVER (PARTITION BY coin_slug, vendor, window_start
-                            ORDER BY scraped_at DESC, id DESC) AS newest
+                            ORDER BY source = '{SOURCE_VISION}', scraped_at DESC, id DESC) AS newest
   FROM price_snapshots
-  WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 AND {_NOT_VISION} {{coin_filter}}
+  WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 {{coin_filter}}
 ) WHERE newest = 1
 ORDER BY coin_slug, vendor, window_start
 """
@@ -120,6 +123,24 @@ def _window_price(row: Mapping[str, Any]) -> WindowPrice:
     )
 
 
+def publishable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `_NEWEST_PER_WINDOW` publish may use: every scraped row, and a vision row only
+    within 3% of the window median of the other vendors' in-stock scraped prices of its coin."""
+    scraped: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for row in rows:
+        if row["source"] != SOURCE_VISION and row["in_stock"] and row["price"]:
+            scraped[(row["coin_slug"], row["window_start"])].append((row["vendor"], float(row["price"])))
+    kept = []
+    for row in rows:
+        if row["source"] == SOURCE_VISION:
+            others = [price for vendor, price in scraped[(row["coin_slug"], row["window_start"])]
+                      if vendor != row["vendor"]]
+            if row["price"] is None or not vision_publishable(float(row["price"]), others):
+                continue
+        kept.append(row)
+    return kept
+
+
 def read_retail(store: Store, previous_days: DayAggregates | None = None) -> RetailData:
     """Every coin's snapshot (live, or carried over from its own last day when stale) and the
     per-date vendor aggregates of the last HISTORY_DAYS (`day_aggregates`, reusing
@@ -134,7 +155,7 @@ def read_retail(store: Store, previous_days: DayAggregates | None = None) -> Ret
     data.latest_window = latest_window
     data.last_date = latest_window[:10]
     since = window_text(parse_time(latest_window) - CARRY_FOR - 2 * WINDOW)
-    recent_rows = db.query(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window))
+    recent_rows = publishable(db.query(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window)))
     by_coin: dict[str, list[WindowPrice]] = defaultdict(list)
     for row in recent_rows:
         by_coin[row["coin_slug"]].append(_window_price(row))
@@ -181,7 +202,7 @@ def _stale_coin_rows(store: Store, slugs: list[str]) -> dict[str, Anchor]:
     ])
     anchored = {}
     for slug, result in zip(slugs, results, strict=False):
-        rows = [_window_price(row) for row in result_rows(result)]
+        rows = [_window_price(row) for row in publishable(result_rows(result))]
         if rows:
             as_of = max(parse_time(r.scraped_at) for r in rows)
             anchored[slug] = (rows, as_of, windows[slug])

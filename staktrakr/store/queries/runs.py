@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from staktrakr.errors import StatementRejected
 from staktrakr.store.database import Rows
 from staktrakr.store.queries.timestamps import since
 from staktrakr.store.session import Store
@@ -72,3 +73,24 @@ def chronic_failures(store: Store, now: datetime, minimum: int = 3,
         "ORDER BY f.failures DESC, f.coin_slug, f.vendor_id",
         (*args, minimum),
     )
+
+
+def latest_vision_counters(store: Store, now: datetime, lookback: timedelta = timedelta(days=7)) -> dict[str, str]:
+    """poller_id -> the `vision` counters (JSON text) of its newest finished scrape run that had the
+    cross-check on, started within `lookback`. Empty on a database from before the column (status
+    and /metrics never migrate); raises StoreUnavailable like the other reads."""
+    clause, args = since("started_at", now - lookback)
+    try:
+        rows = store.db.query(
+            "SELECT poller_id, vision FROM ("
+            "  SELECT poller_id, vision, ROW_NUMBER() OVER (PARTITION BY poller_id "
+            "    ORDER BY julianday(started_at) DESC, id DESC) AS newest "
+            f"  FROM poller_runs WHERE status != 'running' AND vision IS NOT NULL AND {clause}"
+            ") WHERE newest = 1",
+            args,
+        )
+    except StatementRejected as exc:
+        if exc.missing_table or "no such column" in str(exc):
+            return {}
+        raise
+    return {str(row["poller_id"]): str(row["vision"]) for row in rows}
