@@ -193,6 +193,19 @@ def test_a_sold_out_quick_add_of_a_complementary_product_is_not_the_products_sto
     assert (finding.price, finding.in_stock) == (86.39, True)
 
 
+@pytest.mark.parametrize(("control", "in_stock"), [
+    ("Qty Notify Me", False),
+    ("Notify Me", False),
+    ("Notify me of price drops", True),
+])
+def test_a_notify_control_in_markdown_is_out_of_stock_but_a_price_alert_is_not(control, in_stock):
+    markdown = f"# American Silver Eagle 1 oz Coin (BU)\n\n$86.39\n\n{control}\n\n## Description\n\nIn stock now.\n"
+    if in_stock is False:
+        markdown = markdown.replace("In stock now.", "Each coin contains 1 troy oz of .999 fine silver.")
+    finding = read(markdown=markdown)
+    assert (finding.price, finding.in_stock) == (86.39, in_stock)
+
+
 @pytest.mark.parametrize("markdown_tail", [
     "Was sold out everywhere else, got mine here.\n",
     "## Customers Also Viewed\n\n[Silver Buffalo Round](https://x/y) $84.99\n\nSold Out\n",

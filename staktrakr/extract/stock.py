@@ -11,7 +11,8 @@ Order of trust:
    (those items are bought through the same button).
 3. Phrases on short lines of the product region (after the title, cut regions removed):
    out of stock, sold out, currently unavailable, back order, pre-order, and wait-list
-   phrases ("notify me when available", "email when in stock"). Wait-list phrases count only
+   phrases ("notify me when available", "email when in stock", a bare "Notify Me" control line in
+   markdown). Wait-list phrases count only
    without an add-to-cart on the page: a back-in-stock form can sit on an in-stock page.
    Long lines are skipped: a shipping policy saying "if an item is out of stock..." is not
    this product's status, and so are the lines of controls (variant swatches, option lists,
@@ -138,6 +139,8 @@ def phrase_reading(lines: list[str], button: StockReading | None,
         phrase = _has_phrase(lowered, WAIT_LIST_PHRASES)
         if not cart_on_page and phrase is not None and _status(lowered, phrase):
             return StockReading("out_of_stock", evidence(f"page text: {line}"))
+        if not cart_on_page and _is_notify_control(lowered):
+            return StockReading("out_of_stock", evidence(f"page text: {line}"))
     for index, line in enumerate(lines):
         lowered = line.lower()
         if index in control_lines:
@@ -146,6 +149,18 @@ def phrase_reading(lines: list[str], button: StockReading | None,
                                                   or lowered in CART_PHRASES):
             return StockReading("in_stock", evidence(f"page text: {line}"))
     return None
+
+
+def _is_notify_control(lowered_line: str) -> bool:
+    """A purchase control's text in markdown ("Notify Me", "Qty Notify Me"): the label is a
+    notify button's, with only a quantity field or filler beside it ("Notify me of price drops" is not)."""
+    if _has_phrase(lowered_line, ("notify me",)) is None:
+        return False
+    rest = re.findall(r"[a-z0-9']+", lowered_line.replace("notify me", " ", 1))
+    return all(word in BUTTON_FILLER_WORDS or word in QUANTITY_WORDS for word in rest)
+
+
+QUANTITY_WORDS = frozenset({"qty", "quantity"})
 
 
 def _has_phrase(lowered_line: str, phrases: tuple[str, ...]) -> str | None:
