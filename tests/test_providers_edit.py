@@ -145,3 +145,30 @@ def test_sync_dry_run_writes_nothing(env):
     assert run_cli(["providers", "sync", "--to-db"], env=env).exit_code == 0
     again = run_cli(["providers", "sync", "--to-db", "--dry-run", "--json"], env=env)
     assert json.loads(again.stdout)["diff"] == ""
+
+
+def test_parallel_edits_all_apply(env):
+    """Twelve `providers disable` at once, each on another target: every one is in the file."""
+    import os
+    import subprocess
+    import sys
+
+    text = Path(env["PROVIDERS_FILE"]).read_text(encoding="utf-8")
+    targets = [(slug, listing["id"]) for slug, coin in json.loads(text)["coins"].items()
+               for listing in coin["providers"] if listing.get("enabled", True)][:12]
+    assert len(targets) == 12
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STAKTRAKR_", "TURSO_", "PROVIDERS_"))}
+    clean.update(env, STAKTRAKR_ENV_FILE="/nonexistent/.env")
+    runs = [subprocess.Popen([sys.executable, "-m", "staktrakr", "providers", "disable", slug, vendor], env=clean,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for slug, vendor in targets]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    after = Path(env["PROVIDERS_FILE"]).read_text(encoding="utf-8")
+    assert [listing(after, slug, vendor)["enabled"] for slug, vendor in targets] == [False] * 12
+
+
+def test_an_edit_that_changes_nothing_says_so(env):
+    before, after, result = edit(env, "enable", "ase", "apmex")
+    assert result.exit_code == 0 and after == before
+    assert result.stdout == f"no change: ase / apmex already enabled ({env['PROVIDERS_FILE']})\n"

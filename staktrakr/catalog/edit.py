@@ -29,6 +29,7 @@ class Edit:
     path: tuple[PathPart, ...]
     value: Any
     summary: str
+    unchanged: str = ""  # what to say when the catalog already holds the value ("ase / apmex already enabled")
 
 
 def _listing(data: dict[str, Any], slug: str, vendor_id: str) -> tuple[int, dict[str, Any]]:
@@ -44,8 +45,9 @@ def _listing(data: dict[str, Any], slug: str, vendor_id: str) -> tuple[int, dict
 def set_enabled(data: dict[str, Any], slug: str, vendor_id: str, enabled: bool) -> Edit:
     """Enable or disable the (coin, vendor) target."""
     index, listing = _listing(data, slug, vendor_id)
-    return Edit(("coins", slug, "providers", index), {**listing, "enabled": enabled},
-                f"{slug} / {vendor_id}: {'enabled' if enabled else 'disabled'}")
+    state = "enabled" if enabled else "disabled"
+    return Edit(("coins", slug, "providers", index), {**listing, "enabled": enabled}, f"{slug} / {vendor_id}: {state}",
+                f"{slug} / {vendor_id} already {state}")
 
 
 def _with_urls(listing: dict[str, Any], urls: list[str]) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def set_url(data: dict[str, Any], slug: str, vendor_id: str, url: str, index: in
                           "use add-url for another")
     urls = [*urls[:index], url, *urls[index + 1:]]
     return Edit(("coins", slug, "providers", position), _with_urls(listing, urls),
-                f"{slug} / {vendor_id}: URL {index} is {url}")
+                f"{slug} / {vendor_id}: URL {index} is {url}", f"{slug} / {vendor_id}: URL {index} already is {url}")
 
 
 def add_url(data: dict[str, Any], slug: str, vendor_id: str, url: str) -> Edit:
@@ -118,7 +120,8 @@ def set_rule(data: dict[str, Any], vendor_id: str, field: str, value: str, appen
         except json.JSONDecodeError:
             parsed = value
     entry[field] = parsed
-    return Edit(("vendors", vendor_id), entry, f"vendors.{vendor_id}.{field} = {json.dumps(parsed)}")
+    return Edit(("vendors", vendor_id), entry, f"vendors.{vendor_id}.{field} = {json.dumps(parsed)}",
+                f"vendors.{vendor_id}.{field} already is {json.dumps(parsed)}")
 
 
 def apply(data: dict[str, Any], edit: Edit, source: str) -> dict[str, Any]:
