@@ -172,3 +172,24 @@ def test_an_edit_that_changes_nothing_says_so(env):
     before, after, result = edit(env, "enable", "ase", "apmex")
     assert result.exit_code == 0 and after == before
     assert result.stdout == f"no change: ase / apmex already enabled ({env['PROVIDERS_FILE']})\n"
+
+
+@pytest.mark.parametrize("style", ["crlf", "tabs"])
+def test_crlf_and_tab_files_keep_their_style(env, style):
+    path = Path(env["PROVIDERS_FILE"])
+    original = path.read_text(encoding="utf-8")
+    styled = (original.replace("\n", "\r\n") if style == "crlf"
+              else json.dumps(json.loads(original), indent="\t", ensure_ascii=False) + "\n")
+    path.write_bytes(styled.encode())
+    for args in (("disable", "ase", "apmex"), ("add-url", "ase", "apmex", "https://www.apmex.com/product/1/x"),
+                 ("set-rule", "apmex", "wait_ms", "6000")):
+        assert run_cli(["providers", *args], env=env).exit_code == 0
+    after = path.read_bytes().decode()
+    data = json.loads(after)
+    assert listing(after, "ase", "apmex")["enabled"] is False and data["vendors"]["apmex"]["wait_ms"] == 6000
+    if style == "crlf":
+        assert "\n" not in after.replace("\r\n", "")
+        assert after == json.dumps(data, indent=2, ensure_ascii=False).replace("\n", "\r\n") + after[-2:] * (
+            after.endswith("\r\n"))
+    else:
+        assert after == json.dumps(data, indent="\t", ensure_ascii=False) + "\n"

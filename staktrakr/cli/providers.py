@@ -189,7 +189,7 @@ def _edit(settings: Settings, make: Callable[[dict[str, Any]], Edit], dry_run: b
     else:
         path = settings.providers_file
         load_catalog(path)  # the file as it is must be valid before it is edited
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # newlines as they are (CRLF kept)
         source = str(path)
         edit = make(json.loads(text))
         updated = apply(json.loads(text), edit, source)
