@@ -85,6 +85,11 @@ def test_set_rule_adds_the_vendor_field_in_place(env):
 @pytest.mark.parametrize(("args", "needle"), [
     (("set-url", "ase", "apmex", "http://www.apmex.com/x"), "coins.ase.providers[0].url: must be an https:// URL"),
     (("add-url", "ase", "apmex", "not a url"), "must be an https:// URL"),
+    (("set-url", "ase", "apmex", "https://www.apmex.com/a b"), "must not contain spaces"),
+    (("add-url", "ase", "apmex", "https://user:s3cret@www.apmex.com/x"), "must not hold user:password@ credentials"),
+    (("add-url", "ase", "apmex", "https://www.apmex.com/münze"), "must be ASCII"),
+    (("add-url", "ase", "apmex", "https://bücher.example/x"), "IDNA form"),
+    (("add-url", "ase", "apmex", "https://www.apmex.com:99999/x"), "bad port"),
     (("set-rule", "apmex", "fetchers", "http,curl"), "vendors.apmex.fetchers[1]"),
     (("set-rule", "apmex", "colour", "red"), "set-rule colour: not a vendor rule"),
     (("set-rule", "apmex", "proxy", "sometimes"), "vendors.apmex.proxy"),
@@ -97,6 +102,20 @@ def test_bad_edit_is_refused_and_the_file_kept(env, args, needle):
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1 and needle in error_lines[0], result.stderr
     assert after == before
+    assert "s3cret" not in result.output
+
+
+def test_the_file_with_a_credential_url_is_refused(env):
+    path = Path(env["PROVIDERS_FILE"])
+    path.write_text(path.read_text(encoding="utf-8").replace("https://www.apmex.com/", "https://u:pw@www.apmex.com/", 1),
+                    encoding="utf-8")
+    result = run_cli(["providers", "validate"], env=env)
+    assert result.exit_code == 2 and "credentials" in result.stderr and ":pw@" not in result.output
+    encoded = "https://xn--bcher-kva.example/m%C3%BCnze"  # IDNA host, percent-encoded path: accepted
+    path.write_text(path.read_text(encoding="utf-8").replace("https://u:pw@www.apmex.com/", "https://xn--bcher-kva.example/", 1),
+                    encoding="utf-8")
+    assert run_cli(["providers", "validate"], env=env).exit_code == 0
+    assert edit(env, "add-url", "ase", "apmex", encoded)[2].exit_code == 0
 
 
 def test_dry_run_shows_the_diff_and_writes_nothing(env):
