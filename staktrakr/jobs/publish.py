@@ -2,10 +2,13 @@
 
 One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run).
 The tree is rebuilt deterministically and only changed files are written, so an unchanged
-database makes no commit. Before building, the watermark recorded by the last publish
-(export/watermark.py) is compared with the database's newest rows, the catalog and the builder
-code, and the files on disk with the commit (git status): when nothing moved, publish says so
-and stops without aggregating (it still pushes a commit an earlier push left behind). A failed
+database makes no commit; files under data/ that no builder produced (strays) are removed and
+reported, so the branch holds only the builders' files. Before building, the watermark recorded
+by the last publish (export/watermark.py) is compared with the database's newest row ids and row
+counts, the catalog and the builder code, and the files on disk with the commit (git status, an
+untracked file included): when nothing moved, publish says so and stops without aggregating (it
+still pushes a commit an earlier push left behind). Rows updated in place move no watermark:
+`--full` (options.full) rebuilds regardless. A failed
 push keeps the commit; the next run pushes it (HEAD differs from the remote-tracking ref).
 `--dry-run` reads the database and the current tree and reports what would change, writing
 nothing anywhere.
