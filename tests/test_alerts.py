@@ -294,3 +294,13 @@ def test_database_unreachable_is_this_hosts_own_alert_then_resolved(make_setting
 def evaluate_without_schema(settings, now: datetime):
     with Store.open(settings) as store:
         return run_alerts(settings, store, now=now)
+
+
+def test_retail_feed_with_nothing_in_its_lookback_says_so(pollers, receiver):
+    """Prices 40 days old exist: the message says none in the 30 days searched, not none at all."""
+    api, _ = pollers
+    write(api, [price(NOW - timedelta(days=40), "apmex", 80.0)])
+    result = evaluate(api)
+    assert "feed_stale:retail" in result.sent
+    text = json.dumps(receiver.messages)
+    assert "no retail data in the last 30 days" in text and "no retail data at all" not in text

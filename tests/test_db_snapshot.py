@@ -61,3 +61,43 @@ def test_snapshot_into_an_unwritable_place_is_one_line(libsql_server, make_setti
     result = snapshot(libsql_server, tmp_path, str(blocker / "prices.db"))
     assert result.exit_code == 1
     assert_one_line_error(result, str(blocker))
+
+
+def test_snapshot_never_overwrites_the_database_or_a_foreign_file(make_settings, tmp_path: Path) -> None:
+    database = tmp_path / "live.db"
+    url = f"file:{database}"
+    with Store.open(make_settings(turso_database_url=url)) as store:
+        seed(store)
+    before = database.read_bytes()
+    env = {"TURSO_DATABASE_URL": url, "PROVIDERS_FILE": str(REPO / "providers.json")}
+
+    def run(*args: str):
+        return run_cli(["db", "snapshot", *args], env=env, var_dir=tmp_path / "var")
+
+    for target in (str(database), str(tmp_path / "." / "live.db")):
+        refused = run(target, "--force")
+        assert refused.exit_code == 2, refused.output
+        assert_one_line_error(refused, "source database")
+    link = tmp_path / "alias.db"
+    link.hardlink_to(database)
+    assert run(str(link), "--force").exit_code == 2
+    assert database.read_bytes() == before
+
+    catalog = tmp_path / "providers.json"
+    catalog.write_text('{"coins": {}}\n')
+    refused = run(str(catalog))
+    assert refused.exit_code == 2
+    assert_one_line_error(refused, "--force")
+    assert catalog.read_text() == '{"coins": {}}\n'
+
+    out = tmp_path / "prices.db"
+    assert run(str(out)).exit_code == 0
+    assert run(str(out)).exit_code == 0  # an earlier snapshot is replaced without --force
+    assert run(str(catalog), "--force").exit_code == 0
+    with read_only(catalog) as db:
+        assert db.execute("SELECT COUNT(*) FROM coins").fetchone()[0] > 0
+
+    for days in ("100000000", "12345678901234567890", "-1"):
+        bad = run(str(out), "--days", days)
+        assert bad.exit_code == 2, bad.output
+        assert "--days" in bad.output

@@ -132,3 +132,17 @@ def test_unknown_target_or_bad_url_is_one_line_error(env, tmp_path):
     result = run_cli(["diagnose", "--coin", "ase", "--vendor", "sdbullion", "--url", "ftp://dealer/ase"], env=env)
     assert result.exit_code == 2 and "error: --url ftp://dealer/ase: expected an http:// or https:// URL" in result.stderr
     assert not (tmp_path / "var" / "diagnose").exists()
+
+
+def test_save_into_a_file_or_nothing_is_a_usage_error(env, tmp_path):
+    write_catalog(Path(env["PROVIDERS_FILE"]), {})
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me")
+    for save, needle in ((str(taken), "is a file"), (str(taken / "sub"), "lies under"), ("", "empty"),
+                         ("  ", "empty")):
+        result = run_cli(["diagnose", "--coin", "ase", "--vendor", "sdbullion", "--url", "https://dealer.test/ase",
+                          "--save", save], env=env)
+        assert result.exit_code == 2, result.output
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and "--save" in errors[0] and needle in errors[0], result.stderr
+    assert taken.read_text() == "keep me"

@@ -85,6 +85,11 @@ def test_set_rule_adds_the_vendor_field_in_place(env):
 @pytest.mark.parametrize(("args", "needle"), [
     (("set-url", "ase", "apmex", "http://www.apmex.com/x"), "coins.ase.providers[0].url: must be an https:// URL"),
     (("add-url", "ase", "apmex", "not a url"), "must be an https:// URL"),
+    (("set-url", "ase", "apmex", "https://www.apmex.com/a b"), "must not contain spaces"),
+    (("add-url", "ase", "apmex", "https://user:s3cret@www.apmex.com/x"), "must not hold user:password@ credentials"),
+    (("add-url", "ase", "apmex", "https://www.apmex.com/münze"), "must be ASCII"),
+    (("add-url", "ase", "apmex", "https://bücher.example/x"), "IDNA form"),
+    (("add-url", "ase", "apmex", "https://www.apmex.com:99999/x"), "bad port"),
     (("set-rule", "apmex", "fetchers", "http,curl"), "vendors.apmex.fetchers[1]"),
     (("set-rule", "apmex", "colour", "red"), "set-rule colour: not a vendor rule"),
     (("set-rule", "apmex", "proxy", "sometimes"), "vendors.apmex.proxy"),
@@ -97,6 +102,20 @@ def test_bad_edit_is_refused_and_the_file_kept(env, args, needle):
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1 and needle in error_lines[0], result.stderr
     assert after == before
+    assert "s3cret" not in result.output
+
+
+def test_the_file_with_a_credential_url_is_refused(env):
+    path = Path(env["PROVIDERS_FILE"])
+    path.write_text(path.read_text(encoding="utf-8").replace("https://www.apmex.com/", "https://u:pw@www.apmex.com/", 1),
+                    encoding="utf-8")
+    result = run_cli(["providers", "validate"], env=env)
+    assert result.exit_code == 2 and "credentials" in result.stderr and ":pw@" not in result.output
+    encoded = "https://xn--bcher-kva.example/m%C3%BCnze"  # IDNA host, percent-encoded path: accepted
+    path.write_text(path.read_text(encoding="utf-8").replace("https://u:pw@www.apmex.com/", "https://xn--bcher-kva.example/", 1),
+                    encoding="utf-8")
+    assert run_cli(["providers", "validate"], env=env).exit_code == 0
+    assert edit(env, "add-url", "ase", "apmex", encoded)[2].exit_code == 0
 
 
 def test_dry_run_shows_the_diff_and_writes_nothing(env):
@@ -145,3 +164,51 @@ def test_sync_dry_run_writes_nothing(env):
     assert run_cli(["providers", "sync", "--to-db"], env=env).exit_code == 0
     again = run_cli(["providers", "sync", "--to-db", "--dry-run", "--json"], env=env)
     assert json.loads(again.stdout)["diff"] == ""
+
+
+def test_parallel_edits_all_apply(env):
+    """Twelve `providers disable` at once, each on another target: every one is in the file."""
+    import os
+    import subprocess
+    import sys
+
+    text = Path(env["PROVIDERS_FILE"]).read_text(encoding="utf-8")
+    targets = [(slug, listing["id"]) for slug, coin in json.loads(text)["coins"].items()
+               for listing in coin["providers"] if listing.get("enabled", True)][:12]
+    assert len(targets) == 12
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STAKTRAKR_", "TURSO_", "PROVIDERS_"))}
+    clean.update(env, STAKTRAKR_ENV_FILE="/nonexistent/.env")
+    runs = [subprocess.Popen([sys.executable, "-m", "staktrakr", "providers", "disable", slug, vendor], env=clean,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for slug, vendor in targets]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    after = Path(env["PROVIDERS_FILE"]).read_text(encoding="utf-8")
+    assert [listing(after, slug, vendor)["enabled"] for slug, vendor in targets] == [False] * 12
+
+
+def test_an_edit_that_changes_nothing_says_so(env):
+    before, after, result = edit(env, "enable", "ase", "apmex")
+    assert result.exit_code == 0 and after == before
+    assert result.stdout == f"no change: ase / apmex already enabled ({env['PROVIDERS_FILE']})\n"
+
+
+@pytest.mark.parametrize("style", ["crlf", "tabs"])
+def test_crlf_and_tab_files_keep_their_style(env, style):
+    path = Path(env["PROVIDERS_FILE"])
+    original = path.read_text(encoding="utf-8")
+    styled = (original.replace("\n", "\r\n") if style == "crlf"
+              else json.dumps(json.loads(original), indent="\t", ensure_ascii=False) + "\n")
+    path.write_bytes(styled.encode())
+    for args in (("disable", "ase", "apmex"), ("add-url", "ase", "apmex", "https://www.apmex.com/product/1/x"),
+                 ("set-rule", "apmex", "wait_ms", "6000")):
+        assert run_cli(["providers", *args], env=env).exit_code == 0
+    after = path.read_bytes().decode()
+    data = json.loads(after)
+    assert listing(after, "ase", "apmex")["enabled"] is False and data["vendors"]["apmex"]["wait_ms"] == 6000
+    if style == "crlf":
+        assert "\n" not in after.replace("\r\n", "")
+        assert after == json.dumps(data, indent=2, ensure_ascii=False).replace("\n", "\r\n") + after[-2:] * (
+            after.endswith("\r\n"))
+    else:
+        assert after == json.dumps(data, indent="\t", ensure_ascii=False) + "\n"

@@ -76,6 +76,10 @@ def test_first_publish_pushes_then_unchanged_makes_no_commit(setup_remote) -> No
 
     second = publish(settings)
     assert second.commit is None and second.pushed is None
+    from staktrakr.cli.publish import _pushed
+
+    assert _pushed(second) == "not attempted (nothing to push: the remote branch already has this commit)"
+    assert _pushed(publish(settings, push=False)) == "not attempted (--no-push)"
     assert git("rev-list", "--count", "api", cwd=remote) == "1"
 
 

@@ -143,3 +143,64 @@ def test_an_edited_catalog_file_rebuilds(make_settings, db_copy: Path, tmp_path:
         catalog.write_text(catalog.read_text().replace("American Gold Eagle 1 oz", "American Gold Eagle (1 oz)"))
         edited = run_publish(settings, store, PublishOptions(push=False))
     assert not edited.up_to_date and "api/manifest.json" in edited.changed
+
+
+def test_files_the_builders_did_not_produce_are_removed(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """A stray file under data/ (put there by hand, or a snapshot written into the tree) is not
+    published: the publish removes it, lists it, and commits the removal; an old committed
+    builder file (an earlier hour) stays."""
+    import subprocess
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    data = export / "data"
+    before = tree_files(data)
+    old_hour = data / "hourly/2020/01/01/00.json"  # named like a builder file but never built nor committed
+    strays = {"api/stray.json": b"{}", "prices.db": b"SQLite format 3\0", "api/age/notes.txt": b"x",
+              "hourly/2020/01/01/00.json": b"[]"}
+    for path, content in strays.items():
+        (data / path).parent.mkdir(parents=True, exist_ok=True)
+        (data / path).write_bytes(content)
+
+    cleaned = publish(make_settings, db_copy, export)
+    assert not cleaned.up_to_date and cleaned.removed == sorted(strays)
+    assert cleaned.commit is None  # the strays were never committed: nothing to record
+    assert tree_files(data) == before and not old_hour.exists()
+
+    (data / "api/stray.json").write_bytes(b"{}")  # committed by hand: removed by a commit
+    subprocess.run(["git", "add", "data"], cwd=export, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "stray"], cwd=export,
+                   check=True)
+    removed = publish(make_settings, db_copy, export)
+    assert removed.removed == ["api/stray.json"] and removed.commit
+    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "data"], cwd=export, check=True,
+                            capture_output=True, text=True).stdout.split()
+    assert "data/api/stray.json" not in listed
+    assert publish(make_settings, db_copy, export).up_to_date
+
+
+def test_deleted_rows_rebuild_and_full_rebuilds_updated_rows(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """A DELETE moves the watermark (row counts); an UPDATE in place does not, `--full` rebuilds it."""
+    import sqlite3
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    history = export / "data/api/age/history-30d.json"
+    with sqlite3.connect(db_copy) as connection:
+        connection.execute("DELETE FROM price_snapshots WHERE coin_slug = 'age' AND window_start < '2026-03-10'")
+    deleted = publish(make_settings, db_copy, export)
+    assert not deleted.up_to_date and "api/age/history-30d.json" in deleted.changed
+
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    assert tree_files(export / "data") == tree_files(fresh / "data")
+
+    before = history.read_bytes()
+    with sqlite3.connect(db_copy) as connection:
+        connection.execute("UPDATE price_snapshots SET price = price * 2 WHERE coin_slug = 'age'")
+    assert publish(make_settings, db_copy, export).up_to_date  # documented: updates need --full
+    full = publish(make_settings, db_copy, export, full=True)
+    assert not full.up_to_date and history.read_bytes() != before
+    again = tmp_path / "again"
+    publish(make_settings, db_copy, again)
+    assert tree_files(export / "data") == tree_files(again / "data")

@@ -56,11 +56,15 @@ def test_pruned_by_age_then_by_total_size(tmp_path):
     folder.mkdir()
     now = time.time()
     for day, name in ((9, "old"), (3, "older"), (2, "middle"), (1, "newest")):
-        path = folder / f"{name}.html.gz"
+        path = folder / f"run1--ase--{name}.html.gz"
         path.write_bytes(b"x" * 1000)
         os.utime(path, (now - day * 86400, now - day * 86400))
+    for name in ("NOTES.txt", "backup.html.gz"):  # an operator's files: never pruned, not counted
+        (folder / name).write_bytes(b"y" * 5000)
+        os.utime(folder / name, (now - 30 * 86400, now - 30 * 86400))
     pruned = EvidenceStore(folder, max_age_s=7 * 86400, max_bytes=2500).prune(now)
-    assert sorted(path.name for path in folder.iterdir()) == ["middle.html.gz", "newest.html.gz"]
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "NOTES.txt", "backup.html.gz", "run1--ase--middle.html.gz", "run1--ase--newest.html.gz"]
     assert (pruned.removed_files, pruned.removed_bytes, pruned.kept_bytes) == (2, 2000, 2000)
     assert EvidenceStore(folder, max_age_s=7 * 86400, max_bytes=2500).prune(now).removed_files == 0
     assert EvidenceStore(tmp_path / "absent", 1, 1).prune(now).removed_files == 0

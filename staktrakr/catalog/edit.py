@@ -29,6 +29,7 @@ class Edit:
     path: tuple[PathPart, ...]
     value: Any
     summary: str
+    unchanged: str = ""  # what to say when the catalog already holds the value ("ase / apmex already enabled")
 
 
 def _listing(data: dict[str, Any], slug: str, vendor_id: str) -> tuple[int, dict[str, Any]]:
@@ -44,8 +45,9 @@ def _listing(data: dict[str, Any], slug: str, vendor_id: str) -> tuple[int, dict
 def set_enabled(data: dict[str, Any], slug: str, vendor_id: str, enabled: bool) -> Edit:
     """Enable or disable the (coin, vendor) target."""
     index, listing = _listing(data, slug, vendor_id)
-    return Edit(("coins", slug, "providers", index), {**listing, "enabled": enabled},
-                f"{slug} / {vendor_id}: {'enabled' if enabled else 'disabled'}")
+    state = "enabled" if enabled else "disabled"
+    return Edit(("coins", slug, "providers", index), {**listing, "enabled": enabled}, f"{slug} / {vendor_id}: {state}",
+                f"{slug} / {vendor_id} already {state}")
 
 
 def _with_urls(listing: dict[str, Any], urls: list[str]) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def set_url(data: dict[str, Any], slug: str, vendor_id: str, url: str, index: in
                           "use add-url for another")
     urls = [*urls[:index], url, *urls[index + 1:]]
     return Edit(("coins", slug, "providers", position), _with_urls(listing, urls),
-                f"{slug} / {vendor_id}: URL {index} is {url}")
+                f"{slug} / {vendor_id}: URL {index} is {url}", f"{slug} / {vendor_id}: URL {index} already is {url}")
 
 
 def add_url(data: dict[str, Any], slug: str, vendor_id: str, url: str) -> Edit:
@@ -118,7 +120,8 @@ def set_rule(data: dict[str, Any], vendor_id: str, field: str, value: str, appen
         except json.JSONDecodeError:
             parsed = value
     entry[field] = parsed
-    return Edit(("vendors", vendor_id), entry, f"vendors.{vendor_id}.{field} = {json.dumps(parsed)}")
+    return Edit(("vendors", vendor_id), entry, f"vendors.{vendor_id}.{field} = {json.dumps(parsed)}",
+                f"vendors.{vendor_id}.{field} already is {json.dumps(parsed)}")
 
 
 def apply(data: dict[str, Any], edit: Edit, source: str) -> dict[str, Any]:
@@ -134,12 +137,15 @@ def apply(data: dict[str, Any], edit: Edit, source: str) -> dict[str, Any]:
 
 
 def splice(text: str, edit: Edit) -> str:
-    """`text` (a catalog file) with the edit's value written in place; every other byte kept."""
+    """`text` (a catalog file) with the edit's value written in place; every other byte kept. The
+    value is written in the file's own style: its indent unit (spaces or a tab; none: one line)
+    and its newline (CRLF when the file uses it)."""
     unit = _indent_unit(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
     span = _value_span(text, edit.path)
     if span is not None:
         start, end = span
-        return text[:start] + _dump(edit.value, unit, _line_indent(text, start)) + text[end:]
+        return text[:start] + _dump(edit.value, unit, _line_indent(text, start), newline) + text[end:]
     parent_span = _value_span(text, edit.path[:-1])
     if parent_span is None:
         raise ConfigError(f"catalog file: {'.'.join(map(str, edit.path[:-1]))} is missing")
@@ -148,10 +154,10 @@ def splice(text: str, edit: Edit) -> str:
     last = close - 1
     while text[last].isspace():
         last -= 1
-    member_indent = _line_indent(text, close) + (" " * unit if unit else "")
+    member_indent = _line_indent(text, close) + unit
     separator = "" if text[last] == "{" else ","
-    newline = "\n" if unit else " "
-    member = f"{separator}{newline}{member_indent}{json.dumps(edit.path[-1])}: {_dump(edit.value, unit, member_indent)}"
+    member = (f"{separator}{newline if unit else ' '}{member_indent}{json.dumps(edit.path[-1])}: "
+              f"{_dump(edit.value, unit, member_indent, newline)}")
     return text[:last + 1] + member + text[last + 1:]
 
 
@@ -161,15 +167,16 @@ def diff(before: str, after: str, name: str) -> str:
                                         fromfile=f"{name} (now)", tofile=f"{name} (after)"))
 
 
-def _dump(value: Any, unit: int, base_indent: str) -> str:
+def _dump(value: Any, unit: str, base_indent: str, newline: str) -> str:
     if not unit:
         return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, indent=unit, ensure_ascii=False).replace("\n", "\n" + base_indent)
+    return json.dumps(value, indent=unit, ensure_ascii=False).replace("\n", newline + base_indent)
 
 
-def _indent_unit(text: str) -> int:
-    match = re.search(r"\n( +)\S", text)
-    return len(match.group(1)) if match else 0
+def _indent_unit(text: str) -> str:
+    """The file's first indent (a run of spaces, or of tabs): its unit; "" for a one-line file."""
+    match = re.search(r"\n( +|\t+)[^\s]", text)
+    return match.group(1) if match else ""
 
 
 def _line_indent(text: str, position: int) -> str:

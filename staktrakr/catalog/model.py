@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -76,8 +77,25 @@ class VendorRules(BaseModel):
 
 
 def _https(url: str) -> str:
+    """An https:// URL as it is fetched and published (retail/providers.json shows it): ASCII only
+    (a non-ASCII host goes in its IDNA `xn--` form and a path percent-encoded, RFC 3986 s. 2.1 and
+    RFC 5890, so what is fetched is what the file says), no spaces or control characters, a host
+    with a dot, a valid port, and no user:password@ credentials (they would be published)."""
     if not re.match(r"^https://[^\s/]+\.[^\s/]+", url):
         raise ValueError(f"must be an https:// URL (got {url!r})")
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        raise ValueError(f"must not contain spaces or control characters (got {url!r}); percent-encode them (%20)")
+    if not url.isascii():
+        raise ValueError(f"must be ASCII (got {url!r}): write the host in its IDNA form (xn--...) and "
+                         "percent-encode the path")
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ValueError("must not hold user:password@ credentials (the catalog is published); "
+                         f"got a URL for host {parts.netloc.rpartition('@')[2]!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError(f"has a bad port (got {url!r})") from None
     return url
 
 

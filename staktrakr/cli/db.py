@@ -18,6 +18,7 @@ from staktrakr.store.session import count_journal_problems
 
 app = typer.Typer(help="Database: schema migrations, status, outbox flush, offline snapshot.", no_args_is_help=True)
 DEFAULT_SNAPSHOT_DAYS = 30
+MAX_SNAPSHOT_DAYS = 36_500  # a century: more than any database holds, small enough for date arithmetic
 
 
 @app.command()
@@ -155,17 +156,21 @@ def flush(rejected: RejectedOpt = False, quarantined: QuarantinedOpt = False, js
 @handle_errors
 def snapshot(
     out: Annotated[Path, typer.Argument(help="The SQLite file to write (replaced atomically, read-only).")],
-    days: Annotated[int, typer.Option("--days", min=0,
-                                      help="Days of history back from the newest window; 0: all.")] = (
+    days: Annotated[int, typer.Option("--days", min=0, max=MAX_SNAPSHOT_DAYS,
+                                      help="Days of history back from the newest window (1-36500); 0: all.")] = (
         DEFAULT_SNAPSHOT_DAYS),
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT even when it is not an earlier snapshot.")] = (
+        False),
     json_output: JsonOpt = False,
 ) -> None:
     """Write the published tables (prices, spot, Goldback, coins; only the columns the API
-    publishes) as one read-only SQLite file for offline use."""
+    publishes) as one read-only SQLite file for offline use. OUT is never the database itself;
+    an existing OUT is replaced only when it is an earlier snapshot or with --force (exit 2 otherwise)."""
     from staktrakr.catalog.load import load_run_catalog
-    from staktrakr.store.queries.snapshot import write_snapshot
+    from staktrakr.store.queries.snapshot import check_snapshot_target, write_snapshot
 
     settings = setup()
+    check_snapshot_target(out, settings.database_url, force=force)
     with Store.open(settings) as store:
         try:
             report = write_snapshot(store, out, days or None, settings.spot_bands, load_run_catalog(settings, store))

@@ -58,6 +58,23 @@ def render(diagnosis: Diagnosis) -> None:
         out.print(f"pages saved in {diagnosis.saved_dir}", markup=False, highlight=False)
 
 
+def save_option(value: str | None) -> Path | None:
+    """`--save DIR` as a path: ConfigError (exit 2, naming --save) when it is empty or names an
+    existing file (or lies under one) instead of a directory that is or can be made."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ConfigError("--save: give a directory to save the pages in (got an empty value)")
+    path = Path(value).expanduser()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "is" if existing == path else f"lies under {existing}, which is"
+        raise ConfigError(f"--save {value}: {what} a file, not a directory; give a directory")
+    return path
+
+
 def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     @handle_errors
@@ -66,7 +83,7 @@ def register(app: typer.Typer) -> None:
         vendor: Annotated[str, typer.Option("--vendor", help="Vendor id of the target.", show_default=False)],
         url: Annotated[list[str] | None, typer.Option(
             "--url", help="Probe this URL instead of the catalog's (repeatable).", show_default=False)] = None,
-        save: Annotated[Path | None, typer.Option(
+        save: Annotated[str | None, typer.Option(
             "--save", help="Save pages and screenshots here (default var/diagnose/<coin>-<vendor>-<time>).",
             show_default=False)] = None,
         json_output: JsonOpt = False,
@@ -78,6 +95,7 @@ def register(app: typer.Typer) -> None:
         from staktrakr.store import Store
         from staktrakr.store.queries.spot import latest_spot
 
+        save_dir = save_option(save)
         settings = setup()
         with Store.open(settings) as store:
             target = load_run_catalog(settings, store).target(coin, vendor)
@@ -87,7 +105,7 @@ def register(app: typer.Typer) -> None:
         for given in url or []:
             if not given.startswith(("http://", "https://")):
                 raise ConfigError(f"--url {given}: expected an http:// or https:// URL")
-        diagnosis = diagnose_target(settings, target, spot, save or default_save_dir(settings, target), url)
+        diagnosis = diagnose_target(settings, target, spot, save_dir or default_save_dir(settings, target), url)
         if json_output:
             emit_json(diagnosis.to_json(), settings)
         else:

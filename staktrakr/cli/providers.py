@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -14,8 +15,9 @@ from staktrakr.catalog.edit import Edit, add_url, apply, diff, set_enabled, set_
 from staktrakr.catalog.load import select_targets
 from staktrakr.cli.common import CoinOpt, DryRunOpt, JsonOpt, VendorOpt, console, emit_json, handle_errors, setup
 from staktrakr.cli.text import id_column, out_console, table
-from staktrakr.errors import ConfigError
+from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.export.files import dump_json, write_text_atomic
+from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.catalog import catalog_from_db, catalog_to_db
 
@@ -23,6 +25,23 @@ app = typer.Typer(help="The catalog of coins x vendors (providers.json).", no_ar
 SlugArg = Annotated[str, typer.Argument(help="Coin slug.", show_default=False)]
 VendorArg = Annotated[str, typer.Argument(help="Vendor id.", show_default=False)]
 UrlArg = Annotated[str, typer.Argument(help="Product page URL (https://).", show_default=False)]
+EDIT_LOCK_WAIT_S = 60.0
+
+
+@contextmanager
+def catalog_edit_lock(settings: Settings) -> Iterator[None]:
+    """Hold the host's catalog-edit lock (`catalog-edit.lock` in the lock dir) around a
+    read-modify-write of the catalog, so parallel edits apply one after the other instead of
+    overwriting each other. Waits up to EDIT_LOCK_WAIT_S seconds; JobFailed (exit 1) after that."""
+    from filelock import FileLock, Timeout
+
+    settings.lock_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.lock_dir / "catalog-edit.lock"
+    try:
+        with FileLock(str(path), timeout=EDIT_LOCK_WAIT_S, thread_local=False, is_singleton=False):
+            yield
+    except Timeout:
+        raise JobFailed(f"catalog edit: another edit held {path} for {EDIT_LOCK_WAIT_S:g} s; try again") from None
 
 
 @app.command()
@@ -90,6 +109,21 @@ def sync(
     if to_db == from_db:
         raise ConfigError("providers sync: give exactly one of --to-db or --from-db")
     settings = setup()
+    with catalog_edit_lock(settings):
+        result, changes = _sync(settings, to_db, dry_run)
+    if dry_run:
+        result.update(dry_run=True, diff=changes)
+    if json_output:
+        emit_json(result)
+        return
+    if dry_run:
+        console.print(changes or "no change", markup=False, highlight=False, end="")
+    verb = "would write" if dry_run else "wrote"
+    console.print(f"providers sync {result['direction']}: {verb} {result['coins']} coins, "
+                  f"{result['vendors']} vendor rows", markup=False, highlight=False)
+
+
+def _sync(settings: Settings, to_db: bool, dry_run: bool) -> tuple[dict[str, Any], str]:
     catalog = load_catalog(settings.providers_file)
     with Store.open(settings) as store:
         store.ensure_schema()
@@ -114,22 +148,34 @@ def sync(
                 write_text_atomic(settings.providers_file, text)
             result = {"direction": "from-db", "coins": len(loaded.coins),
                       "vendors": sum(len(c.providers) for c in loaded.coins.values())}
-    if dry_run:
-        result.update(dry_run=True, diff=changes)
-    if json_output:
-        emit_json(result)
-        return
-    if dry_run:
-        console.print(changes or "no change", markup=False, highlight=False, end="")
-    verb = "would write" if dry_run else "wrote"
-    console.print(f"providers sync {result['direction']}: {verb} {result['coins']} coins, "
-                  f"{result['vendors']} vendor rows", markup=False, highlight=False)
+    return result, changes
 
 
 def edit_catalog(make: Callable[[dict[str, Any]], Edit], dry_run: bool, json_output: bool) -> None:
     """Make one edit in the catalog STAKTRAKR_CATALOG_SOURCE picks: validated like the file, written
-    (providers.json with its formatting kept, or the tables) unless `dry_run`, the diff shown."""
+    (providers.json with its formatting kept, or the tables) unless `dry_run`, the diff shown. The
+    read-modify-write holds the catalog-edit lock (parallel edits all apply); an edit that changes
+    nothing says so and exits 0."""
     settings = setup()
+    if dry_run:
+        source, edit, changes = _edit(settings, make, dry_run)
+    else:
+        with catalog_edit_lock(settings):
+            source, edit, changes = _edit(settings, make, dry_run)
+    if json_output:
+        emit_json({"source": source, "change": edit.summary, "changed": bool(changes), "dry_run": dry_run,
+                   "diff": changes})
+        return
+    if not changes:
+        console.print(f"no change: {edit.unchanged or edit.summary} ({source})", markup=False, highlight=False)
+        return
+    console.print(changes, markup=False, highlight=False, end="")
+    console.print(f"{'would change' if dry_run else 'changed'} {source}: {edit.summary}", markup=False,
+                  highlight=False)
+
+
+def _edit(settings: Settings, make: Callable[[dict[str, Any]], Edit], dry_run: bool) -> tuple[str, Edit, str]:
+    """Read, edit, validate and (unless `dry_run`) write the catalog; (source, edit, diff)."""
     if settings.catalog_source == "db":
         with Store.open(settings) as store:
             defaults = load_catalog(settings.providers_file).vendors["default"].model_dump()
@@ -143,7 +189,7 @@ def edit_catalog(make: Callable[[dict[str, Any]], Edit], dry_run: bool, json_out
     else:
         path = settings.providers_file
         load_catalog(path)  # the file as it is must be valid before it is edited
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # newlines as they are (CRLF kept)
         source = str(path)
         edit = make(json.loads(text))
         updated = apply(json.loads(text), edit, source)
@@ -153,12 +199,7 @@ def edit_catalog(make: Callable[[dict[str, Any]], Edit], dry_run: bool, json_out
         changes = diff(text, after, source)
         if not dry_run and after != text:
             write_text_atomic(path, after)
-    if json_output:
-        emit_json({"source": source, "change": edit.summary, "dry_run": dry_run, "diff": changes})
-        return
-    console.print(changes or "no change", markup=False, highlight=False, end="")
-    console.print(f"{'would change' if dry_run else 'changed'} {source}: {edit.summary}", markup=False,
-                  highlight=False)
+    return source, edit, changes
 
 
 @app.command()

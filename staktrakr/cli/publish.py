@@ -12,6 +12,8 @@ from staktrakr.jobs.publish import PublishOptions, PublishResult, run_publish
 from staktrakr.store import Store
 
 NoPushOpt = Annotated[bool, typer.Option("--no-push", help="Commit locally, do not push.")]
+FullOpt = Annotated[bool, typer.Option("--full", help="Rebuild the tree even when nothing new is in the database "
+                                                      "(after rows were updated in place).")]
 SHOWN_PATHS = 20
 
 
@@ -21,7 +23,7 @@ def _render(result: PublishResult) -> None:
                   f"{result.generated_at or '-'}, latest window {result.latest_window or '-'}", markup=False)
     console.print(f"{result.files} files: {len(result.added)} added, {len(result.changed)} {mode}, "
                   f"{len(result.removed)} removed", markup=False)
-    for label, paths in (("added", result.added), ("changed", result.changed)):
+    for label, paths in (("added", result.added), ("changed", result.changed), ("removed", result.removed)):
         for path in paths[:SHOWN_PATHS]:
             console.print(f"  {label:7} {path}", markup=False)
         if len(paths) > SHOWN_PATHS:
@@ -44,20 +46,24 @@ def _pushed(result: PublishResult) -> str:
         return "yes"
     if result.pushed is False:
         return "no (the commit is kept; the next publish pushes it)"
-    return "not attempted (--no-push, or API_DATA_REPO unset)" if result.push_error is None else "no"
+    if result.push_error is not None:
+        return "no"
+    return f"not attempted ({result.push_skipped})" if result.push_skipped else "not attempted"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("publish")
     @handle_errors
-    def publish(dry_run: DryRunOpt = False, no_push: NoPushOpt = False, json_output: JsonOpt = False) -> None:
+    def publish(dry_run: DryRunOpt = False, no_push: NoPushOpt = False, full: FullOpt = False,
+                json_output: JsonOpt = False) -> None:
         """Build data/ from the database, commit it and force-push to API_BRANCH (default POLLER_ID).
 
-        --dry-run prints the files that would be added/changed and the median moves, touching nothing.
+        --dry-run prints the files that would be added/changed/removed and the median moves, touching
+        nothing. --full rebuilds even when the watermark says nothing moved (rows updated in place).
         """
         settings = setup()
         with Store.open(settings) as store:
-            result = run_publish(settings, store, PublishOptions(dry_run=dry_run, push=not no_push))
+            result = run_publish(settings, store, PublishOptions(dry_run=dry_run, push=not no_push, full=full))
         if json_output:
             emit_json(result.to_dict(), settings)
         else:

@@ -9,7 +9,8 @@ bytes change, so an unchanged database leaves the git tree (and the commit) alon
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,14 @@ from staktrakr.export.model import CoinSnapshot, GoldbackDay
 from staktrakr.export.retail import coin_latest_doc, latest_index_doc, manifest_doc
 
 ONE_LINE_FILES = ("spot-history-",)  # the seed history is a single-line array, like the existing file
+# Every path a builder can produce. A build does not reproduce the whole history (older hourly and
+# 15-minute files, earlier years, coins gone from the database stay as published), so a file that
+# fits one of these names and is already committed is kept; anything else under data/ is a stray.
+BUILDER_PATHS = re.compile(
+    r"^(?:api/[a-z0-9]+(?:-[a-z0-9]+)*/(?:latest|history-7d|history-30d)\.json"
+    r"|api/(?:latest|manifest|providers|goldback-spot)\.json|retail/providers\.json"
+    r"|goldback-\d{4}\.json|spot-history-\d{4}\.json"
+    r"|hourly/\d{4}/\d{2}/\d{2}/\d{2}\.json|15min/\d{4}/\d{2}/\d{2}/\d{4}\.json)$")
 
 
 @dataclass
@@ -88,15 +97,38 @@ def read_existing(data_dir: Path, path: str) -> Any | None:
 class TreeChanges:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def any(self) -> bool:
-        return bool(self.added or self.changed)
+        return bool(self.added or self.changed or self.removed)
 
 
-def compare_tree(data_dir: Path, texts: Mapping[str, bytes]) -> TreeChanges:
-    changes = TreeChanges()
+def stray_files(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None) -> list[str]:
+    """Files under `data_dir` (paths relative to it, sorted) that the builders did not put there:
+    not built this time and either named like no builder's file (BUILDER_PATHS) or not in
+    `committed` (the paths of the last commit; None: unknown, only names are checked). Symlinks
+    and other non-regular files count as strays too."""
+    strays: list[str] = []
+    if not data_dir.is_dir():
+        return strays
+    for entry in sorted(data_dir.rglob("*")):
+        if entry.is_dir() and not entry.is_symlink():
+            continue
+        path = entry.relative_to(data_dir).as_posix()
+        if path in texts:  # written over (atomically, replacing whatever is there) when its bytes differ
+            continue
+        if (entry.is_symlink() or not entry.is_file() or not BUILDER_PATHS.match(path)
+                or (committed is not None and path not in committed)):
+            strays.append(path)
+    return strays
+
+
+def compare_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None = None) -> TreeChanges:
+    """What writing `texts` would do to `data_dir`: files added, changed, and strays removed
+    (see stray_files; `committed` is the last commit's paths under data/)."""
+    changes = TreeChanges(removed=stray_files(data_dir, texts, committed))
     for path, text in sorted(texts.items()):
         target = data_dir / path
         try:
@@ -111,10 +143,13 @@ def compare_tree(data_dir: Path, texts: Mapping[str, bytes]) -> TreeChanges:
     return changes
 
 
-def write_tree(data_dir: Path, texts: Mapping[str, bytes]) -> TreeChanges:
+def write_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None = None) -> TreeChanges:
     """Write the files whose bytes differ (each parsed back first, then replaced atomically, no
-    fsync per file: the commit that follows is the durable copy, see export/files.py)."""
-    changes = compare_tree(data_dir, texts)
+    fsync per file: the commit that follows is the durable copy, see export/files.py) and delete
+    the strays (stray_files), so the tree holds only what the builders produce."""
+    changes = compare_tree(data_dir, texts, committed)
+    for path in changes.removed:
+        (data_dir / path).unlink(missing_ok=True)
     for path in [*changes.added, *changes.changed]:
         parses(texts[path])
         write_bytes_atomic(data_dir / path, texts[path])

@@ -25,9 +25,11 @@ import orjson
 from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
 from staktrakr.store.queries.prices import DayAggregates
+from staktrakr.store.queries.watermark import rows_after
 
 if TYPE_CHECKING:
     from staktrakr.catalog import Catalog
+    from staktrakr.store import Store
 
 log = logging.getLogger(__name__)
 RECORD_NAME = "staktrakr-publish.json"
@@ -109,14 +111,21 @@ def write_record(git_dir: Path, record: PublishRecord) -> None:
     write_json_atomic(record_path(git_dir), asdict(record))
 
 
-def read_days(git_dir: Path, mark: dict[str, Any]) -> DayAggregates | None:
+def read_days(git_dir: Path, mark: dict[str, Any], store: Store) -> DayAggregates | None:
     """The per-date aggregates the last build read, when read from the same database by the same
-    builder code (`mark` is the current watermark); None otherwise or when unreadable."""
+    builder code (`mark` is the current watermark) and no row was deleted since (the count then
+    is the count now less the rows added after it); None otherwise or when unreadable."""
     try:
         data = orjson.loads((git_dir / DAYS_NAME).read_bytes())
         if data["database"] != mark["database"] or data["builder"] != mark["builder"]:
             return None
-        return DayAggregates(int(data["price_id"]), str(data["since"]), list(data["rows"]))
+        days = DayAggregates(int(data["price_id"]), str(data["since"]), list(data["rows"]))
+        now = mark["tables"].get("price_rows")
+        if now is None or data.get("price_rows") is None or int(data["price_rows"]) + rows_after(
+                store, days.price_id) != int(now):
+            log.info("%s: rows were deleted since; aggregating every date", git_dir / DAYS_NAME)
+            return None
+        return days
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -128,7 +137,7 @@ def write_days(git_dir: Path, mark: dict[str, Any], days: DayAggregates) -> None
     """Keep `days` for the next build (temp file + rename)."""
     write_bytes_atomic(git_dir / DAYS_NAME, orjson.dumps({
         "database": mark["database"], "builder": mark["builder"], "price_id": days.price_id, "since": days.since,
-        "rows": days.rows}))
+        "price_rows": mark["tables"].get("price_rows"), "rows": days.rows}))
 
 
 def forget_record(git_dir: Path) -> None:

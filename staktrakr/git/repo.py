@@ -293,10 +293,19 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
 
 
 def worktree_matches_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> bool:
-    """True when the tracked files under `paths`, on disk and in the index, equal HEAD's (git
-    status: a file edited, damaged or deleted is a difference; untracked files are not)."""
-    status, out, _ = runner.run("status", "--porcelain", "--untracked-files=no", "--", *paths, check=False)
+    """True when the files under `paths`, on disk and in the index, are exactly HEAD's (git
+    status: a file edited, damaged, deleted or added beside them is a difference)."""
+    status, out, _ = runner.run("status", "--porcelain", "--untracked-files=all", "--", *paths, check=False)
     return status == 0 and not out.strip()
+
+
+def committed_paths(runner: GitRunner, folder: str = DATA_DIR) -> set[str]:
+    """The paths HEAD holds under `folder`, relative to it (empty when there is no commit yet)."""
+    if runner.rev("HEAD") is None:
+        return set()
+    _, out, _ = runner.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", f"{folder}/")
+    prefix = f"{folder}/"
+    return {name[len(prefix):] for name in out.split("\0") if name.startswith(prefix)}
 
 
 @dataclass

@@ -22,6 +22,8 @@ from staktrakr.jobs.scrape_target import TargetOutcome
 from staktrakr.settings import Settings
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+# What `keep` writes (and its temporary file): prune touches nothing else in the folder (an operator's notes stay).
+EVIDENCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+--[A-Za-z0-9_.-]+--[A-Za-z0-9_.-]+\.[a-z]+\.(?:gz|tmp)$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class EvidenceStore:
         return str(path)
 
     def prune(self, now: float | None = None) -> Pruned:
-        """Remove files past the age bound, then the oldest until the total fits the size bound."""
+        """Remove evidence files (named as `keep` names them, EVIDENCE_NAME) past the age bound, then
+        the oldest until their total fits the size bound; other files in the folder are left alone."""
         if not self.folder.is_dir():
             return Pruned(0, 0, 0)
         now = time.time() if now is None else now
@@ -72,7 +75,7 @@ class EvidenceStore:
                 stat = path.stat()
             except FileNotFoundError:  # another run pruned it
                 continue
-            if path.is_file():
+            if path.is_file() and not path.is_symlink() and EVIDENCE_NAME.match(path.name):
                 files.append((stat.st_mtime, stat.st_size, path))
         files.sort()
         removed = removed_bytes = 0

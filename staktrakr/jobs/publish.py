@@ -2,10 +2,13 @@
 
 One publish per host at a time (`publish.lock`, taken by the job harness, also for --dry-run).
 The tree is rebuilt deterministically and only changed files are written, so an unchanged
-database makes no commit. Before building, the watermark recorded by the last publish
-(export/watermark.py) is compared with the database's newest rows, the catalog and the builder
-code, and the files on disk with the commit (git status): when nothing moved, publish says so
-and stops without aggregating (it still pushes a commit an earlier push left behind). A failed
+database makes no commit; files under data/ that no builder produced (strays) are removed and
+reported, so the branch holds only the builders' files. Before building, the watermark recorded
+by the last publish (export/watermark.py) is compared with the database's newest row ids and row
+counts, the catalog and the builder code, and the files on disk with the commit (git status, an
+untracked file included): when nothing moved, publish says so and stops without aggregating (it
+still pushes a commit an earlier push left behind). Rows updated in place move no watermark:
+`--full` (options.full) rebuilds regardless. A failed
 push keeps the commit; the next run pushes it (HEAD differs from the remote-tracking ref).
 `--dry-run` reads the database and the current tree and reports what would change, writing
 nothing anywhere.
@@ -36,6 +39,7 @@ from staktrakr.git.repo import (
     DATA_DIR,
     GitRunner,
     commit_paths,
+    committed_paths,
     force_push,
     needs_push,
     open_export_repo,
@@ -61,6 +65,7 @@ JOB = "publish"
 class PublishOptions:
     dry_run: bool = False
     push: bool = True
+    full: bool = False  # rebuild even when the watermark says nothing moved
 
 
 @dataclass
@@ -73,12 +78,13 @@ class PublishResult:
     files: int = 0
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # publish never deletes; kept for the report shape
+    removed: list[str] = field(default_factory=list)  # files under data/ no builder produced (strays)
     median_moves: dict[str, dict[str, Any]] = field(default_factory=dict)
     commit: str | None = None
     up_to_date: bool = False  # the watermark matched: nothing was rebuilt
     pushed: bool | None = None
     push_error: str | None = None
+    push_skipped: str | None = None  # why no push was attempted
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     run: RunReport | None = None
@@ -163,16 +169,19 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
         catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
-    if not _up_to_date(runner, git_dir, mark, result):
+    if options.full:
+        result.notes.append("--full: rebuilt regardless of the watermark")
+    if options.full or not _up_to_date(runner, git_dir, mark, result):
         from staktrakr.export.build import build_tree
 
         forget_record(git_dir)
-        built = build_tree(store, settings, _catalog(run, catalog), data_dir, read_days(git_dir, mark))
+        previous_days = None if options.full else read_days(git_dir, mark, store)
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir, previous_days)
         if built.days is not None:
             write_days(git_dir, mark, built.days)
         result.median_moves = median_moves(data_dir, built)
         run.stop.check(JOB, "before writing the tree (nothing changed)")
-        changes = write_tree(data_dir, built.texts)
+        changes = write_tree(data_dir, built.texts, committed_paths(runner))
         _fill(result, built, changes, None)
         result.commit = commit_paths(runner, commit_message(built))
         head = result.commit or runner.rev("HEAD")
@@ -180,13 +189,20 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
             write_record(git_dir, PublishRecord(mark, head, result.files, built.generated_at, built.latest_window,
                                                 built.medians))
         run.stop.check(JOB, f"after the commit {result.commit or '(none)'}; the next publish pushes it")
-    if options.push and settings.api_data_repo and needs_push(runner, settings.branch):
+    if not options.push:
+        result.push_skipped = "--no-push"
+    elif not settings.api_data_repo:
+        result.push_skipped = "API_DATA_REPO unset"
+    elif not needs_push(runner, settings.branch):
+        result.push_skipped = "nothing to push: the remote branch already has this commit"
+    else:
         outcome = force_push(runner, settings.branch)
         result.pushed, result.push_error = outcome.ok, outcome.error
     result.elapsed_s = round(time.monotonic() - started, 3)
     pushed = {True: "pushed", False: "not pushed (the next publish pushes it)", None: "nothing pushed"}[result.pushed]
     run.report.summary = f"commit {result.commit[:12] if result.commit else '(none)'}, {pushed}"
-    run.finish(total=result.files, captured=len(result.added) + len(result.changed), failures=int(result.failed),
+    run.finish(total=result.files, captured=len(result.added) + len(result.changed) + len(result.removed),
+               failures=int(result.failed),
                error=result.push_error)
     if result.push_error:
         log.error("%s (the commit is kept; the next publish pushes it)", result.push_error)
@@ -218,6 +234,6 @@ def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: 
 def _fill(result: PublishResult, built: BuiltTree, changes: Any, data_dir: Path | None) -> None:
     result.generated_at, result.latest_window = built.generated_at, built.latest_window
     result.files = len(built.texts)
-    result.added, result.changed = changes.added, changes.changed
+    result.added, result.changed, result.removed = changes.added, changes.changed, changes.removed
     if data_dir is not None:
         result.median_moves = median_moves(data_dir, built)

@@ -39,6 +39,7 @@ from staktrakr.store.queries.alerts import (
     stuck_runs,
     vendor_windows,
 )
+from staktrakr.store.queries.prices import RETAIL_LOOKBACK_DAYS
 from staktrakr.store.queries.runs import chronic_failures
 from staktrakr.timeutil import iso_z, parse_time
 
@@ -94,7 +95,9 @@ def _stale_feeds(settings: Settings, store: Store, now: datetime) -> list[Alert]
     for feed in freshness.feeds:
         if feed.feed == "publish" or not feed.stale:
             continue  # publish is judged per poller from its runs below (this host's export dir is not shared)
-        detail = (f"no {feed.feed} data at all" if feed.age_s is None else
+        nothing = (f"no retail data in the last {RETAIL_LOOKBACK_DAYS} days" if feed.feed == "retail"
+                   else f"no {feed.feed} data at all")  # retail is only searched that far back
+        detail = (nothing if feed.age_s is None else
                   f"newest {feed.feed} item {feed.newest} is {_age_text(feed.age_s)} old "
                   f"(limit {_age_text(feed.max_age_s)})")
         alerts.append(Alert(f"feed_stale:{feed.feed}", f"{feed.feed} feed stale", detail))

@@ -256,7 +256,11 @@ def poller_window_rows(store: Store, poller_id: str, window: str) -> Rows:
     )
 
 
-def newest_retail_window(store: Store, now: datetime, lookback: timedelta = timedelta(days=30)) -> str | None:
+RETAIL_LOOKBACK_DAYS = 30  # how far back newest_retail_window looks (older rows are not searched)
+
+
+def newest_retail_window(store: Store, now: datetime,
+                         lookback: timedelta = timedelta(days=RETAIL_LOOKBACK_DAYS)) -> str | None:
     """The newest window_start within `lookback` of `now` holding a real price (failure rows do
     not count as fresh data); None when there is none."""
     rows = store.db.query(

@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from staktrakr.catalog import Catalog
+from staktrakr.errors import ConfigError
 from staktrakr.rules.bands import Band
 from staktrakr.rules.scoring import SOURCE_VISION
 from staktrakr.store.queries.spot import band_case
@@ -46,6 +48,49 @@ _PRICE_PAGE = (
     f"SELECT {', '.join(_PRICE_COLUMNS)} FROM price_snapshots "
     f"WHERE id > ? AND +window_start >= ? AND is_failed = 0 AND source != '{SOURCE_VISION}' ORDER BY id LIMIT ?"
 )
+
+
+def check_snapshot_target(out: Path, database_url: str, *, force: bool) -> None:
+    """Refuse an OUT that must not be replaced: the source database itself (a `file:` URL, same
+    resolved path or same inode, or one of its -wal/-shm/-journal files) always; a directory
+    always; any other existing file unless it is an earlier snapshot (it has the snapshot_info
+    table) or `force` is set. Raises ConfigError (exit 2) naming OUT."""
+    if database_url.startswith("file:"):
+        source = Path(urlsplit(database_url).path or database_url[len("file:"):]).expanduser()
+        for companion in (source, *(source.with_name(source.name + s) for s in ("-wal", "-shm", "-journal"))):
+            if _same_file(out, companion):
+                raise ConfigError(f"db snapshot: {out} is the source database {companion}: give another OUT")
+    if out.is_dir():
+        raise ConfigError(f"db snapshot: {out} is a directory: give a file path for OUT")
+    if (out.exists() or out.is_symlink()) and not force and not is_snapshot(out):
+        raise ConfigError(f"db snapshot: {out} exists and is not an earlier snapshot: "
+                          "give --force to replace it, or another OUT")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (resolved paths equal, or the same inode when both exist)."""
+    try:
+        if a.expanduser().resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def is_snapshot(path: Path) -> bool:
+    """Whether `path` is a SQLite file written by `write_snapshot` (it holds a snapshot_info table)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshot_info'").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
 def write_snapshot(store: Store, out: Path, days: int | None, bands: Mapping[str, Band],
