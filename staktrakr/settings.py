@@ -139,6 +139,8 @@ class Settings(BaseSettings):
             raise ValueError(f"malformed URL ({exc})") from None
         if parts.scheme != "file" and not parts.hostname:
             raise ValueError("the URL names no host")
+        if parts.username or parts.password:  # the client cannot send both Basic and Bearer: refused up front
+            raise ValueError("must not carry user:password; set TURSO_AUTH_TOKEN instead")
         return value
 
     @field_validator("fleet_health_urls", mode="before")

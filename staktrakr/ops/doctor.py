@@ -21,6 +21,7 @@ import httpx
 from staktrakr.errors import ConfigError, StaktrakrError
 from staktrakr.log import shorten
 from staktrakr.settings import ENV_FILE_VAR, Settings, load_settings
+from staktrakr.store.database import display_url
 
 State = Literal["ok", "warn", "fail", "skip"]
 DISK_FAIL_BYTES = 200 * 1024 * 1024       # below this a scrape's journal, outbox or publish tree may not fit
@@ -128,6 +129,7 @@ def check_git_remote(settings: Settings) -> Check:
     if not remote:
         return Check("git remote", "skip", "API_DATA_REPO unset: publish commits locally only")
     credential = "GITHUB_TOKEN set" if settings.github_token else "no GITHUB_TOKEN (anonymous)"
+    shown = display_url(remote)
     try:
         check_remote_url(remote)
     except ConfigError as exc:
@@ -138,13 +140,13 @@ def check_git_remote(settings: Settings) -> Check:
                                   env={**os.environ, **auth}, capture_output=True, text=True,
                                   timeout=PROBE_TIMEOUT_S * 3, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return Check("git remote", "fail", f"{remote}: {shorten(exc, 200, settings.secret_values())}")
+            return Check("git remote", "fail", f"{shown}: {shorten(exc, 200, settings.secret_values())}")
     if done.returncode != 0:
         reason = shorten(done.stderr.strip() or f"git exit {done.returncode}", 200, settings.secret_values())
-        return Check("git remote", "fail", f"{remote} ({credential}): {reason}")
+        return Check("git remote", "fail", f"{shown} ({credential}): {reason}")
     has_branch = any(line.endswith(f"refs/heads/{settings.branch}") for line in done.stdout.splitlines())
     branch = f"branch {settings.branch} exists" if has_branch else f"branch {settings.branch} not pushed yet"
-    return Check("git remote", "ok", f"{remote} ({credential}): readable, {branch}")
+    return Check("git remote", "ok", f"{shown} ({credential}): readable, {branch}")
 
 
 def check_chromium(settings: Settings) -> Check:
@@ -177,11 +179,12 @@ def check_http(name: str, url: str | None, why_skipped: str, settings: Settings)
     """Reachability only (any HTTP answer): no key is sent, so no quota is spent."""
     if not url:
         return Check(name, "skip", why_skipped)
+    shown = display_url(url)
     try:
         response = httpx.get(url, timeout=PROBE_TIMEOUT_S, follow_redirects=False)
     except httpx.HTTPError as exc:
-        return Check(name, "fail", f"{url}: unreachable: {shorten(exc, 200, settings.secret_values())}")
-    return Check(name, "ok", f"{url}: reachable (HTTP {response.status_code})")
+        return Check(name, "fail", f"{shown}: unreachable: {shorten(exc, 200, settings.secret_values())}")
+    return Check(name, "ok", f"{shown}: reachable (HTTP {response.status_code})")
 
 
 def check_disk(settings: Settings) -> Check:
@@ -196,6 +199,19 @@ def check_disk(settings: Settings) -> Check:
     if not writable or free < DISK_FAIL_BYTES:
         return Check("disk", "fail", text)
     return Check("disk", "warn" if free < DISK_WARN_BYTES else "ok", text)
+
+
+def shown_configuration(settings: Settings) -> dict[str, object]:
+    """`Settings.public_dict()` with every URL (alone or in a list) through `display_url`: no
+    `user:password@`, no `?authToken=` in what doctor prints, even for settings that are not secret."""
+    def shown(value: object) -> object:
+        if isinstance(value, str) and "://" in value:
+            return display_url(value)
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        return value
+
+    return {name: shown(value) for name, value in settings.public_dict().items()}
 
 
 def run_doctor() -> DoctorReport:
@@ -218,4 +234,4 @@ def run_doctor() -> DoctorReport:
         lambda: check_disk(settings),
     ]
     checks += [probe() for probe in probes]
-    return DoctorReport(checks, settings.public_dict())
+    return DoctorReport(checks, shown_configuration(settings))

@@ -52,15 +52,20 @@ _KIND = re.compile(r"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|SEL
 
 
 def display_url(url: str) -> str:
-    """The URL without query string or credentials, safe to print (a malformed URL is shown as such)."""
+    """The URL without credentials (`user:password@`) or query string (`?authToken=...`), safe to
+    print: scheme, host, port and path. The one way a configured URL is shown (status, doctor,
+    the dashboard); a malformed URL is shown as such, never echoed."""
     try:
         parts = urlsplit(url)
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "(malformed TURSO_DATABASE_URL)"
+        return "(malformed URL)"
     if parts.scheme == "file":
         return f"file:{parts.path}"
-    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+    if not parts.scheme and not parts.netloc:  # not a URL (a path or a word): nothing to strip
+        return url.split("?", 1)[0]
+    path = parts.path if parts.path != "/" else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{path}"
 
 
 def statement_kind(sql: str) -> str:
