@@ -224,6 +224,11 @@ class Database:
             loop, client = self._connected()
             # an explicit timeout bounds the whole call (a job stopping has seconds, not a connect + statement)
             limit = timeout_s or self.statement_timeout_s + (self.connect_timeout_s if self._fresh else 0.0)
+            # the deadline as the operator sets it: the first call of a connection also connects
+            setting = ("the limit given for this call" if timeout_s
+                       else f"DB_CONNECT_TIMEOUT_S {self.connect_timeout_s:g} s + DB_STATEMENT_TIMEOUT_S "
+                            f"{self.statement_timeout_s:g} s, the first call connects" if self._fresh
+                       else "DB_STATEMENT_TIMEOUT_S")
             self.round_trips += 1
             try:
                 answer = self._wait(loop, make(client), limit)
@@ -234,7 +239,6 @@ class Database:
             except TimeoutError:
                 self._abandon()
                 self._timed_out_at = time.monotonic()
-                setting = "the limit given for this call" if timeout_s else "DB_STATEMENT_TIMEOUT_S"
                 raise StoreUnavailable(f"database {self.display}: no answer within {limit:g} s ({setting})") from None
             except StaktrakrError:  # raised by a signal handler while waiting (a second SIGTERM): not ours to map
                 self._abandon()
