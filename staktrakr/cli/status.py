@@ -36,11 +36,17 @@ def exit_code(report: StatusReport) -> int:
     return EXIT_FEED_STALE if any(feed.stale for feed in report.freshness.feeds) else EXIT_OK
 
 
+def database_problem(report: StatusReport) -> str:
+    """'database X: unreachable: <reason>', naming the database once (the store's errors start with it)."""
+    reason = str(report.database_error).removeprefix(f"database {report.database}: ")
+    return f"database {report.database}: unreachable: {reason}"
+
+
 def problems(report: StatusReport) -> list[str]:
     """One line per thing that needs the operator: the database, each stale feed, the outbox files."""
     lines = []
     if report.database_error:
-        lines.append(f"database {report.database}: unreachable: {report.database_error}")
+        lines.append(database_problem(report))
     for feed in report.freshness.feeds:
         if feed.state == "stale":
             lines.append(f"feed {feed.feed}: stale, newest {feed.newest} ({ago(feed.age_s)}, "
@@ -193,6 +199,6 @@ def register(app: typer.Typer) -> None:
         else:
             render(report, out_console(console))
         if report.database_error and not check:
-            err_console.print(f"error: database unreachable: {report.database_error}", markup=False,
+            err_console.print(f"error: {database_problem(report)}", markup=False,
                               highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code(report))

@@ -250,6 +250,8 @@ class Database:
                     raise StatementRejected(f"database {self.display} rejected {kind}: {reason}",
                                             statement=kind, code=_libsql_code(exc)) from exc
                 self._abandon()
+                if urlsplit(self.url).scheme in ("http", "ws"):  # aiohttp's TLS note, meaningless here
+                    reason = re.sub(r" ssl:(?:default|None|False)\b", "", reason)
                 raise StoreUnavailable(f"database {self.display}: {reason}") from exc
             self._fresh = False
             return answer
