@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
 from staktrakr.cli.db import render_journals
@@ -122,7 +124,11 @@ def render(report: StatusReport, out: Console) -> None:
         if coverage.missing:
             listed = ", ".join(coverage.missing[:20]) + (f" and {len(coverage.missing) - 20} more"
                                                          if len(coverage.missing) > 20 else "")
-            out.print(f"  missing: {listed}", markup=False, highlight=False, soft_wrap=False)
+            grid = Table.grid(padding=(0, 1))  # continuation lines indented under the list
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            grid.add_row("  missing:", Text(listed))
+            out.print(grid, highlight=False)
     elif report.coverage_error:
         out.print(f"coverage: catalog unavailable: {report.coverage_error}", markup=False, highlight=False)
 
