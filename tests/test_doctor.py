@@ -61,8 +61,8 @@ def test_doctor_all_up_exits_0_and_masks_secrets(libsql_server, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = _lines(result)
     assert list(lines) == ["env", "settings", "catalog", "database", "git", "chromium", "firecrawl", "metalpriceapi",
-                           "disk"]
-    for name in ("env", "settings", "catalog", "database", "git", "chromium", "disk"):
+                           "serve", "disk"]
+    for name in ("env", "settings", "catalog", "database", "git", "chromium", "serve", "disk"):
         assert lines[name].startswith("ok"), lines[name]
     assert "schema version" in lines["database"] and "(current)" in lines["database"]
     assert "GITHUB_TOKEN set" in lines["git"] and "branch home not pushed yet" in lines["git"]
@@ -140,3 +140,16 @@ def test_doctor_fails_database_url_with_user_password(tmp_path):
     line = _lines(result)["settings"]
     assert line.startswith("FAIL") and "TURSO_DATABASE_URL" in line and "TURSO_AUTH_TOKEN" in line
     assert "db-pass-4321" not in result.stdout + result.stderr
+
+
+def test_doctor_warns_when_serve_is_open_with_a_weak_trigger_token(tmp_path):
+    weak = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "SERVE_HOST=0.0.0.0",
+                              "OPS_TRIGGER_TOKEN=short-trigger"])
+    line = _lines(weak)["serve"]
+    assert line.startswith("warn") and "OPS_TRIGGER_TOKEN" in line and "0.0.0.0" in line
+    assert "short-trigger" not in weak.stdout
+    local = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "OPS_TRIGGER_TOKEN=short-trigger"])
+    assert _lines(local)["serve"].startswith("ok")
+    dashboard = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "DASHBOARD_TOKEN=letmein"])
+    assert dashboard.returncode == 1 and _lines(dashboard)["settings"].startswith("FAIL")
+    assert "DASHBOARD_TOKEN" in _lines(dashboard)["settings"] and "letmein" not in dashboard.stdout

@@ -2,7 +2,8 @@
 
 Each check returns a `Check` (ok / warn / fail / skip) and never raises for what it examines:
 the env file, every setting, the catalog file, the database (reachable, schema version), the git remote with its
-credential, a Chromium launch, Firecrawl and MetalPriceAPI when configured, free disk for var/.
+credential, a Chromium launch, Firecrawl and MetalPriceAPI when configured, serve's exposure
+(SERVE_HOST beyond loopback with a weak OPS_TRIGGER_TOKEN), free disk for var/.
 """
 
 from __future__ import annotations
@@ -187,6 +188,29 @@ def check_http(name: str, url: str | None, why_skipped: str, settings: Settings)
     return Check(name, "ok", f"{shown}: reachable (HTTP {response.status_code})")
 
 
+def check_serve_exposure(settings: Settings) -> Check:
+    """SERVE_HOST beyond loopback opens the trigger and the dashboard to the network: their tokens
+    must then be strong (DASHBOARD_TOKEN's length is a settings error already)."""
+    import ipaddress
+
+    from staktrakr.settings import MIN_DASHBOARD_TOKEN_CHARS
+
+    host = settings.serve_host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return Check("serve", "ok", f"SERVE_HOST={host}: this host only")
+    trigger = settings.ops_trigger_token.get_secret_value() if settings.ops_trigger_token else ""
+    if trigger and len(trigger.strip()) < MIN_DASHBOARD_TOKEN_CHARS:
+        return Check("serve", "warn", f"SERVE_HOST={host} opens serve to the network and OPS_TRIGGER_TOKEN is "
+                                      f"shorter than {MIN_DASHBOARD_TOKEN_CHARS} characters (openssl rand -hex 24)")
+    guarded = [name for name, value in (("trigger", trigger), ("dashboard", settings.dashboard_token)) if value]
+    behind = f"{' and '.join(guarded)} behind tokens" if guarded else "trigger and dashboard off"
+    return Check("serve", "ok", f"SERVE_HOST={host}: open to the network; {behind}")
+
+
 def check_disk(settings: Settings) -> Check:
     """Free space where var/ lives, and that var/ can be created and written."""
     var_dir = settings.var_dir.resolve()
@@ -220,7 +244,7 @@ def run_doctor() -> DoctorReport:
     settings_check, settings = check_settings()
     checks.append(settings_check)
     if settings is None:
-        names = ("catalog", "database", "git remote", "chromium", "firecrawl", "metalpriceapi", "disk")
+        names = ("catalog", "database", "git remote", "chromium", "firecrawl", "metalpriceapi", "serve", "disk")
         checks += [Check(name, "skip", "settings invalid") for name in names]
         return DoctorReport(checks, {})
     metal_price_url = settings.metal_price_api_base_url if settings.metal_price_api_key else None
@@ -231,6 +255,7 @@ def run_doctor() -> DoctorReport:
         lambda: check_chromium(settings),
         lambda: check_http("firecrawl", settings.firecrawl_base_url, "FIRECRAWL_BASE_URL unset: fetcher off", settings),
         lambda: check_http("metalpriceapi", metal_price_url, "METAL_PRICE_API_KEY unset: spot off", settings),
+        lambda: check_serve_exposure(settings),
         lambda: check_disk(settings),
     ]
     checks += [probe() for probe in probes]
