@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # serve / ops
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8080, ge=1, le=65535)
+    # addresses whose X-Forwarded-For/-Proto serve believes (uvicorn's forwarded_allow_ips): "*" only
+    # where a proxy is the one way in (Fly), since a client could otherwise forge its address
+    serve_forwarded_allow_ips: str = "127.0.0.1,::1"
     ops_trigger_token: SecretStr | None = None
     dashboard_token: SecretStr | None = None  # unset: /dashboard and /api/dashboard answer 403
     # other pollers' serve base URLs (comma-separated), whose /healthz the dashboard shows

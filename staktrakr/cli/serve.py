@@ -32,10 +32,11 @@ def register(app: typer.Typer) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         address, number = host or settings.serve_host, port or settings.serve_port
         listener = listen(address, number)  # bound here: a busy port is one line and exit 1, not uvicorn's 3
-        # forwarded headers are believed only from this host's own proxy: a client elsewhere cannot
-        # pick the address its failed logins are counted under
+        # forwarded headers are believed only from SERVE_FORWARDED_ALLOW_IPS (loopback by default): a
+        # client elsewhere cannot pick the address its failed logins are counted under
         config = uvicorn.Config(create_app(settings), host=address, port=number, log_config=None,
-                                server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1,::1")
+                                server_header=False, proxy_headers=True,
+                                forwarded_allow_ips=settings.serve_forwarded_allow_ips)
         server = uvicorn.Server(config)
         server.run(sockets=[listener])
         if not server.started:
