@@ -40,6 +40,7 @@ def export_dir(tmp_path):
     (root / "prices.db").write_bytes(SECRET_MARKER)
     (root / "data" / "prices.db").write_bytes(SECRET_MARKER)
     (root / "data" / "cache.SQLITE").write_bytes(SECRET_MARKER)
+    (root / "data" / "backup.json").write_bytes(b"SQLite format 3\x00" + SECRET_MARKER)  # a database renamed
     (root / "data" / ".hidden").mkdir()
     (root / "data" / ".hidden" / "x.json").write_bytes(SECRET_MARKER)
     (root / "outside.json").write_bytes(SECRET_MARKER)
@@ -128,6 +129,7 @@ def test_head_and_options(base_url):
     "/data/%2fetc%2fpasswd",
     "/data/..\\.git\\config",
     "/data/api/latest.json%00.db",
+    "/data/backup.json",
     "/data/",
     "/data/api",
 ])
