@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from staktrakr.errors import ConfigError
 from staktrakr.rules.bands import SPOT_BANDS_USD_PER_OZ, Band, parse_spot_bands
 
 POLLER_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MIN_DASHBOARD_TOKEN_CHARS = 16  # a token a browser form guards: long enough that guessing is hopeless
 ENV_FILE_VAR = "STAKTRAKR_ENV_FILE"
 
 
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     # serve / ops
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8080, ge=1, le=65535)
+    # addresses whose X-Forwarded-For/-Proto serve believes (uvicorn's forwarded_allow_ips): "*" only
+    # where a proxy is the one way in (Fly), since a client could otherwise forge its address
+    serve_forwarded_allow_ips: str = "127.0.0.1,::1"
     ops_trigger_token: SecretStr | None = None
     dashboard_token: SecretStr | None = None  # unset: /dashboard and /api/dashboard answer 403
     # other pollers' serve base URLs (comma-separated), whose /healthz the dashboard shows
@@ -123,6 +127,23 @@ class Settings(BaseSettings):
             return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
         return value
 
+    @field_validator("dashboard_token", "ops_trigger_token")
+    @classmethod
+    def _token_text(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A token is UTF-8 text (it is compared as UTF-8 bytes); DASHBOARD_TOKEN also at least
+        MIN_DASHBOARD_TOKEN_CHARS characters besides spaces (empty: the dashboard is off)."""
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("not valid UTF-8 text (undecodable bytes in the env file or environment)") from None
+        if info.field_name == "dashboard_token" and text and len(text.strip()) < MIN_DASHBOARD_TOKEN_CHARS:
+            raise ValueError(f"too weak: use at least {MIN_DASHBOARD_TOKEN_CHARS} characters, not only spaces "
+                             "(e.g. the output of `openssl rand -hex 24`)")
+        return value
+
     @field_validator("poller_id")
     @classmethod
     def _poller_id_shape(cls, value: str) -> str:
@@ -144,6 +165,8 @@ class Settings(BaseSettings):
             raise ValueError(f"malformed URL ({exc})") from None
         if parts.scheme != "file" and not parts.hostname:
             raise ValueError("the URL names no host")
+        if parts.username or parts.password:  # the client cannot send both Basic and Bearer: refused up front
+            raise ValueError("must not carry user:password; set TURSO_AUTH_TOKEN instead")
         return value
 
     @field_validator("fleet_health_urls", mode="before")

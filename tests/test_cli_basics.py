@@ -3,6 +3,7 @@ command fails."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -87,6 +88,16 @@ def test_help_shows_no_python_types_and_whole_paragraphs(monkeypatch):
         assert result.exit_code == 0, (path, result.output)
         for python_type in ("<bool>", "<list[str]>", "<str>", "<int>", "<Path>"):
             assert python_type not in result.output, (path, python_type)
+        command = root
+        for name in path:
+            command = command.commands[name]
+        lines = [" ".join(line.split()).strip("│ ") for line in result.output.splitlines()]
+        for paragraph in (command.help or "").split("\n\n"):
+            source = [line.split() for line in paragraph.strip().splitlines()]
+            for before, after in itertools.pairwise(source):  # a source line break inside a paragraph
+                if before and after and not after[0].startswith(("-", "*", "|")):
+                    joint = f"{before[-1]} {after[0]}".replace("`", "").replace("**", "")
+                    assert any(joint in line for line in lines), (path, joint)
     assert re.search(r"--coin\s+COIN\s", run_cli(["scrape", "--help"]).output)
     demo = run_cli(["demo", "--help"]).output
     assert "Serve bundled sample dealer pages on 127.0.0.1 and run the real scrape job against them into" in demo

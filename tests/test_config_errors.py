@@ -48,6 +48,12 @@ CASES = {
     "malformed database URL": ({"TURSO_DATABASE_URL": "http://[::1"}, ["TURSO_DATABASE_URL: malformed URL"]),
     "database URL without host": ({"TURSO_DATABASE_URL": "libsql://"}, ["TURSO_DATABASE_URL: the URL names no host"]),
     "database URL the client refuses": ({"TURSO_DATABASE_URL": "http://127.0.0.1:9?tls=2"}, ["TURSO_DATABASE_URL:"]),
+    "database URL with user:password": ({"TURSO_DATABASE_URL": "http://admin:pw-4321@127.0.0.1:9"},
+                                        ["TURSO_DATABASE_URL: must not carry user:password; set TURSO_AUTH_TOKEN"]),
+    "weak DASHBOARD_TOKEN": ({"DASHBOARD_TOKEN": "letmein"}, ["DASHBOARD_TOKEN: too weak: use at least 16"]),
+    "blank DASHBOARD_TOKEN": ({"DASHBOARD_TOKEN": " " * 20}, ["DASHBOARD_TOKEN: too weak"]),
+    "DASHBOARD_TOKEN not UTF-8": ({"DASHBOARD_TOKEN": b"dashboard-token-\xff-0123456789"},
+                                  ["DASHBOARD_TOKEN: not valid UTF-8"]),
     "bad SPOT_BANDS": ({"SPOT_BANDS": "gold=1:x"}, ["SPOT_BANDS: 'gold=1:x' is not metal=low:high"]),
     "zero statement timeout": ({"DB_STATEMENT_TIMEOUT_S": "0"}, ["DB_STATEMENT_TIMEOUT_S"]),
     "zero breaker threshold": ({"SCRAPE_BREAKER_FAILURES": "0"}, ["SCRAPE_BREAKER_FAILURES"]),
@@ -77,7 +83,14 @@ def test_bad_configuration_is_one_line_and_exit_2(name, tmp_path):
     case, needles = CASES[name]
     env = prepare(tmp_path, case)
     # `scrape --dry-run` reads every kind of setting (catalog, database, bands) before it fetches
-    assert_one_line_exit_2(staktrakr(env, "scrape", "--dry-run"), *needles)
+    line = assert_one_line_exit_2(staktrakr(env, "scrape", "--dry-run"), *needles)
+    assert "pw-4321" not in line and "letmein" not in line
+
+
+@pytest.mark.parametrize("name", ["weak DASHBOARD_TOKEN", "DASHBOARD_TOKEN not UTF-8"])
+def test_serve_refuses_a_bad_dashboard_token_before_listening(name, tmp_path):
+    env = prepare(tmp_path, CASES[name][0])
+    assert_one_line_exit_2(staktrakr(env, "serve", "--port", "1"), "DASHBOARD_TOKEN")
 
 
 @pytest.mark.parametrize("command", [["status"], ["publish", "--dry-run"], ["db", "status"], ["spot", "--dry-run"]])

@@ -37,6 +37,7 @@ def test_disabled_without_token(make_settings, tmp_path):
     assert "DASHBOARD_TOKEN is not set" in api.json()["error"]
     assert page.status_code == 403 and "DASHBOARD_TOKEN is not set" in page.text
     assert login.status_code == 403 and SESSION_COOKIE not in login.headers.get("set-cookie", "")
+    assert 'name="token"' not in page.text  # no login form when there is nothing to log in with
 
 
 def test_logged_out_requests_are_refused(base_url):
@@ -80,6 +81,31 @@ def test_login_cookie_and_logout(base_url):
         assert f'{SESSION_COOKIE}=""' in logout.headers["set-cookie"] or "Max-Age=0" in logout.headers["set-cookie"]
         assert SESSION_COOKIE not in client.cookies
         assert client.get("/api/dashboard").status_code == 401
+
+
+def test_logout_revokes_the_cookie_and_get_offers_the_button(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        value = _login(client, TOKEN).cookies[SESSION_COOKIE]
+        other = httpx.post(f"{base_url}/dashboard/login", data={"token": TOKEN}).cookies[SESSION_COOKIE]
+        assert value != other  # each login its own id
+        form = client.get("/dashboard/logout")
+        assert form.status_code == 200 and 'action="/dashboard/logout"' in form.text
+        assert client.get("/api/dashboard").status_code == 200  # a GET does not log out
+        client.post("/dashboard/logout")
+    # the old cookie, copied before logging out, is refused; another browser's login is not
+    assert httpx.get(f"{base_url}/api/dashboard", cookies={SESSION_COOKIE: value}).status_code == 401
+    assert httpx.get(f"{base_url}/api/dashboard", cookies={SESSION_COOKIE: other}, timeout=30).status_code == 200
+
+
+def test_failed_logins_are_limited_per_client(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        for _ in range(10):
+            assert _login(client, "wrong-guess").status_code == 401
+        limited = _login(client, TOKEN)  # even the right token waits: guessing stays hopeless
+        assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 60
+        assert "too many failed logins" in limited.text
+        bearer = client.get("/api/dashboard", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert bearer.status_code == 429 and "retry-after" in bearer.headers
 
 
 def test_tampered_or_foreign_cookie(base_url, make_settings, tmp_path):

@@ -158,8 +158,18 @@ def test_database_down(make_settings, tmp_path):
                              db_connect_timeout_s=2)
     with Store.open(settings) as store:
         data = build_dashboard(settings, store, NOW - timedelta(0))
-    assert data["database"]["error"]
-    assert data["fleet"]["pollers"] == {} and data["prices"]["coins"] == {}
+    error = data["database"]["error"]
+    assert error
+    # nothing the database holds reads as zero, never or none: each section says unknown
+    for section in (data["fleet"], data["coverage"]["retail"], data["coverage"]["spot"], data["coverage"]["merge"],
+                    data["failures"], data["prices"]):
+        assert section["unknown"] is True and section["error"] == error
+    assert data["fleet"]["pollers"] is None and data["prices"]["coins"] is None
+    assert data["coverage"]["retail"]["enabled"] is None and data["coverage"]["retail"]["hourly"] is None
+    assert data["failures"]["per_day"] is None and data["failures"]["chronic"] is None
+    assert data["failures"]["missing_this_hour"] is None and data["coverage"]["merge"]["age_s"] is None
+    states = {name: feed["state"] for name, feed in data["freshness"]["feeds"].items()}
+    assert {state for name, state in states.items() if name != "publish"} == {"unknown"}, states  # publish: a file
 
 
 def test_cache_keeps_settled_rows_and_reads_live_ones(fleet):

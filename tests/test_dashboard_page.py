@@ -117,3 +117,30 @@ def test_dashboard_in_chromium(served, tmp_path):
     assert [text for text in console_errors if "401" not in text] == []  # the logged-out page itself is 401
     assert requests and all(url.startswith(base_url + "/") for url in requests), [
         url for url in requests if not url.startswith(base_url + "/")]
+
+
+def test_dashboard_with_database_down_says_unknown(make_settings, tmp_path):
+    """Nothing the database holds reads as zero, never or none while it cannot be read."""
+    from playwright.sync_api import sync_playwright
+
+    settings = make_settings(turso_database_url="http://127.0.0.1:9", providers_file=write_catalog(tmp_path),
+                             api_export_dir=tmp_path / "export", dashboard_token=TOKEN, db_connect_timeout_s=2)
+    page_errors: list[str] = []
+    with running_server(create_app(settings)) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.set_extra_http_headers({"Authorization": f"Bearer {TOKEN}"})
+        page.goto(f"{base_url}/dashboard")
+        page.wait_for_selector("body[data-generated-at]")
+        chips = page.inner_text("#freshness").splitlines()
+        assert chips[:3] == ["retail: unknown", "spot: unknown", "goldback: unknown"]  # publish: a local file
+        for panel in ("#pollers", "#chronic", "#missing", "#vendors", "#spot-grid", "#failures-chart"):
+            text = page.inner_text(panel)
+            assert "unknown" in text and "none" not in text and "no runs" not in text, (panel, text)
+        figures = page.inner_text("#coverage-figures")
+        assert figures.splitlines()[:4] == ["unknown", "retail this hour", "unknown", "retail 24 h average"], figures
+        assert "unknown\nlast merge" in figures and "%" not in figures
+        browser.close()
+    assert page_errors == []

@@ -65,7 +65,7 @@ def test_demo_command_prints_the_table_from_a_fresh_directory(tmp_path):
     assert "captured 9/10" in done.stdout
     assert "wrong_product" in done.stdout and "$3,098.50" in done.stdout
     assert (tmp_path / "var" / "demo.db").exists() and not (tmp_path / "var" / "staktrakr.db").exists()
-    assert "database rows stored" in done.stdout and "True" not in done.stdout and "None" not in done.stdout
+    assert "(10 price snapshots (9 priced), 1 failure record stored)" in done.stdout and "True" not in done.stdout and "None" not in done.stdout
 
 
 def test_demo_told_where_to_write_and_publish_refuses_its_rows(make_settings, tmp_path):

@@ -61,8 +61,8 @@ def test_doctor_all_up_exits_0_and_masks_secrets(libsql_server, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = _lines(result)
     assert list(lines) == ["env", "settings", "catalog", "database", "git", "chromium", "firecrawl", "metalpriceapi",
-                           "disk"]
-    for name in ("env", "settings", "catalog", "database", "git", "chromium", "disk"):
+                           "serve", "disk"]
+    for name in ("env", "settings", "catalog", "database", "git", "chromium", "serve", "disk"):
         assert lines[name].startswith("ok"), lines[name]
     assert "schema version" in lines["database"] and "(current)" in lines["database"]
     assert "GITHUB_TOKEN set" in lines["git"] and "branch home not pushed yet" in lines["git"]
@@ -112,3 +112,44 @@ def test_doctor_env_file_others_can_read_and_bad_setting(tmp_path):
     lines = _lines(bad)
     assert lines["settings"].startswith("FAIL") and "SERVE_PORT" in lines["settings"]
     assert all(lines[name].startswith("skip") for name in ("database", "git", "chromium", "disk"))
+
+
+def test_doctor_masks_credentials_and_tokens_inside_urls(tmp_path):
+    result = _doctor(tmp_path, [
+        f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "DB_CONNECT_TIMEOUT_S=3",
+        "TURSO_DATABASE_URL=libsql://127.0.0.1:9?authToken=tok-in-query-1234",
+        "API_DATA_REPO=https://x:repo-pass-5678@127.0.0.1:9/org/api.git",
+        "FIRECRAWL_BASE_URL=http://fc:firecrawl-pass-9012@127.0.0.1:9",
+        "FLEET_HEALTH_URLS=http://a:fleet-pass-3456@127.0.0.1:9,https://127.0.0.2:9/healthz?token=fleet-tok-7890",
+        "ALERT_REPEAT=6h",
+    ])
+    printed = result.stdout + result.stderr
+    for secret in ("tok-in-query-1234", "repo-pass-5678", "firecrawl-pass-9012", "fleet-pass-3456", "fleet-tok-7890"):
+        assert secret not in printed, printed
+    lines = _lines(result)
+    assert lines["firecrawl"].startswith("FAIL") and "http://127.0.0.1:9" in lines["firecrawl"]
+    assert "  TURSO_DATABASE_URL=libsql://127.0.0.1:9\n" in result.stdout
+    assert "  FLEET_HEALTH_URLS=http://127.0.0.1:9,https://127.0.0.2:9/healthz\n" in result.stdout
+    assert "  ALERT_REPEAT=6h\n" in result.stdout
+
+
+def test_doctor_fails_database_url_with_user_password(tmp_path):
+    result = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}",
+                                "TURSO_DATABASE_URL=http://admin:db-pass-4321@127.0.0.1:9"])
+    assert result.returncode == 1
+    line = _lines(result)["settings"]
+    assert line.startswith("FAIL") and "TURSO_DATABASE_URL" in line and "TURSO_AUTH_TOKEN" in line
+    assert "db-pass-4321" not in result.stdout + result.stderr
+
+
+def test_doctor_warns_when_serve_is_open_with_a_weak_trigger_token(tmp_path):
+    weak = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "SERVE_HOST=0.0.0.0",
+                              "OPS_TRIGGER_TOKEN=short-trigger"])
+    line = _lines(weak)["serve"]
+    assert line.startswith("warn") and "OPS_TRIGGER_TOKEN" in line and "0.0.0.0" in line
+    assert "short-trigger" not in weak.stdout
+    local = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "OPS_TRIGGER_TOKEN=short-trigger"])
+    assert _lines(local)["serve"].startswith("ok")
+    dashboard = _doctor(tmp_path, [f"STAKTRAKR_VAR_DIR={tmp_path / 'var'}", "DASHBOARD_TOKEN=letmein"])
+    assert dashboard.returncode == 1 and _lines(dashboard)["settings"].startswith("FAIL")
+    assert "DASHBOARD_TOKEN" in _lines(dashboard)["settings"] and "letmein" not in dashboard.stdout

@@ -40,6 +40,7 @@ def export_dir(tmp_path):
     (root / "prices.db").write_bytes(SECRET_MARKER)
     (root / "data" / "prices.db").write_bytes(SECRET_MARKER)
     (root / "data" / "cache.SQLITE").write_bytes(SECRET_MARKER)
+    (root / "data" / "backup.json").write_bytes(b"SQLite format 3\x00" + SECRET_MARKER)  # a database renamed
     (root / "data" / ".hidden").mkdir()
     (root / "data" / ".hidden" / "x.json").write_bytes(SECRET_MARKER)
     (root / "outside.json").write_bytes(SECRET_MARKER)
@@ -128,6 +129,7 @@ def test_head_and_options(base_url):
     "/data/%2fetc%2fpasswd",
     "/data/..\\.git\\config",
     "/data/api/latest.json%00.db",
+    "/data/backup.json",
     "/data/",
     "/data/api",
 ])
@@ -173,6 +175,12 @@ def test_serve_command_runs_uvicorn(tmp_path):
                 time.sleep(0.1)
         assert response.json() == {"ok": True}
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 503  # empty database
+        # a second serve on the same port: one line naming host:port, exit 1 (3 is status's "stale")
+        busy = subprocess.run([sys.executable, "-m", "staktrakr", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 1, (busy.returncode, busy.stdout, busy.stderr)
+        lines = [line for line in busy.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}" in lines[0], lines
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)

@@ -192,21 +192,24 @@ def test_status_database_down_says_unknown_and_prints_the_error_once(tmp_path, c
     env = {"PROVIDERS_FILE": str(catalog_file), "TURSO_DATABASE_URL": "http://127.0.0.1:9"}
     result = run_cli(["status"], env=env, var_dir=tmp_path / "var")
     assert result.exit_code == 1
-    assert_one_line_error(result, "database unreachable")
+    assert_one_line_error(result, "error: database http://127.0.0.1:9: unreachable: ")
     assert "127.0.0.1:9" not in result.stdout.replace("database: http://127.0.0.1:9", "")  # the reason only on stderr
+    assert result.stderr.count("http://127.0.0.1:9") == 1 and "ssl:default" not in result.stderr
     rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip().startswith(
         ("retail", "spot", "goldback"))}
     assert set(rows) == {"retail", "spot", "goldback"} and all("unknown" in line for line in rows.values())
     assert "None" not in result.stdout and "False" not in result.stdout  # publish (a file) may say never
     check = run_cli(["status", "--check"], env=env, var_dir=tmp_path / "var")
-    assert check.exit_code == 1 and "database http://127.0.0.1:9: unreachable" in check.stdout
+    assert check.exit_code == 1 and "database http://127.0.0.1:9: unreachable: " in check.stdout
+    assert check.stdout.count("http://127.0.0.1:9") == 1 and "ssl:default" not in check.stdout
     assert "feed spot: unknown" in check.stdout
 
 
 def test_db_status_exit_codes_and_words(tmp_path):
     down = run_cli(["db", "status"], env={"TURSO_DATABASE_URL": "http://127.0.0.1:9"}, var_dir=tmp_path / "var")
     assert down.exit_code == 1
-    assert_one_line_error(down, "database unreachable")
+    assert_one_line_error(down, "error: database http://127.0.0.1:9: unreachable: ")
+    assert down.stderr.count("http://127.0.0.1:9") == 1 and "ssl:default" not in down.stderr
     assert "(unreachable)" in down.stdout and "schema version: unknown" in down.stdout
     for word in ("None", "False", "True"):
         assert word not in down.stdout

@@ -61,6 +61,8 @@ def test_frozen_database_at_start_prepare_reports_instead_of_hanging(libsql_serv
         started = time.monotonic()
         prepared = store.prepare()
         assert not prepared.schema_ok and "no answer within" in prepared.error
+        # the first call also connects: the message names both settings that make its deadline
+        assert "no answer within 3 s (DB_CONNECT_TIMEOUT_S 1 s + DB_STATEMENT_TIMEOUT_S 2 s" in prepared.error
         assert time.monotonic() - started < 10
 
 

@@ -79,7 +79,7 @@ def test_many_failures_are_grouped_by_reason_and_all_lists_them(width):
     console = _console(width)
     render_result(_result(outcomes), console)
     text = console.export_text()
-    lines = text.splitlines()
+    lines = [line.rstrip() for line in text.splitlines()]
     assert len(lines) < 12, text  # not one line per target
     assert "  40 x connection: net::ERR_NAME_NOT_RESOLVED at <url>" in lines
     assert "   1 x blocked: HTTP 403" in lines
@@ -90,6 +90,20 @@ def test_many_failures_are_grouped_by_reason_and_all_lists_them(width):
     render_result(_result(outcomes), everything, show_all=True)
     full = everything.export_text()
     _assert_readable(full, width, [*vendors, "goldback-new-hampshire-g1", "gainesvillecoins", "monumentmetals"])
+
+
+def test_grouped_failure_reasons_wrap_with_an_indent_on_the_cli_console():
+    """The CLI's console soft-wraps (one message a line in cron logs): a long reason must still wrap
+    at 80 columns, under itself."""
+    reason = ("vendor_unreachable: 3 connection failures in a row (connection: net::ERR_CONNECTION_REFUSED "
+              "at <url>); not tried")
+    outcomes = [_outcome("ase", f"apmex{index}", ok=False, reason=reason) for index in range(76)]
+    console = Console(width=80, record=True, file=io.StringIO(), color_system=None, soft_wrap=True)
+    render_result(_result(outcomes), console)
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines[0].startswith("  76 x vendor_unreachable:")
+    assert all(len(line) <= 80 for line in lines[:4]), lines
+    assert lines[1].startswith(" " * 7) and "not tried" in " ".join(lines[:3])
 
 
 def _status_report() -> StatusReport:
@@ -117,6 +131,10 @@ def test_status_keeps_identifiers_and_timestamps_whole(width):
     _assert_readable(text, width, [*LONG_COINS, *LONG_VENDORS, *missing, "2026-03-15T17:30:00Z", "scrape", "publish"])
     assert "4 min ago" in text and "3.0 h ago" in text and "150/166" in text
     assert max(len(line) for line in text.splitlines()) <= width
+    lines = text.splitlines()
+    first = next(index for index, line in enumerate(lines) if line.startswith("  missing: "))
+    if width == 80:  # the list goes on under itself, not at the left edge
+        assert lines[first + 1].startswith(" " * len("  missing: ")), lines[first:first + 3]
 
 
 @pytest.mark.parametrize("width", WIDTHS)

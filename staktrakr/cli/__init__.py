@@ -34,7 +34,7 @@ Command = Any
 
 def _load(name: str, add: Callable[[typer.Typer], None]) -> Command:
     """Command `name` as the root app would have it: added to a holder group, then taken from it."""
-    holder = typer.Typer(add_completion=False)
+    holder = typer.Typer(add_completion=False, rich_markup_mode="markdown")  # as the root: paragraphs wrap
     holder.callback()(lambda: None)  # a group, also for a module with one command
     add(holder)
     use_plain_help(holder)

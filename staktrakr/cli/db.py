@@ -49,7 +49,8 @@ def status(json_output: JsonOpt = False) -> None:
     else:
         render_status(report, out_console(console))
     if not report["reachable"]:
-        err_console.print(f"error: database unreachable: {report.get('error')}", markup=False, highlight=False,
+        reason = str(report.get("error")).removeprefix(f"database {report['database']}: ")
+        err_console.print(f"error: database {report['database']}: unreachable: {reason}", markup=False, highlight=False,
                           soft_wrap=True)
         raise typer.Exit(1)
 

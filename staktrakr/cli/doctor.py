@@ -12,10 +12,23 @@ from staktrakr.cli.text import out_console
 MARK = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]", "skip": "skip"}
 
 
-def _setting_text(value: object) -> str:
-    """A setting as its variable would be written: SPOT_BANDS as `metal=low:high,...`, unset for none."""
+def _duration_text(seconds: float) -> str:
+    """Seconds as the README writes a duration: 6h, 90m, 45s (the largest unit that divides it)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _setting_text(value: object, name: str = "") -> str:
+    """A setting as its variable would be written: SPOT_BANDS as `metal=low:high,...`, lists
+    comma-separated, durations as 6h, unset for none."""
     if value is None:
         return "unset"
+    if name == "alert_repeat" and isinstance(value, (int, float)):
+        return _duration_text(float(value))
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
     if isinstance(value, dict) and all(isinstance(band, dict) and {"low", "high"} <= set(band)
                                        for band in value.values()):
         return ",".join(f"{metal}={band['low']:g}:{band['high']:g}" for metal, band in value.items())
@@ -54,7 +67,7 @@ def register(app: typer.Typer) -> None:
                 for name, value in report.configuration.items():
                     field = Settings.model_fields[name]
                     variable = field.validation_alias if isinstance(field.validation_alias, str) else name.upper()
-                    console.print(f"  {variable}={_setting_text(value)}", markup=False, highlight=False)
+                    console.print(f"  {variable}={_setting_text(value, name)}", markup=False, highlight=False)
             failed = sum(check.state == "fail" for check in report.checks)
             console.print(f"doctor: {failed} check{'s' if failed != 1 else ''} failed" if failed
                           else "doctor: all checks passed", highlight=False)

@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Column, Table
+from rich.text import Text
 
 from staktrakr.cli.base import Verbosity
 from staktrakr.cli.common import (
@@ -145,11 +146,16 @@ def render_result(result: ScrapeResult, out: Console | None = None, show_all: bo
         out.print(target_table(result.outcomes, out.width, vision=result.vision is not None))
     elif result.outcomes:
         groups = failure_groups(result.outcomes)
+        grid = Table.grid(padding=(0, 1))  # a long reason or list wraps at words under itself
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column()
         for reason, members in groups:
             names = ", ".join(f"{o.coin_slug}/{o.vendor_id}" for o in members[:3])
             more = f" and {len(members) - 3} more" if len(members) > 3 else ""
-            out.print(f"{len(members):>4} x {reason}", markup=False, highlight=False)
-            out.print(f"       {names}{more}", markup=False, highlight=False)
+            grid.add_row(f"{len(members):>4} x", Text(reason))
+            grid.add_row("", Text(names + more))
+        if groups:
+            out.print(grid, highlight=False)
         reasons = f" ({len(groups)} reason{'s' if len(groups) != 1 else ''})" if groups else ""
         out.print(f"priced {result.captured}, failed {result.failures}{reasons}; --all lists every target",
                   markup=False, highlight=False)
@@ -179,10 +185,24 @@ def vision_cell(outcome: TargetOutcome) -> str:
     return f"{verdict} {shown}{stock}" + (" (reused)" if check.reused else "")
 
 
+def stored_text(result: ScrapeResult) -> str:
+    """What the database took, by what the rows are: "10 price snapshots (9 priced), 1 failure record stored"."""
+    if not result.stored_by_kind:
+        return f"{result.stored_rows} database rows stored"
+    snapshots = result.stored_by_kind.get("price_snapshots", 0)
+    failures = result.stored_by_kind.get("provider_failures", 0)
+    others = result.stored_rows - snapshots - failures
+    parts = [f"{snapshots} price snapshot{'s' if snapshots != 1 else ''} ({result.captured} priced)",
+             f"{failures} failure record{'s' if failures != 1 else ''}"]
+    if others > 0:
+        parts.append(f"{others} other row{'s' if others != 1 else ''}")
+    return ", ".join(parts) + " stored"
+
+
 def summary_line(result: ScrapeResult) -> str:
     """One line: captured/total, time, window, run id and where the rows went (no Python reprs)."""
     where = "dry run: nothing written" if result.dry_run else (
-        f"{result.stored_rows} database rows stored: prices and failure records" if not result.queued_rows
+        stored_text(result) if not result.queued_rows
         else f"{result.queued_rows} database rows queued in the outbox")
     stopped = f" ({result.total} finished, stopped by {result.signal})" if result.signal else ""
     return (f"{result.job}: captured {result.captured}/{result.planned}{stopped} in {result.duration_s:.1f} s, "

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from staktrakr.cli.common import JsonOpt, console, emit_json, err_console, handle_errors, setup
 from staktrakr.cli.db import render_journals
@@ -36,11 +38,17 @@ def exit_code(report: StatusReport) -> int:
     return EXIT_FEED_STALE if any(feed.stale for feed in report.freshness.feeds) else EXIT_OK
 
 
+def database_problem(report: StatusReport) -> str:
+    """'database X: unreachable: <reason>', naming the database once (the store's errors start with it)."""
+    reason = str(report.database_error).removeprefix(f"database {report.database}: ")
+    return f"database {report.database}: unreachable: {reason}"
+
+
 def problems(report: StatusReport) -> list[str]:
     """One line per thing that needs the operator: the database, each stale feed, the outbox files."""
     lines = []
     if report.database_error:
-        lines.append(f"database {report.database}: unreachable: {report.database_error}")
+        lines.append(database_problem(report))
     for feed in report.freshness.feeds:
         if feed.state == "stale":
             lines.append(f"feed {feed.feed}: stale, newest {feed.newest} ({ago(feed.age_s)}, "
@@ -116,7 +124,11 @@ def render(report: StatusReport, out: Console) -> None:
         if coverage.missing:
             listed = ", ".join(coverage.missing[:20]) + (f" and {len(coverage.missing) - 20} more"
                                                          if len(coverage.missing) > 20 else "")
-            out.print(f"  missing: {listed}", markup=False, highlight=False, soft_wrap=False)
+            grid = Table.grid(padding=(0, 1))  # continuation lines indented under the list
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            grid.add_row("  missing:", Text(listed))
+            out.print(grid, highlight=False)
     elif report.coverage_error:
         out.print(f"coverage: catalog unavailable: {report.coverage_error}", markup=False, highlight=False)
 
@@ -198,6 +210,6 @@ def register(app: typer.Typer) -> None:
         else:
             render(report, out_console(console))
         if report.database_error and not check:
-            err_console.print(f"error: database unreachable: {report.database_error}", markup=False,
+            err_console.print(f"error: {database_problem(report)}", markup=False,
                               highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code(report))

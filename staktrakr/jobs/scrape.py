@@ -90,6 +90,7 @@ class ScrapeResult:
     planned: int = 0
     outcomes: list[TargetOutcome] = field(default_factory=list)
     stored_rows: int = 0
+    stored_by_kind: dict[str, int] = field(default_factory=dict)  # table -> rows the database took
     queued_rows: int = 0
     store_error: str | None = None
     replayed_rows: int = 0
@@ -186,6 +187,7 @@ def scrape_cycle(run: JobRun, targets: Sequence[Target], options: ScrapeOptions)
     # rows the database took (a duplicate of the window the unique index dropped is not counted) or
     # kept in the outbox; the run row is not an observation and is left out
     result.stored_rows, result.queued_rows = written.data_stored_rows, written.data_queued_rows
+    result.stored_by_kind = {kind: rows for kind, rows in written.stored_by_kind.items() if kind != "poller_runs"}
     result.store_error = written.error
     return result
 

@@ -2,7 +2,8 @@
 
 Each check returns a `Check` (ok / warn / fail / skip) and never raises for what it examines:
 the env file, every setting, the catalog file, the database (reachable, schema version), the git remote with its
-credential, a Chromium launch, Firecrawl and MetalPriceAPI when configured, free disk for var/.
+credential, a Chromium launch, Firecrawl and MetalPriceAPI when configured, serve's exposure
+(SERVE_HOST beyond loopback with a weak OPS_TRIGGER_TOKEN), free disk for var/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 from staktrakr.errors import ConfigError, StaktrakrError
 from staktrakr.log import shorten
 from staktrakr.settings import ENV_FILE_VAR, Settings, load_settings
+from staktrakr.store.database import display_url
 
 State = Literal["ok", "warn", "fail", "skip"]
 DISK_FAIL_BYTES = 200 * 1024 * 1024       # below this a scrape's journal, outbox or publish tree may not fit
@@ -128,6 +130,7 @@ def check_git_remote(settings: Settings) -> Check:
     if not remote:
         return Check("git remote", "skip", "API_DATA_REPO unset: publish commits locally only")
     credential = "GITHUB_TOKEN set" if settings.github_token else "no GITHUB_TOKEN (anonymous)"
+    shown = display_url(remote)
     try:
         check_remote_url(remote)
     except ConfigError as exc:
@@ -138,13 +141,13 @@ def check_git_remote(settings: Settings) -> Check:
                                   env={**os.environ, **auth}, capture_output=True, text=True,
                                   timeout=PROBE_TIMEOUT_S * 3, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return Check("git remote", "fail", f"{remote}: {shorten(exc, 200, settings.secret_values())}")
+            return Check("git remote", "fail", f"{shown}: {shorten(exc, 200, settings.secret_values())}")
     if done.returncode != 0:
         reason = shorten(done.stderr.strip() or f"git exit {done.returncode}", 200, settings.secret_values())
-        return Check("git remote", "fail", f"{remote} ({credential}): {reason}")
+        return Check("git remote", "fail", f"{shown} ({credential}): {reason}")
     has_branch = any(line.endswith(f"refs/heads/{settings.branch}") for line in done.stdout.splitlines())
     branch = f"branch {settings.branch} exists" if has_branch else f"branch {settings.branch} not pushed yet"
-    return Check("git remote", "ok", f"{remote} ({credential}): readable, {branch}")
+    return Check("git remote", "ok", f"{shown} ({credential}): readable, {branch}")
 
 
 def check_chromium(settings: Settings) -> Check:
@@ -177,11 +180,35 @@ def check_http(name: str, url: str | None, why_skipped: str, settings: Settings)
     """Reachability only (any HTTP answer): no key is sent, so no quota is spent."""
     if not url:
         return Check(name, "skip", why_skipped)
+    shown = display_url(url)
     try:
         response = httpx.get(url, timeout=PROBE_TIMEOUT_S, follow_redirects=False)
     except httpx.HTTPError as exc:
-        return Check(name, "fail", f"{url}: unreachable: {shorten(exc, 200, settings.secret_values())}")
-    return Check(name, "ok", f"{url}: reachable (HTTP {response.status_code})")
+        return Check(name, "fail", f"{shown}: unreachable: {shorten(exc, 200, settings.secret_values())}")
+    return Check(name, "ok", f"{shown}: reachable (HTTP {response.status_code})")
+
+
+def check_serve_exposure(settings: Settings) -> Check:
+    """SERVE_HOST beyond loopback opens the trigger and the dashboard to the network: their tokens
+    must then be strong (DASHBOARD_TOKEN's length is a settings error already)."""
+    import ipaddress
+
+    from staktrakr.settings import MIN_DASHBOARD_TOKEN_CHARS
+
+    host = settings.serve_host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return Check("serve", "ok", f"SERVE_HOST={host}: this host only")
+    trigger = settings.ops_trigger_token.get_secret_value() if settings.ops_trigger_token else ""
+    if trigger and len(trigger.strip()) < MIN_DASHBOARD_TOKEN_CHARS:
+        return Check("serve", "warn", f"SERVE_HOST={host} opens serve to the network and OPS_TRIGGER_TOKEN is "
+                                      f"shorter than {MIN_DASHBOARD_TOKEN_CHARS} characters (openssl rand -hex 24)")
+    guarded = [name for name, value in (("trigger", trigger), ("dashboard", settings.dashboard_token)) if value]
+    behind = f"{' and '.join(guarded)} behind tokens" if guarded else "trigger and dashboard off"
+    return Check("serve", "ok", f"SERVE_HOST={host}: open to the network; {behind}")
 
 
 def check_disk(settings: Settings) -> Check:
@@ -198,13 +225,26 @@ def check_disk(settings: Settings) -> Check:
     return Check("disk", "warn" if free < DISK_WARN_BYTES else "ok", text)
 
 
+def shown_configuration(settings: Settings) -> dict[str, object]:
+    """`Settings.public_dict()` with every URL (alone or in a list) through `display_url`: no
+    `user:password@`, no `?authToken=` in what doctor prints, even for settings that are not secret."""
+    def shown(value: object) -> object:
+        if isinstance(value, str) and "://" in value:
+            return display_url(value)
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        return value
+
+    return {name: shown(value) for name, value in settings.public_dict().items()}
+
+
 def run_doctor() -> DoctorReport:
     """Every check in order; the ones that need valid settings are skipped when they are not."""
     checks = [check_env_file(os.environ)]
     settings_check, settings = check_settings()
     checks.append(settings_check)
     if settings is None:
-        names = ("catalog", "database", "git remote", "chromium", "firecrawl", "metalpriceapi", "disk")
+        names = ("catalog", "database", "git remote", "chromium", "firecrawl", "metalpriceapi", "serve", "disk")
         checks += [Check(name, "skip", "settings invalid") for name in names]
         return DoctorReport(checks, {})
     metal_price_url = settings.metal_price_api_base_url if settings.metal_price_api_key else None
@@ -215,7 +255,8 @@ def run_doctor() -> DoctorReport:
         lambda: check_chromium(settings),
         lambda: check_http("firecrawl", settings.firecrawl_base_url, "FIRECRAWL_BASE_URL unset: fetcher off", settings),
         lambda: check_http("metalpriceapi", metal_price_url, "METAL_PRICE_API_KEY unset: spot off", settings),
+        lambda: check_serve_exposure(settings),
         lambda: check_disk(settings),
     ]
     checks += [probe() for probe in probes]
-    return DoctorReport(checks, settings.public_dict())
+    return DoctorReport(checks, shown_configuration(settings))

@@ -50,11 +50,15 @@ DATA_METHODS = "GET, HEAD, OPTIONS"
 DATABASE_RETRY_AFTER_TIMEOUT_S = 5.0
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database (sqlite.org/fileformat.html)
+
+
 def resolve_data_file(root: Path, url_path: str) -> Path | None:
     """The file under `root` that `url_path` names, or None when it is missing or not servable.
 
-    Refuses empty, `.` and `..` segments, dot-files (`.git`), database and temp files,
-    backslashes and NULs, and anything that resolves (through symlinks) outside `root`.
+    Refuses empty, `.` and `..` segments, dot-files (`.git`), database and temp files (by name,
+    and a SQLite database under any name, by its 16-byte header), backslashes and NULs, and
+    anything that resolves (through symlinks) outside `root`.
     """
     parts = url_path.split("/")
     if any(_bad_segment(part) for part in parts):
@@ -67,6 +71,12 @@ def resolve_data_file(root: Path, url_path: str) -> Path | None:
     if not resolved.is_relative_to(real_root) or not resolved.is_file():
         return None
     if any(_bad_segment(part) for part in resolved.relative_to(real_root).parts):
+        return None
+    try:
+        with resolved.open("rb") as handle:
+            if handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:  # a database saved under another name
+                return None
+    except OSError:
         return None
     return resolved
 

@@ -52,15 +52,20 @@ _KIND = re.compile(r"^\s*(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|SEL
 
 
 def display_url(url: str) -> str:
-    """The URL without query string or credentials, safe to print (a malformed URL is shown as such)."""
+    """The URL without credentials (`user:password@`) or query string (`?authToken=...`), safe to
+    print: scheme, host, port and path. The one way a configured URL is shown (status, doctor,
+    the dashboard); a malformed URL is shown as such, never echoed."""
     try:
         parts = urlsplit(url)
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "(malformed TURSO_DATABASE_URL)"
+        return "(malformed URL)"
     if parts.scheme == "file":
         return f"file:{parts.path}"
-    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+    if not parts.scheme and not parts.netloc:  # not a URL (a path or a word): nothing to strip
+        return url.split("?", 1)[0]
+    path = parts.path if parts.path != "/" else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{path}"
 
 
 def statement_kind(sql: str) -> str:
@@ -219,6 +224,11 @@ class Database:
             loop, client = self._connected()
             # an explicit timeout bounds the whole call (a job stopping has seconds, not a connect + statement)
             limit = timeout_s or self.statement_timeout_s + (self.connect_timeout_s if self._fresh else 0.0)
+            # the deadline as the operator sets it: the first call of a connection also connects
+            setting = ("the limit given for this call" if timeout_s
+                       else f"DB_CONNECT_TIMEOUT_S {self.connect_timeout_s:g} s + DB_STATEMENT_TIMEOUT_S "
+                            f"{self.statement_timeout_s:g} s, the first call connects" if self._fresh
+                       else "DB_STATEMENT_TIMEOUT_S")
             self.round_trips += 1
             try:
                 answer = self._wait(loop, make(client), limit)
@@ -229,7 +239,6 @@ class Database:
             except TimeoutError:
                 self._abandon()
                 self._timed_out_at = time.monotonic()
-                setting = "the limit given for this call" if timeout_s else "DB_STATEMENT_TIMEOUT_S"
                 raise StoreUnavailable(f"database {self.display}: no answer within {limit:g} s ({setting})") from None
             except StaktrakrError:  # raised by a signal handler while waiting (a second SIGTERM): not ours to map
                 self._abandon()
@@ -241,6 +250,8 @@ class Database:
                     raise StatementRejected(f"database {self.display} rejected {kind}: {reason}",
                                             statement=kind, code=_libsql_code(exc)) from exc
                 self._abandon()
+                if urlsplit(self.url).scheme in ("http", "ws"):  # aiohttp's TLS note, meaningless here
+                    reason = re.sub(r" ssl:(?:default|None|False)\b", "", reason)
                 raise StoreUnavailable(f"database {self.display}: {reason}") from exc
             self._fresh = False
             return answer

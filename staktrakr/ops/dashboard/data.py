@@ -2,9 +2,10 @@
 
 It starts from `collect_status` (the same freshness verdicts, outbox, this hour's coverage and
 chronic failures as `staktrakr status`) and adds the dashboard's reads (store/queries/dashboard.py,
-one batch). Read-only. A database that is down or still empty gives the sections with empty lists
-and `database.error` set, never an exception. Times are ISO-8601 UTC, durations and ages seconds,
-prices USD. The shape is documented in the README ("Operator dashboard").
+one batch). Read-only. A database that is still empty gives the sections with empty lists; one
+that is down (or hung) gives `database.error` and every section read from it with `unknown: true`,
+its `error` and None for its counts (never zeros), never an exception. Times are ISO-8601 UTC,
+durations and ages seconds, prices USD. The shape is documented in the README ("Operator dashboard").
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def build_dashboard(settings: Settings, store: Store, now: datetime,
     merge_runs = _newest_job_runs(fleet, "merge")
     newest_merge = max(merge_runs.values(), key=lambda run: run["started_at"], default=None)
     merge_at = newest_merge["finished_at"] if newest_merge else None
-    return {
+    dashboard = {
         "generated_at": iso_z(now),
         "poller": settings.poller_id,
         "database": {"display": status["database"], "error": error, "status": status["freshness"]["status"]},
@@ -195,4 +196,22 @@ def build_dashboard(settings: Settings, store: Store, now: datetime,
         "failures": _failures(rows, spans, status),
         "prices": prices_panel(rows.daily_prices, rows.recent_windows, catalog, now),
     }
+    return dashboard if error is None else _mark_unknown(dashboard, error)
+
+
+def _mark_unknown(dashboard: dict[str, Any], error: str) -> dict[str, Any]:
+    """A database that could not be read: every section built from it says so (`unknown: true`,
+    `error`) and its counts are None, so nothing reads as zero, never or none. The outbox (a
+    local file) and the fleet's health checks (HTTP) are still known."""
+    flag = {"unknown": True, "error": error}
+    fleet = dashboard["fleet"]
+    fleet.update({"pollers": None, "stuck_runs": None, "orphaned_runs": None, **flag})
+    coverage = dashboard["coverage"]
+    coverage["retail"].update({"enabled": None, "latest_hour": None, "avg_24h_percent": None, "hourly": None, **flag})
+    coverage["spot"].update({"slots": None, "metals": None, **flag})
+    coverage["merge"].update({"newest": None, "age_s": None, "runs": None, **flag})
+    coverage["publish"].update({"runs": None})
+    dashboard["failures"] = {"per_day": None, "chronic": None, "missing_this_hour": None, **flag}
+    dashboard["prices"] = {**dashboard["prices"], "coins": None, **flag}
+    return dashboard
 

@@ -12,10 +12,11 @@ import asyncio
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
+from staktrakr.store.database import display_url
 from staktrakr.timeutil import iso_z, utcnow
 
 FLEET_HEALTH_INTERVAL_S = 60.0
@@ -38,13 +39,6 @@ def healthz_url(base: str) -> str:
     return base if urlsplit(base).path.rstrip("/").endswith("/healthz") else base.rstrip("/") + "/healthz"
 
 
-def shown_url(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 async def check_one(client: httpx.AsyncClient, base: str) -> HostHealth:
     """One GET of the host's /healthz; an error becomes a result with `error` set, never an exception."""
     url = healthz_url(base)
@@ -52,7 +46,7 @@ async def check_one(client: httpx.AsyncClient, base: str) -> HostHealth:
     try:
         response = await client.get(url)
     except httpx.HTTPError as exc:
-        return HostHealth(shown_url(url), iso_z(utcnow()), None, None, None, None,
+        return HostHealth(display_url(url), iso_z(utcnow()), None, None, None, None,
                           f"{type(exc).__name__}: no answer")
     latency = round((time.perf_counter() - started) * 1000, 1)
     verdict = poller = None
@@ -64,7 +58,7 @@ async def check_one(client: httpx.AsyncClient, base: str) -> HostHealth:
     except ValueError:
         pass
     error = None if response.status_code in (200, 503) and verdict else f"HTTP {response.status_code}"
-    return HostHealth(shown_url(url), iso_z(utcnow()), response.status_code, verdict, poller, latency, error)
+    return HostHealth(display_url(url), iso_z(utcnow()), response.status_code, verdict, poller, latency, error)
 
 
 class FleetHealth:

@@ -84,16 +84,18 @@ class Dashboard:
         self.hashes = asset_hashes()
         self.page_html = render_template("dashboard.html", self.hashes, poller=settings.poller_id)
 
-    def _login_page(self, message: str, status_code: int) -> HTMLResponse:
-        body = render_template("login.html", self.hashes, message=message, poller=self.settings.poller_id)
-        return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+    def _login_page(self, message: str, status_code: int, retry_after_s: int = 0) -> HTMLResponse:
+        template = "disabled.html" if status_code == 403 else "login.html"  # no form when there is no token
+        body = render_template(template, self.hashes, message=message, poller=self.settings.poller_id)
+        headers = {**PAGE_HEADERS, **({"Retry-After": str(retry_after_s)} if retry_after_s else {})}
+        return HTMLResponse(body, status_code=status_code, headers=headers)
 
     async def page(self, request: Request) -> Response:
         verdict = self.access.verdict(request)
         if verdict.allowed:
             return HTMLResponse(self.page_html, headers=PAGE_HEADERS)
-        if verdict.status_code == 403:
-            return self._login_page(verdict.reason, 403)
+        if verdict.status_code in (403, 429):
+            return self._login_page(verdict.reason, verdict.status_code, verdict.retry_after_s)
         return self._login_page("Enter the dashboard token (DASHBOARD_TOKEN) of this host.", 401)
 
     async def login_form(self, request: Request) -> Response:
@@ -104,20 +106,30 @@ class Dashboard:
     async def login(self, request: Request) -> Response:
         if not self.access.enabled:
             return self._login_page(self.access.verdict(request).reason, 403)
+        refused = self.access.too_many_failures(request)
+        if refused is not None:
+            return self._login_page(refused.reason, 429, refused.retry_after_s)
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FORM_BYTES:
                 return self._login_page("The form is too large.", 413)
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
-        if not self.access.check_token(token):
+        if not self.access.try_token(request, token).allowed:
             return self._login_page("Wrong token.", 401)
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(SESSION_COOKIE, self.access.session_cookie(), max_age=SESSION_MAX_AGE_S, path="/",
                             httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
 
+    async def logout_form(self, request: Request) -> Response:
+        """GET /dashboard/logout: a page with the logout button (logging out is a POST, which a
+        SameSite=Strict cookie keeps from other sites)."""
+        body = render_template("logout.html", self.hashes, poller=self.settings.poller_id)
+        return HTMLResponse(body, headers=PAGE_HEADERS)
+
     async def logout(self, request: Request) -> Response:
+        self.access.revoke(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/dashboard/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                                secure=request.url.scheme == "https")
@@ -127,6 +139,8 @@ class Dashboard:
         verdict = self.access.verdict(request)
         if not verdict.allowed:
             headers = {"WWW-Authenticate": "Bearer"} if verdict.status_code == 401 else {}
+            if verdict.retry_after_s:
+                headers["Retry-After"] = str(verdict.retry_after_s)
             return JSONResponse({"error": verdict.reason}, status_code=verdict.status_code,
                                 headers={**headers, "Cache-Control": "no-store"})
 
@@ -147,6 +161,7 @@ def dashboard_routes(settings: Settings, store: Store, db_lock: threading.Lock) 
         Route("/dashboard", dashboard.page, methods=["GET"]),
         Route("/dashboard/login", dashboard.login_form, methods=["GET"]),
         Route("/dashboard/login", dashboard.login, methods=["POST"]),
+        Route("/dashboard/logout", dashboard.logout_form, methods=["GET"]),
         Route("/dashboard/logout", dashboard.logout, methods=["POST"]),
         Route("/api/dashboard", dashboard.api, methods=["GET"]),
         Mount(STATIC_PREFIX, app=HashedStaticFiles(STATIC_DIR, dashboard.hashes)),

@@ -34,6 +34,13 @@
     if (seconds < 172800) return (seconds / 3600).toFixed(1) + " h ago";
     return Math.round(seconds / 86400) + " d ago";
   }
+  // a feed: "unknown" (database not read), "never" (no data), else fresh/stale and its age
+  function feedText(feed) {
+    if (feed.state === "unknown") return "unknown";
+    if (feed.state === "never") return "stale, never";
+    return (feed.stale ? "stale, " : "fresh, ") + age(feed.age_s);
+  }
+  const UNKNOWN = "unknown (database not read)";
   function pct(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + " %"; }
   function usd(value) { return value === null || value === undefined ? "–" : "$" + value.toFixed(2); }
   function secs(value) { return value === null || value === undefined ? "–" : value.toFixed(1) + " s"; }
@@ -54,7 +61,7 @@
     const target = document.getElementById(id);
     if (charts[id]) { charts[id].destroy(); delete charts[id]; }
     target.replaceChildren();
-    if (!xs.length) { target.appendChild(empty("no data")); return; }
+    if (!xs.length) { target.appendChild(empty(latest && latest.database.error ? UNKNOWN : "no data")); return; }
     const width = Math.max(260, target.clientWidth || 320);
     const options = {
       width: width, height: 180, legend: { show: true }, cursor: { drag: { x: false, y: false } },
@@ -83,14 +90,15 @@
   function renderFleet(data) {
     const feeds = data.freshness.feeds;
     fill("freshness", ...Object.keys(feeds).map((name) => el("span", {
-      class: "chip " + (feeds[name].stale ? "bad" : "ok"),
-      text: name + ": " + (feeds[name].stale ? "stale, " : "fresh, ") + age(feeds[name].age_s),
+      class: "chip " + (feeds[name].state === "ok" ? "ok" : feeds[name].state === "unknown" ? "warn" : "bad"),
+      text: name + ": " + feedText(feeds[name]),
     })));
     const health = data.fleet.health;
     fill("fleet-health", health.length ? table(
       [{ label: "Poller endpoint" }, { label: "Poller" }, { label: "HTTP", num: true }, { label: "Verdict" }, { label: "Latency", num: true }, { label: "Checked" }],
       health.map((h) => [h.url, h.poller, h.status_code, el("span", { class: h.verdict === "ok" ? "ok" : "bad", text: h.verdict || h.error || "–" }),
         h.latency_ms === null ? "–" : h.latency_ms.toFixed(0) + " ms", shortTime(h.checked_at)])) : null);
+    if (data.fleet.unknown) { fill("pollers", empty(UNKNOWN)); fill("stuck"); return; }
     const pollers = data.fleet.pollers;
     pollerOrder = Object.keys(pollers);
     fill("pollers", ...pollerOrder.map((poller) => {
@@ -122,6 +130,16 @@
     const cov = data.coverage;
     const retail = cov.retail;
     const latestHour = retail.latest_hour || {};
+    if (retail.unknown) {
+      fill("coverage-figures", figure("retail this hour", "unknown", "warn"), figure("retail 24 h average", "unknown", "warn"),
+        figure("Goldback rate", feedText(cov.goldback), cov.goldback.state === "ok" ? "ok" : "warn"),
+        figure("last publish", feedText(cov.publish), cov.publish.state === "ok" ? "ok" : "warn"),
+        figure("last merge", "unknown", "warn"),
+        figure("outbox (" + cov.outbox.rows + " rows)", cov.outbox.entries + " waiting", cov.outbox.entries || cov.outbox.quarantined || cov.outbox.rejected ? "warn" : "ok"));
+      chart("coverage-chart", [], [], [], {});
+      fill("spot-grid", empty(UNKNOWN));
+      return;
+    }
     fill("coverage-figures",
       figure("retail this hour (" + (latestHour.covered ?? "–") + "/" + (latestHour.enabled ?? retail.enabled) + ")", pct(latestHour.percent)),
       figure("retail 24 h average", pct(retail.avg_24h_percent)),
@@ -148,6 +166,12 @@
 
   function renderFailures(data) {
     const failures = data.failures;
+    if (failures.unknown) {
+      chart("failures-chart", [], [], [], {});
+      fill("chronic", empty(UNKNOWN));
+      fill("missing", empty(UNKNOWN));
+      return;
+    }
     chart("failures-chart", [bars("#b3261e", "failures")], failures.per_day.map((d) => toSeconds(d.day)),
       [failures.per_day.map((d) => d.failures)], { scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] } } });
     fill("chronic", failures.chronic.length ? table(
@@ -157,6 +181,13 @@
   }
 
   function renderPrices(data) {
+    if (data.prices.unknown) {
+      document.getElementById("coin").replaceChildren();
+      chart("daily-chart", [], [], [], {});
+      chart("windows-chart", [], [], [], {});
+      fill("vendors", empty(UNKNOWN));
+      return;
+    }
     const coins = data.prices.coins;
     const slugs = Object.keys(coins);
     const select = document.getElementById("coin");
