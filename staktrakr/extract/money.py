@@ -98,7 +98,7 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
      re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
     (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total)\b[^$]{0,20}$|\bin (?:your )?(?:cart|basket|bag)\s*:?\s*$"
                             r"|\b(?:cart|basket|bag)\s*(?:\(\d+\))?\s*:[^$]{0,20}$", re.I), None),
-    (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
+    (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|metal value|intrinsic)\b[^$]{0,16}$", re.I), None),
     (Role.BID, re.compile(r"\b(?:we buy|we pay|sell to us|sell yours|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
     (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*\(?\s*(?:by |with |via |paying by |if paying by )?(?:credit card|card|paypal)\b(?!\s*:)", re.I)),
