@@ -370,3 +370,10 @@ def test_labels_glued_after_a_currency_code_in_minified_markdown_are_split():
     finding = read(markdown="# American Silver Eagle 1 oz Coin (BU)\n\nRegular Price$95.06 USDSpecial Price$86.39 USD\n\n"
                             "Add to Cart\n")
     assert finding.price == 86.39
+
+
+def test_a_struck_price_on_its_own_source_lines_stays_struck():
+    body = ("<div class='product__price'>\n  Regular price<s>\n    $95.06\n  </s>Sale price<b>$<span>86</span>"
+            "<sup>39</sup></b>\n</div>")
+    finding = read(body, head=jsonld({"@type": "Offer", "price": "86.39"}))
+    assert (finding.price, finding.failure) == (86.39, None)
