@@ -377,3 +377,10 @@ def test_a_struck_price_on_its_own_source_lines_stays_struck():
             "<sup>39</sup></b>\n</div>")
     finding = read(body, head=jsonld({"@type": "Offer", "price": "86.39"}))
     assert (finding.price, finding.failure) == (86.39, None)
+
+
+@pytest.mark.parametrize("shown", ["CAD 118.40", "118.40 CAD", "CDN 118.40"])
+def test_an_amount_written_with_a_dollar_code_and_no_sign_is_in_that_currency(shown):
+    head = '<meta property="og:price:amount" content="118.40">'
+    finding = read(f"<div class='price'>Price: {shown}</div>", head=head)
+    assert (finding.price, finding.failure) == (None, "wrong_currency")
