@@ -350,3 +350,37 @@ def test_stock_from_the_products_own_control_and_status(body, in_stock):
     html = f"<html><body>{TITLE}<div class='price'>$86.39</div>{body}</body></html>"
     finding = extract_offer(PageContent(url="https://dealer.test/p/ase", html=html), ASE, RULES, 80.0)
     assert (finding.price, finding.in_stock) == (86.39, in_stock)
+
+
+@pytest.mark.parametrize("money", ["USD {}", "${}"])
+def test_a_tier_list_per_payment_method_with_a_colon_after_the_tier_reads_the_check_wire_column(money):
+    blocks = "".join(f"<div><h4>{method}</h4><ul><li><span>Any Qty:</span> <span>{money.format(amount)}</span></li>"
+                     "</ul></div>" for method, amount in (("Wire Transfer", "86.39"), ("Card Payments", "89.85")))
+    finding = read(blocks + f"<div>Starting at {money.format('86.39')}</div>")
+    assert (finding.price, finding.rule) == (86.39, "tier_text")
+
+
+@pytest.mark.parametrize("words", ["Metal value", "Melt value", "Intrinsic value"])
+def test_a_metal_value_note_is_no_price(words):
+    assert read(f"<p>{words}: $80.00</p>").price is None
+    assert read(f"<p>$86.39</p><p>{words}: $80.00</p>").price == 86.39
+
+
+def test_labels_glued_after_a_currency_code_in_minified_markdown_are_split():
+    finding = read(markdown="# American Silver Eagle 1 oz Coin (BU)\n\nRegular Price$95.06 USDSpecial Price$86.39 USD\n\n"
+                            "Add to Cart\n")
+    assert finding.price == 86.39
+
+
+def test_a_struck_price_on_its_own_source_lines_stays_struck():
+    body = ("<div class='product__price'>\n  Regular price<s>\n    $95.06\n  </s>Sale price<b>$<span>86</span>"
+            "<sup>39</sup></b>\n</div>")
+    finding = read(body, head=jsonld({"@type": "Offer", "price": "86.39"}))
+    assert (finding.price, finding.failure) == (86.39, None)
+
+
+@pytest.mark.parametrize("shown", ["CAD 118.40", "118.40 CAD", "CDN 118.40"])
+def test_an_amount_written_with_a_dollar_code_and_no_sign_is_in_that_currency(shown):
+    head = '<meta property="og:price:amount" content="118.40">'
+    finding = read(f"<div class='price'>Price: {shown}</div>", head=head)
+    assert (finding.price, finding.failure) == (None, "wrong_currency")

@@ -27,25 +27,28 @@ from staktrakr.extract.readings import Locus, Reading, Role
 from staktrakr.rules.bands import Band
 
 # (role, pattern) in preference order; each label contributes its first occurrence.
-# Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b.
+# Labels start at a word start even when glued to an amount ("$99.00Sale price"): (?<![A-Za-z]), not \b;
+# or right after the currency code of the amount before, glued the same way in minified markup
+# ("Regular Price$70.06 USDSpecial Price$62.11 USD"): the HTML path splits them at the element edge.
+_S = r"(?:(?<![A-Za-z])|(?<=USD))"
 PRICE_LABELS = (
-    (Role.SALE, re.compile(r"(?<![A-Za-z])(?:sale|special|discounted|now|today'?s|current)\s+price\b(?:\s+is)?\s*:?"
-                           r"|(?<!buy )(?<![A-Za-z])now\s*:?\s*(?=(?:US)?\$)"
-                           r"|(?<![A-Za-z])(?:special|sale)\s*:\s*(?=(?:US)?\$)"
+    (Role.SALE, re.compile(_S + r"(?:sale|special|discounted|now|today'?s|current)\s+price\b(?:\s+is)?\s*:?"
+                           r"|(?<!buy )" + _S + r"now\s*:?\s*(?=(?:US)?\$)"
+                           r"|" + _S + r"(?:special|sale)\s*:\s*(?=(?:US)?\$)"
                            r"|^sale\s*:?$", re.IGNORECASE)),
-    (Role.REGULAR, re.compile(r"(?<![A-Za-z])regular\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.UNIT, re.compile(r"(?<![A-Za-z])(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.UNIT, re.compile(r"(?<![A-Za-z])price\s*:|^price$|(?<![A-Za-z])price\s*(?=(?:US)?\$)", re.IGNORECASE)),
+    (Role.REGULAR, re.compile(_S + r"regular\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(_S + r"(?:our|your)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.UNIT, re.compile(_S + r"price\s*:|^price$|" + _S + r"price\s*(?=(?:US)?\$)", re.IGNORECASE)),
 )
 # Words that make "... price" another label's ("Regular price", "Unit price"): not a plain "Price".
 PLAIN_PRICE_OWNERS = ("sale", "special", "discounted", "now", "today", "regular", "our", "your", "unit", "issue",
                       "list", "retail", "original", "compare", "card", "credit", "paypal", "spot", "bundle")
 # Labels of other numbers, read for the record and to explain structured prices.
 OTHER_LABELS = (
-    (Role.CARD, re.compile(r"(?<![A-Za-z])(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
-    (Role.WAS, re.compile(r"(?<![A-Za-z])(?:compare at|compare-at|was|list|retail|original|issue)\s+price\b"
+    (Role.CARD, re.compile(_S + r"(?:card|credit(?: card)?|paypal)\s+price\b\s*:?", re.IGNORECASE)),
+    (Role.WAS, re.compile(_S + r"(?:compare at|compare-at|was|list|retail|original|issue)\s+price\b"
                           r"(?:\s+was)?\s*:?|"
-                          r"(?<![A-Za-z])(?:msrp|was|rrp)\s*:"
+                          + _S + r"(?:msrp|was|rrp)\s*:"
                           r"|^(?:~~)?\s*(?:was|msrp|rrp|reg\.?|list|retail|compare at)\s*:?\s*(?:~~)?$",
                           re.IGNORECASE)),
     (Role.BID, re.compile(r"\b(?:buy ?back|we buy|sell(?: to us)?|bid)\s+price\b\s*:?|\bwe buy(?: at)?\s*:?",
@@ -56,19 +59,21 @@ NOT_A_PRICE_WORDS = (
     "save", " off", "shipping", "orders over", "over $", "reward", "cashback", "cash back", "points",
     "spot", "premium", "was ", "msrp", "compare at", "per gram", "/gram", "per oz", "/oz", "loyalty",
     "coupon", "discount", "tube", "roll", "box", "subtotal", "cart total", "credit card", "card price",
-    "paypal", "market value", "melt",
+    "paypal", "market value", "metal value", "intrinsic", "melt",
 )
 NOT_A_PRICE_ROLES = {
     "shipping": Role.SHIPPING, "orders over": Role.THRESHOLD, "over $": Role.THRESHOLD, "spot": Role.SPOT,
     "premium": Role.PREMIUM, "was ": Role.WAS, "msrp": Role.WAS, "compare at": Role.WAS, "per gram": Role.PER_MEASURE,
     "/gram": Role.PER_MEASURE, "per oz": Role.PER_MEASURE, "/oz": Role.PER_MEASURE, "tube": Role.PACK,
     "roll": Role.PACK, "box": Role.PACK, "subtotal": Role.TOTAL, "cart total": Role.TOTAL, "credit card": Role.CARD,
-    "card price": Role.CARD, "paypal": Role.CARD, "market value": Role.SPOT, "melt": Role.SPOT,
+    "card price": Role.CARD, "paypal": Role.CARD, "market value": Role.SPOT, "metal value": Role.SPOT,
+    "intrinsic": Role.SPOT, "melt": Role.SPOT,
     "reward": Role.REWARD, "cashback": Role.REWARD, "cash back": Role.REWARD, "points": Role.REWARD,
     "loyalty": Role.REWARD,
 }
 # "Spot price:", "Card price:", "Compare at price:" are labels of other numbers.
-LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "compare", "was", "msrp", "card", "paypal", "credit",
+LABEL_DISQUALIFIERS = ("spot", "premium", "melt", "market", "metal value", "intrinsic", "compare", "was", "msrp",
+                       "card", "paypal", "credit",
                        "buyback", "buy back", "we buy", "sell", "bid", "list", "retail", "original", "total", "unit",
                        "issue", "bundle", "set of", "pack", "tube", "roll", "box", "lot", "member", "vip", "club",
                        "bulk", "lowest", "exchange", "holder", "display", "fee", "insured", "wholesale", "dealer",

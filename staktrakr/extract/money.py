@@ -3,7 +3,7 @@
 Dollar amounts are found with one regular expression that is linear in the input (no nested
 quantifiers), so a 5 MB page cannot make it backtrack. A currency prefix glued to the "$"
 (C$, CA$, A$, AU$, NZ$, MX$, HK$, S$, US$) or an ISO code before or after the amount
-("CAD $118.40", "$118.40 CAD") names the currency; a bare "$" is left unmarked (None) and
+("CAD $118.40", "$118.40 CAD", or with no "$": "CAD 118.40") names the currency; a bare "$" is left unmarked (None) and
 the decision treats it as US dollars unless the page shows another currency. Amounts in
 euros, pounds or yen (symbol or code, no "$") are found too, so a page priced in them is
 recognised as not in dollars; their numbers are parsed with `price-parser` (decimal commas,
@@ -49,10 +49,12 @@ MONEY_PATTERN = re.compile(
     r"|\s(?P<word_after>Canadian|Australian|New Zealand|Mexican|Hong Kong|Singapore|US|U\.S\.|American)"
     r"(?:\s+dollars?\b|(?=\s*(?:[.,;)]|$))))?"
 )
-# "USD 86.39", "86.39 USD": US dollars written with the code and no "$".
-USD_CODE_PATTERN = re.compile(
-    r"(?<![\w$])USD\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents>\.\d{1,2})?(?![\d,]*\d|\.\d)"
-    r"|(?<![\d,.$\w])(?P<whole2>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents2>\.\d{1,2})?\s?USD\b"
+# "USD 86.39", "86.39 USD", "CAD 2,294.17": dollars written with the ISO code and no "$".
+_CODES = "|".join(DOLLAR_CODES)
+CODE_PATTERN = re.compile(
+    r"(?<![\w$])(?P<code>" + _CODES + r")\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents>\.\d{1,2})?"
+    r"(?![\d,]*\d|\.\d)"
+    r"|(?<![\d,.$\w])(?P<whole2>\d{1,3}(?:,\d{3})+|\d{1,7})(?P<cents2>\.\d{1,2})?\s?(?P<code2>" + _CODES + r")\b"
 )
 # "€86,39", "86,39 €", "£70.10", "EUR 86.39", "86.39 EUR": never dollars.
 FOREIGN_NUMBER = r"\d{1,3}(?:[.,\u00a0 ]\d{3})*(?:[.,]\d{1,2})?"
@@ -98,7 +100,7 @@ CONTEXT_RULES: tuple[tuple[Role, re.Pattern[str], re.Pattern[str] | None], ...] 
      re.compile(r"^\s*(?:off\b|discount|savings|in savings)", re.I)),
     (Role.TOTAL, re.compile(r"\b(?:subtotal|sub-total|total)\b[^$]{0,20}$|\bin (?:your )?(?:cart|basket|bag)\s*:?\s*$"
                             r"|\b(?:cart|basket|bag)\s*(?:\(\d+\))?\s*:[^$]{0,20}$", re.I), None),
-    (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|intrinsic)\b[^$]{0,16}$", re.I), None),
+    (Role.SPOT, re.compile(r"\b(?:spot|melt|market value|metal value|intrinsic)\b[^$]{0,16}$", re.I), None),
     (Role.BID, re.compile(r"\b(?:we buy|we pay|sell to us|sell yours|buy ?back|bid)\b[^$]{0,12}$", re.I), None),
     (Role.CARD, re.compile(r"\b(?:card|credit|paypal)\b[^$]{0,12}$", re.I),
      re.compile(r"^\s*\(?\s*(?:by |with |via |paying by |if paying by )?(?:credit card|card|paypal)\b(?!\s*:)", re.I)),
@@ -154,14 +156,16 @@ def find_amounts(text: str, *, include_struck: bool = False, include_foreign: bo
         if currency is None and (labelled := CODE_IN_LABEL.search(text[max(0, match.start() - 16) : match.start()])):
             currency = labelled.group("code")
         found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(), currency, struck))
-    if "USD" in text:
-        for match in USD_CODE_PATTERN.finditer(text):
+    if any(code in text for code in DOLLAR_CODES):
+        for match in CODE_PATTERN.finditer(text):
             struck = _inside(marks, match.start())
             if struck and not include_struck:
                 continue
             whole = match.group("whole") or match.group("whole2")
             cents = match.group("cents") or match.group("cents2") or ""
-            found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(), "USD", struck))
+            code = match.group("code") or match.group("code2")
+            found.append(Amount(float(whole.replace(",", "") + cents), match.start(), match.end(),
+                                "CAD" if code == "CDN" else code, struck))
         found.sort(key=lambda amount: amount.start)
     if include_foreign and any(symbol in text for symbol in ("€", "£", "¥", "EUR", "GBP", "CHF", "JPY")):
         for match in FOREIGN_PATTERN.finditer(text):

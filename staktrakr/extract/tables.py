@@ -38,9 +38,9 @@ TIER_OPEN = re.compile(
     r"^(?:qty\.?|quantity|buy)?\s*:?\s*(\d{1,5})\s*(?:\+|or more|and up|and over)\s*(?:pcs|coins?|units?)?:?$",
     re.IGNORECASE,
 )
-TIER_ANY = re.compile(r"^(?:any\s+(?:qty|quantity)\.?|each|single|1 unit)$", re.IGNORECASE)
+TIER_ANY = re.compile(r"^(?:any\s+(?:qty|quantity)\.?|each|single|1 unit)\s*:?$", re.IGNORECASE)
 # An exact quantity with its unit ("1 coin", "1 bar"): a tier of its own.
-TIER_EXACT = re.compile(r"^(?:qty\.?\s*)?(\d{1,5})\s*(?:pcs|coins?|units?|bars?|rounds?|items?|pieces?|ea)$",
+TIER_EXACT = re.compile(r"^(?:qty\.?\s*)?(\d{1,5})\s*(?:pcs|coins?|units?|bars?|rounds?|items?|pieces?|ea)\s*:?$",
                         re.IGNORECASE)
 QUANTITY_HEADER = re.compile(r"\b(?:qty|quantity|tier|units?|amount|buy|count|pieces?|coins?)\b", re.IGNORECASE)
 BARE_INTEGER = re.compile(r"^\d{1,5}$")

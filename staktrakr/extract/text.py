@@ -28,6 +28,7 @@ BLOCK_TAGS = frozenset(
 )
 STRUCK_TAGS = frozenset({"s", "del", "strike"})
 UNREAD_TAGS = frozenset({"script", "style", "template", "noscript"})
+PRESERVED_TAGS = frozenset({"pre", "textarea"})
 # Class or id words of elements that show an old price (Magento old-price, BigCommerce price--rrp and
 # price--non-sale, Shopify compare-at, WooCommerce "was").
 STRUCK_CLASS = re.compile(
@@ -84,6 +85,7 @@ def mark_tree(root: lxml.html.HtmlElement) -> None:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
+        _source_breaks_to_spaces(element)
         if element.tag in UNREAD_TAGS:  # never shown; its tail still follows a boundary
             element.tail = BOUNDARY + (element.tail or "")
             continue
@@ -104,6 +106,20 @@ def mark_tree(root: lxml.html.HtmlElement) -> None:
         if element in struck:
             element.text = STRUCK_MARK + element.text
             element.tail = STRUCK_MARK + element.tail
+
+
+def _source_breaks_to_spaces(element: lxml.html.HtmlElement) -> None:
+    """A line break in the HTML source is white space as a browser shows it (outside <pre>): only
+    block elements break lines, so an amount struck inside a pretty-printed <s> stays on the line
+    of its "~~" marks."""
+    if element.text and "\n" in element.text and element.tag not in PRESERVED_TAGS \
+            and not any(ancestor.tag in PRESERVED_TAGS for ancestor in element.iterancestors()):
+        element.text = element.text.replace("\n", " ")
+    parent = element.getparent()
+    if element.tail and "\n" in element.tail and (parent is None or (
+            parent.tag not in PRESERVED_TAGS
+            and not any(ancestor.tag in PRESERVED_TAGS for ancestor in parent.iterancestors()))):
+        element.tail = element.tail.replace("\n", " ")
 
 
 def _after_whole_dollars(sup: lxml.html.HtmlElement) -> bool:
