@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,19 @@ class HashedStaticFiles(StaticFiles):
         return response
 
 
+SMALL_PAGE = re.compile(r"\{\{page: ([^}]+)\}\}\n")
+
+
 def render_template(name: str, hashes: dict[str, str], **values: str) -> str:
     """templates/`name` with `{{asset:FILE}}` replaced by the hashed static link and `{{key}}` by
-    the HTML-escaped value."""
+    the HTML-escaped value; a template starting with `{{page: TITLE}}` is the body of
+    small_page.html (the login, logout and "off" pages)."""
     text = (TEMPLATE_DIR / name).read_text(encoding="utf-8")
+    page = SMALL_PAGE.match(text)
+    if page is not None:  # "{{page: TITLE}}" then the body: the small pages share small_page.html's frame
+        frame = (TEMPLATE_DIR / "small_page.html").read_text(encoding="utf-8")
+        body = text[page.end():].rstrip("\n")
+        text = frame.replace("{{title}}", html.escape(page.group(1))).replace("{{body}}", body)
     for file_name, digest in hashes.items():
         text = text.replace("{{asset:" + file_name + "}}", f"{STATIC_PREFIX}/{file_name}?v={digest}")
     for key, value in values.items():
