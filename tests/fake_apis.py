@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from staktrakr.settings import Settings
@@ -118,7 +118,24 @@ def error_body(code: int, message: str) -> dict[str, Any]:
     return {"success": False, "error": {"statusCode": code, "message": message}}
 
 
-class FakeMetalPriceApi:
+class ScriptedFake:
+    """A fake API or site served by its `server` (a ScriptedServer) for the length of a `with` block."""
+
+    server: ScriptedServer
+
+    def __enter__(self) -> Self:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.server.requests
+
+
+class FakeMetalPriceApi(ScriptedFake):
     """`/v1/latest` answers from a queue of replies (then `default_latest`); `/v1/timeframe` from `daily`."""
 
     def __init__(self) -> None:
@@ -127,20 +144,9 @@ class FakeMetalPriceApi:
         self.daily: dict[str, dict[str, float]] = {}          # "YYYY-MM-DD" -> metal -> USD/oz
         self.server = ScriptedServer(self._handle)
 
-    def __enter__(self) -> FakeMetalPriceApi:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-
     @property
     def base_url(self) -> str:
         return self.server.url + "/v1"
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.server.requests
 
     def calls(self, path: str) -> list[Recorded]:
         return [r for r in self.server.requests if r.path == f"/v1/{path}"]
@@ -177,24 +183,13 @@ def fast_client(settings: Settings) -> MetalPriceClient:
     return MetalPriceClient(settings, retry_wait_s=0.05)
 
 
-class FakeSite:
+class FakeSite(ScriptedFake):
     """Pages by path; unknown paths are 404. `pages[path]` = Reply, an HTML string, or a function of the
     request headers returning either (e.g. to block requests that did not come through a proxy)."""
 
     def __init__(self) -> None:
         self.pages: dict[str, Reply | str | Callable[[dict[str, str]], Reply | str]] = {}
         self.server = ScriptedServer(self._handle)
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.server.requests
-
-    def __enter__(self) -> FakeSite:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
 
     def url(self, path: str) -> str:
         return self.server.url + path

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fake_apis import Recorded, Reply, ScriptedServer
+from tests.fake_apis import Recorded, Reply, ScriptedFake, ScriptedServer
 
 GEMINI_KEY = "test-gemini-key-4b1e"
 MODEL = "gemini-2.5-flash"
@@ -63,7 +63,7 @@ def error_reply(code: int, status: str, message: str, retry_delay: str | None = 
 
 
 @dataclass
-class FakeGemini:
+class FakeGemini(ScriptedFake):
     """The fake endpoint; `base_url` goes into GEMINI_BASE_URL."""
 
     answers: dict[str, Answer] = field(default_factory=dict)
@@ -77,20 +77,9 @@ class FakeGemini:
         self.server = ScriptedServer(lambda path, query, headers: Reply(status=500),
                                      handle_request=self._handle)
 
-    def __enter__(self) -> FakeGemini:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-
     @property
     def base_url(self) -> str:
         return self.server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.server.requests
 
     def prompt_of(self, body: dict[str, Any]) -> str:
         parts = body["contents"][0]["parts"]
