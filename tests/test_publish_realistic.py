@@ -16,9 +16,12 @@ from staktrakr.store import Store
 from tests.realistic_db import add_cycle, generate
 
 # sha256 over every file of data/ (path, then the file's sha256), made by the publish of main at
-# dd927ae: the published bytes must not change.
-FULL_DIGEST = "b590a48757a1700e6ed974d0e8cc2b7c6b6d5e4f4c487772cfc6f99cdc7079a1"
-AFTER_CYCLE_DIGEST = "a0f431141149acf9fed48d365df08fc5b6407225f100fed49538b5ddb26a7686"
+# dd927ae: the published bytes must not change. One value was changed since, on purpose: a day's
+# average whose exact value is a half cent (herobullion's ape on 2026-03-14: 420063/200 =
+# 2100.315) was 2100.31 when SQLite's AVG added the rows' floats in index order, and is 2100.32
+# since averages are exact (store/queries/prices.py DAILY_AGGREGATES).
+FULL_DIGEST = "6d9df5fb69c4f5e9502ed9a99894954be36b4e31efbf7e187dfaa667f443612f"
+AFTER_CYCLE_DIGEST = "7e816865d3ad6d01a4ec83486ee76b606479e59b410cc6620b8e581ed7e1b9ce"
 
 
 def tree_files(data: Path) -> dict[str, str]:
@@ -204,3 +207,44 @@ def test_deleted_rows_rebuild_and_full_rebuilds_updated_rows(make_settings, db_c
     again = tmp_path / "again"
     publish(make_settings, db_copy, again)
     assert tree_files(export / "data") == tree_files(again / "data")
+
+
+def test_day_aggregates_walk_their_index_without_sorting(make_settings, db_copy: Path) -> None:
+    """The 30-day aggregation reads a date range of idx_snapshots_day in GROUP BY order: no sort of
+    a month of rows, no scan of every row ever (a changed WHERE or GROUP BY would lose the index)."""
+    import sqlite3
+
+    from staktrakr.store.queries.prices import DAILY_AGGREGATES
+
+    settings = make_settings(turso_database_url=f"file:{db_copy}")
+    with Store.open(settings) as store:
+        store.ensure_schema()
+    with sqlite3.connect(db_copy) as connection:
+        plan = " | ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {DAILY_AGGREGATES}", ("2026-02-13",)))
+    assert "USING INDEX idx_snapshots_day (<expr>>?)" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_day_average_is_exact_whatever_the_row_order(make_settings, tmp_path: Path) -> None:
+    """Six in-stock prices whose exact mean is a half cent (192.09 / 6 = 32.015): adding their floats
+    in ascending order (here both the rows' and the index's order) gives 32.01499999999999, which
+    published 32.01."""
+    import sqlite3
+
+    from staktrakr.export.stats import money
+    from staktrakr.store.queries.prices import day_aggregates
+
+    db = tmp_path / "exact.db"
+    settings = make_settings(turso_database_url=f"file:{db}")
+    prices = [23.43, 27.56, 30.18, 34.08, 37.36, 39.48]
+    with Store.open(settings) as store:
+        store.migrate()
+    with sqlite3.connect(db) as connection:
+        connection.executemany(
+            "INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+            "is_failed, in_stock, poller_id) VALUES (?, ?, 'ase', 'apmex', ?, 'http', 80, 0, 1, 'home')",
+            [(f"2026-03-15T0{n}:01:00.000Z", f"2026-03-15T0{n}:00:00Z", price) for n, price in enumerate(prices)])
+    with Store.open(settings) as store:
+        [row] = day_aggregates(store, "2026-03-15").rows
+    in_stock_rows, avg_in_stock, low_in_stock, avg_any = row[3:]
+    assert (in_stock_rows, low_in_stock) == (6, 23.43)
+    assert avg_in_stock == avg_any == 32.015 and money(avg_in_stock) == 32.02

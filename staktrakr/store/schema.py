@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The rows idx_snapshots_day holds (real prices, no vision readings: rules/scoring.py SOURCE_VISION).
+# A query can only use a partial index whose WHERE terms it repeats: the per-date aggregates
+# (store/queries/prices.py) use this text verbatim.
+DAY_INDEX_ROWS = "is_failed = 0 AND price > 0 AND source != 'gemini-vision'"
+# Building an index over price_snapshots reads every row once: about 3 s per million rows on a
+# local file, so minutes on a large shared database; done once, by the first job after an upgrade.
+INDEX_BUILD_TIMEOUT_S = 900.0
+
 BASE_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS price_snapshots (
       id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,12 +106,15 @@ MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
 
 @dataclass(frozen=True)
 class Migration:
-    """One additive step. `add_columns` are (table, column, type) added only when absent."""
+    """One additive step. `add_columns` are (table, column, type) added only when absent.
+    `timeout_s`: how long its statements may take (None: DB_STATEMENT_TIMEOUT_S), for a step that
+    reads every row once, such as an index over price_snapshots."""
 
     version: int
     name: str
     add_columns: tuple[tuple[str, str, str], ...] = ()
     statements: tuple[str, ...] = ()
+    timeout_s: float | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -187,5 +198,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         8,
         "poller_runs.vision: the vision cross-check's counters of a scrape run (JSON)",
         add_columns=(("poller_runs", "vision", "TEXT"),),
+    ),
+    Migration(
+        9,
+        "index for the per-date price aggregates of publish's history and the dashboard",
+        # Ordered like their GROUP BY (date, coin, vendor) and covering it (in_stock, price), over
+        # the rows they read only: aggregation walks a date range with no sort and no table lookups.
+        statements=(
+            f"""CREATE INDEX IF NOT EXISTS idx_snapshots_day
+               ON price_snapshots(substr(window_start, 1, 10), coin_slug, vendor, in_stock, price)
+               WHERE {DAY_INDEX_ROWS}""",
+        ),
+        timeout_s=INDEX_BUILD_TIMEOUT_S,
     ),
 )

@@ -156,7 +156,10 @@ class Store:
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?) ON CONFLICT(version) DO NOTHING",
                 (migration.version, migration.name),
             ))
-            self.db.batch(statements)
+            if migration.timeout_s:
+                log.info("schema migration %d (%s): may take minutes on a large database", migration.version,
+                         migration.name)
+            self.db.batch(statements, timeout_s=migration.timeout_s)
             applied.append(migration.version)
         return applied
 

@@ -29,6 +29,7 @@ from staktrakr.export.model import CoinSnapshot, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, vendors_needing_last_known, window_text
 from staktrakr.rules.scoring import SOURCE_VISION, vision_publishable
 from staktrakr.store.database import Rows, result_rows
+from staktrakr.store.schema import DAY_INDEX_ROWS
 from staktrakr.store.session import Store
 from staktrakr.timeutil import WINDOW, iso_z, parse_time
 
@@ -47,19 +48,28 @@ SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence,
 ORDER BY coin_slug, vendor, window_start
 """
 
+_DAY = "substr(window_start, 1, 10)"
+_MICROS = "CAST(round(price * 1000000) AS INTEGER)"  # USD -> integer micro-dollars
 DAILY_AGGREGATES = f"""
-SELECT coin_slug, substr(window_start, 1, 10) AS day, vendor,
+SELECT coin_slug, {_DAY} AS day, vendor,
        SUM(in_stock) AS in_stock_rows,
-       AVG(CASE WHEN in_stock = 1 THEN price END) AS avg_in_stock,
+       SUM(CASE WHEN in_stock = 1 THEN {_MICROS} END) * 1.0 / (SUM(in_stock) * 1000000) AS avg_in_stock,
        MIN(CASE WHEN in_stock = 1 THEN price END) AS low_in_stock,
-       AVG(price) AS avg_any
+       SUM({_MICROS}) * 1.0 / (COUNT(*) * 1000000) AS avg_any
 FROM price_snapshots
-WHERE window_start >= ? AND is_failed = 0 AND price > 0 AND {_NOT_VISION}
-GROUP BY +coin_slug, day, vendor
+WHERE {_DAY} >= ? AND {DAY_INDEX_ROWS}
+GROUP BY {_DAY}, coin_slug, vendor
 """
-# Per coin, UTC date and vendor from date `?` on (publish's history, the dashboard's daily prices).
-# `+coin_slug`: without it SQLite walks all of idx_coin_date (every row ever) to save a sort;
-# with it, it takes the 30-day range on idx_window (3.5 s -> 1.4 s at 21M rows).
+# Per coin, UTC date and vendor from date `?` ("YYYY-MM-DD") on (publish's history, the
+# dashboard's daily prices): rows of _DAY_COLUMNS, averages and lows in USD.
+# - The date range is read from idx_snapshots_day, whose order is the GROUP BY's and which holds
+#   every column used: SQLite aggregates while it walks the range, with no table lookups and no
+#   sort (2.5 s -> 0.8 s for 30 days of 1.4M rows). Its WHERE terms are the index's
+#   (DAY_INDEX_ROWS), or SQLite could not use it.
+# - Averages are exact sums of integer micro-dollars divided once, so they do not depend on the
+#   order SQLite meets the rows nor on its version (AVG of REALs adds in row order, and libSQL
+#   servers add with compensation where older SQLite does not): a half-cent tie rounds the same
+#   way on every poller.
 _DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
 
 _LAST_IN_STOCK = f"""
