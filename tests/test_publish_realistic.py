@@ -133,6 +133,36 @@ def test_late_rows_of_an_earlier_date_reach_its_history(make_settings, db_copy: 
     assert {path: incremental.get(path) for path in full} == full
 
 
+def test_late_rows_of_the_last_day_win_their_window_as_a_full_read_does(make_settings, db_copy: Path,
+                                                                         tmp_path: Path) -> None:
+    """A new cycle reads only the rows added since the last build and merges them into the last
+    day it kept: a later scraped row takes over its (earlier) window, a vision reading does not
+    displace a scraped row, and the tree is the one a full read gives."""
+    import json
+    import sqlite3
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    insert = ("INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+              "is_failed, in_stock, poller_id) VALUES (?, ?, 'age', 'jmbullion', ?, ?, 80, 0, 1, 'fly2')")
+    with sqlite3.connect(db_copy) as connection:
+        connection.executemany(insert, [
+            ("2026-03-15T19:14:00.000Z", "2026-03-15T19:00:00Z", 5301.5, "http"),  # later than that window's rows
+            ("2026-03-15T19:59:00.000Z", "2026-03-15T19:45:00Z", 6000.0, "gemini-vision"),  # a reading, not a price
+        ])
+    late = publish(make_settings, db_copy, export)
+    assert not late.up_to_date and "api/age/latest.json" in late.changed
+    windows = {entry["window"]: entry["vendors"].get("jmbullion")
+               for entry in json.loads((export / "data/api/age/latest.json").read_text())["windows_24h"]}
+    assert windows["2026-03-15T19:00:00.000Z"] == 5301.5  # was 5202.08
+    assert windows["2026-03-15T19:45:00.000Z"] == 5250.44  # the newest scraped row still
+
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full
+
+
 def test_an_edited_catalog_file_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
     from tests.conftest import REPO
 
@@ -244,7 +274,7 @@ def test_a_day_average_is_exact_whatever_the_row_order(make_settings, tmp_path: 
             "is_failed, in_stock, poller_id) VALUES (?, ?, 'ase', 'apmex', ?, 'http', 80, 0, 1, 'home')",
             [(f"2026-03-15T0{n}:01:00.000Z", f"2026-03-15T0{n}:00:00Z", price) for n, price in enumerate(prices)])
     with Store.open(settings) as store:
-        [row] = day_aggregates(store, "2026-03-15").rows
+        [row] = day_aggregates(store.db, "2026-03-15").rows
     in_stock_rows, avg_in_stock, low_in_stock, avg_any = row[3:]
     assert (in_stock_rows, low_in_stock) == (6, 23.43)
     assert avg_in_stock == avg_any == 32.015 and money(avg_in_stock) == 32.02

@@ -22,7 +22,7 @@ from staktrakr.export.tree import RetailInputs, goldback_files, read_existing, r
 from staktrakr.settings import Settings
 from staktrakr.store import Store
 from staktrakr.store.queries.goldback import read_goldback
-from staktrakr.store.queries.prices import DayAggregates, read_retail
+from staktrakr.store.queries.prices import PriceReads, read_retail
 from staktrakr.store.queries.spot import read_spot
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class BuiltTree:
     generated_at: str | None = None
     latest_window: str | None = None
     medians: dict[str, Any] = field(default_factory=dict)  # slug -> median_price
-    days: DayAggregates | None = None  # the history's per-date aggregates (reused by the next build)
+    reads: PriceReads | None = None  # what the build read from price_snapshots (reused by the next one)
 
 
 def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
@@ -50,17 +50,17 @@ def _kept(data_dir: Path, path: str, parse: Any) -> list[Any]:
 
 
 def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_dir: Path,
-               previous_days: DayAggregates | None = None) -> BuiltTree:
+               previous: PriceReads | None = None) -> BuiltTree:
     """Every file of the tree (path under data/ -> bytes) from the database and the files already
-    in `data_dir`, reusing the per-date aggregates an earlier build read from the same database
-    (`previous_days`, see store/queries/prices.py); raises StoreUnavailable / StatementRejected
-    when the database cannot be read."""
+    in `data_dir`, reusing what an earlier build read from the same database (`previous`: the
+    per-date aggregates and the last day's newest rows, see store/queries/prices.py); raises
+    StoreUnavailable / StatementRejected when the database cannot be read."""
     bands = settings.spot_bands
     files: dict[str, Any] = {}
     built = BuiltTree()
 
-    retail = read_retail(store, previous_days)
-    built.days = retail.days
+    retail = read_retail(store, previous)
+    built.reads = retail.reads
     if retail.latest_window and retail.generated_at and retail.last_date:
         histories = {
             slug: {day: entry for day, vendors in days.items() if (entry := history_entry(day, vendors))}

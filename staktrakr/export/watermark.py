@@ -6,9 +6,10 @@ commit that holds the tree (`.git/staktrakr-publish.json` in the export clone, n
 when the next publish finds the same watermark, the same commit checked out and the working
 files equal to it (`git status`), the tree it would build is the one on disk, so it stops before
 aggregating anything. Any other case (a new row, another catalog or code, a file edited or
-damaged on disk, a missing or unreadable record) is a build. A build reuses the per-date
-aggregates the last one read (`.git/staktrakr-days.json`, store/queries/prices.py) when they come
-from the same database and builder code, so a new cycle aggregates its own date only.
+damaged on disk, a missing or unreadable record) is a build. A build reuses what the last one
+read from price_snapshots (`.git/staktrakr-reads.json`: the per-date aggregates and the last
+day's newest rows, store/queries/prices.py) when it comes from the same database and builder
+code, so a new cycle aggregates its own date and reads its own rows only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import orjson
 
 from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
-from staktrakr.store.queries.prices import DayAggregates
+from staktrakr.store.queries.prices import PriceReads, RowsRead
 from staktrakr.store.queries.watermark import rows_after
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECORD_NAME = "staktrakr-publish.json"
-DAYS_NAME = "staktrakr-days.json"
+READS_NAME = "staktrakr-reads.json"
+OLD_READS_NAMES = ("staktrakr-days.json",)  # written by earlier versions: removed when READS_NAME is written
 PACKAGE = Path(__file__).resolve().parent.parent
 # The modules whose code decides the published bytes (their source is hashed: no version to bump).
 BUILDER_MODULES = (
@@ -111,33 +113,40 @@ def write_record(git_dir: Path, record: PublishRecord) -> None:
     write_json_atomic(record_path(git_dir), asdict(record))
 
 
-def read_days(git_dir: Path, mark: dict[str, Any], store: Store) -> DayAggregates | None:
-    """The per-date aggregates the last build read, when read from the same database by the same
-    builder code (`mark` is the current watermark) and no row was deleted since (the count then
-    is the count now less the rows added after it); None otherwise or when unreadable."""
+def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads | None:
+    """What the last build read from price_snapshots, when read from the same database by the same
+    builder code (`mark` is the current watermark) and no row was deleted since (the count recorded
+    with them is the count now less the rows added after the id it was counted at); None otherwise
+    or when unreadable."""
+    path = git_dir / READS_NAME
     try:
-        data = orjson.loads((git_dir / DAYS_NAME).read_bytes())
+        data = orjson.loads(path.read_bytes())
         if data["database"] != mark["database"] or data["builder"] != mark["builder"]:
             return None
-        days = DayAggregates(int(data["price_id"]), str(data["since"]), list(data["rows"]))
-        now = mark["tables"].get("price_rows")
-        if now is None or data.get("price_rows") is None or int(data["price_rows"]) + rows_after(
-                store, days.price_id) != int(now):
-            log.info("%s: rows were deleted since; aggregating every date", git_dir / DAYS_NAME)
+        reads = PriceReads(*(RowsRead(int(data[part]["price_id"]), str(data[part]["since"]), list(data[part]["rows"]))
+                             for part in ("days", "recent")))
+        now, counted = mark["tables"].get("price_rows"), data.get("price_rows")
+        counted_at = int(data["price_rows_id"] or 0)
+        if now is None or counted is None or int(counted) + rows_after(store, counted_at) != int(now):
+            log.info("%s: rows were deleted since; reading every row again", path)
             return None
-        return days
+        return reads
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        log.warning("%s: unreadable (%s); aggregating every date", git_dir / DAYS_NAME, exc)
+        log.warning("%s: unreadable (%s); reading every row again", path, exc)
         return None
 
 
-def write_days(git_dir: Path, mark: dict[str, Any], days: DayAggregates) -> None:
-    """Keep `days` for the next build (temp file + rename)."""
-    write_bytes_atomic(git_dir / DAYS_NAME, orjson.dumps({
-        "database": mark["database"], "builder": mark["builder"], "price_id": days.price_id, "since": days.since,
-        "price_rows": mark["tables"].get("price_rows"), "rows": days.rows}))
+def write_reads(git_dir: Path, mark: dict[str, Any], reads: PriceReads) -> None:
+    """Keep `reads` for the next build (temp file + rename), with the watermark's row count of the
+    table and the newest id it was counted at (one statement: the same view of the table)."""
+    write_bytes_atomic(git_dir / READS_NAME, orjson.dumps({
+        "database": mark["database"], "builder": mark["builder"],
+        "price_rows": mark["tables"].get("price_rows"), "price_rows_id": mark["tables"].get("price_id"),
+        "days": asdict(reads.days), "recent": asdict(reads.recent)}))
+    for name in OLD_READS_NAMES:
+        (git_dir / name).unlink(missing_ok=True)
 
 
 def forget_record(git_dir: Path) -> None:

@@ -29,10 +29,10 @@ from staktrakr.export.tree import compare_tree, read_existing, write_tree
 from staktrakr.export.watermark import (
     PublishRecord,
     forget_record,
-    read_days,
+    read_reads,
     read_record,
     watermark,
-    write_days,
+    write_reads,
     write_record,
 )
 from staktrakr.git.repo import (
@@ -175,10 +175,10 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         from staktrakr.export.build import build_tree
 
         forget_record(git_dir)
-        previous_days = None if options.full else read_days(git_dir, mark, store)
-        built = build_tree(store, settings, _catalog(run, catalog), data_dir, previous_days)
-        if built.days is not None:
-            write_days(git_dir, mark, built.days)
+        previous = None if options.full else read_reads(git_dir, mark, store)
+        built = build_tree(store, settings, _catalog(run, catalog), data_dir, previous)
+        if built.reads is not None:
+            write_reads(git_dir, mark, built.reads)
         result.median_moves = median_moves(data_dir, built)
         run.stop.check(JOB, "before writing the tree (nothing changed)")
         changes = write_tree(data_dir, built.texts, committed_paths(runner))

@@ -28,7 +28,7 @@ from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, vendors_needing_last_known, window_text
 from staktrakr.rules.scoring import SOURCE_VISION, vision_publishable
-from staktrakr.store.database import Rows, result_rows
+from staktrakr.store.database import Database, Rows, result_rows
 from staktrakr.store.schema import DAY_INDEX_ROWS
 from staktrakr.store.session import Store
 from staktrakr.timeutil import WINDOW, iso_z, parse_time
@@ -38,14 +38,22 @@ _NOT_VISION = f"source != '{SOURCE_VISION}'"
 
 # The newest scraped row per (coin, vendor, window); a vision row only where there is no scraped one.
 _NEWEST_PER_WINDOW = f"""
-SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source FROM (
-  SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source,
+SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id FROM (
+  SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id,
          ROW_NUMBER() OVER (PARTITION BY coin_slug, vendor, window_start
                             ORDER BY source = '{SOURCE_VISION}', scraped_at DESC, id DESC) AS newest
   FROM price_snapshots
   WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 {{coin_filter}}
 ) WHERE newest = 1
 ORDER BY coin_slug, vendor, window_start
+"""
+_RECENT_COLUMNS = ("coin_slug", "vendor", "window_start", "scraped_at", "price", "in_stock", "confidence", "source",
+                   "id")
+# The rows a later build adds to what an earlier one read (`+window_start`: the new ids are a short
+# range of the primary key, where the window range would be a day of idx_window).
+_ROWS_AFTER = f"""
+SELECT {", ".join(_RECENT_COLUMNS)} FROM price_snapshots
+WHERE id > ? AND +window_start >= ? AND +window_start <= ? AND is_failed = 0
 """
 
 _DAY = "substr(window_start, 1, 10)"
@@ -83,24 +91,38 @@ Anchor = tuple[list[WindowPrice], datetime, str]
 
 
 @dataclass
-class DayAggregates:
-    """The per-date vendor aggregates of the rows with id <= `price_id` and a date >= `since`
-    ("YYYY-MM-DD"): rows of _DAY_COLUMNS (USD averages and lows, counts of in-stock rows)."""
+class RowsRead:
+    """What a read returned over the rows with id <= `price_id`, for the range from `since` on
+    (a date "YYYY-MM-DD" or a window): the next build reads only the rows added after it."""
 
     price_id: int
     since: str
     rows: list[list[Any]] = field(default_factory=list)
 
 
-def day_aggregates(store: Store, since: str, previous: DayAggregates | None = None) -> DayAggregates:
+DayAggregates = RowsRead  # rows of _DAY_COLUMNS (USD averages and lows, counts of in-stock rows)
+
+
+@dataclass
+class PriceReads:
+    """What a build read from price_snapshots, kept for the next one (export/watermark.py)."""
+
+    days: RowsRead  # the per-date aggregates of the history (_DAY_COLUMNS)
+    recent: RowsRead  # the newest row per coin, vendor and window of the last day (_RECENT_COLUMNS)
+
+
+def _newest_id(db: Database) -> int:
+    newest = db.query("SELECT MAX(id) AS id FROM price_snapshots")
+    return int(newest[0]["id"] or 0) if newest else 0
+
+
+def day_aggregates(db: Database, since: str, previous: DayAggregates | None = None) -> DayAggregates:
     """The aggregates of the dates from `since` on. With `previous` (what an earlier publish read
     from the same database), only the dates from the oldest one holding a row newer than
     `previous.price_id` are aggregated again (one cycle: today), in the same statement, so they
     are the same numbers a full read gives; the older dates are taken from `previous`. Rows are
     only ever inserted (see store/queries/watermark.py). Raises StoreUnavailable / StatementRejected."""
-    db = store.db
-    newest = db.query("SELECT MAX(id) AS id FROM price_snapshots")
-    price_id = int(newest[0]["id"] or 0) if newest else 0
+    price_id = _newest_id(db)
     start: str | None = since
     kept: list[list[Any]] = []
     if previous is not None and previous.since <= since and previous.price_id <= price_id:
@@ -113,6 +135,34 @@ def day_aggregates(store: Store, since: str, previous: DayAggregates | None = No
     return DayAggregates(price_id, since, kept + [[row[column] for column in _DAY_COLUMNS] for row in fresh])
 
 
+def _ranks_newer(row: list[Any], other: list[Any]) -> bool:
+    """Whether `row` wins its (coin, vendor, window) over `other`: a scraped row over a vision
+    reading, then the later scraped_at, then the higher id (the order of _NEWEST_PER_WINDOW)."""
+    def rank(values: list[Any]) -> tuple[bool, str, int]:
+        return values[7] != SOURCE_VISION, values[3], values[8]
+
+    return rank(row) > rank(other)
+
+
+def newest_per_window(db: Database, since: str, latest_window: str, previous: RowsRead | None = None) -> RowsRead:
+    """The newest row per coin, vendor and window of the windows `since`..`latest_window` (rows of
+    _RECENT_COLUMNS, ordered by coin, vendor, window). With `previous` (what an earlier build read
+    from the same database, from a window <= `since`), only the rows added since are read and
+    merged in, so a new cycle reads its own rows, not the whole day again; the result is what a
+    full read gives. Raises StoreUnavailable / StatementRejected."""
+    price_id = _newest_id(db)
+    if previous is None or previous.since > since or previous.price_id > price_id:
+        rows = db.query(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window))
+        return RowsRead(price_id, since, [[row[column] for column in _RECENT_COLUMNS] for row in rows])
+    chosen = {(row[0], row[1], row[2]): row for row in previous.rows if since <= row[2] <= latest_window}
+    for found in db.query(_ROWS_AFTER, (previous.price_id, since, latest_window)):
+        row = [found[column] for column in _RECENT_COLUMNS]
+        key = (row[0], row[1], row[2])
+        if key not in chosen or _ranks_newer(row, chosen[key]):
+            chosen[key] = row
+    return RowsRead(price_id, since, [chosen[key] for key in sorted(chosen)])
+
+
 @dataclass
 class RetailData:
     """What publish's retail files are built from (USD prices, ISO-8601 UTC times)."""
@@ -123,7 +173,7 @@ class RetailData:
     last_date: str | None = None
     snapshots: dict[str, CoinSnapshot] = field(default_factory=dict)
     history: dict[str, dict[str, dict[str, VendorDay]]] = field(default_factory=dict)  # coin -> date -> vendor
-    days: DayAggregates | None = None  # what `history` was made from (the next publish's `previous`)
+    reads: PriceReads | None = None  # what this was made from (the next publish's `previous`)
 
 
 def _window_price(row: Mapping[str, Any]) -> WindowPrice:
@@ -151,10 +201,11 @@ def publishable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def read_retail(store: Store, previous_days: DayAggregates | None = None) -> RetailData:
+def read_retail(store: Store, previous: PriceReads | None = None) -> RetailData:
     """Every coin's snapshot (live, or carried over from its own last day when stale) and the
-    per-date vendor aggregates of the last HISTORY_DAYS (`day_aggregates`, reusing
-    `previous_days`); empty when the table holds no row.
+    per-date vendor aggregates of the last HISTORY_DAYS (`day_aggregates`), reading only the
+    rows added since `previous` (what the last build read from the same database) where it can;
+    empty when the table holds no row.
     Raises StoreUnavailable / StatementRejected (publish needs the database)."""
     db = store.db
     data = RetailData()
@@ -164,8 +215,12 @@ def read_retail(store: Store, previous_days: DayAggregates | None = None) -> Ret
         return data
     data.latest_window = latest_window
     data.last_date = latest_window[:10]
+    history_since = span_start(data.last_date, HISTORY_DAYS)
+    # the month of per-date aggregates is the longest read: it runs beside the ones below
+    history = db.read_aside(lambda aside: day_aggregates(aside, history_since, previous.days if previous else None))
     since = window_text(parse_time(latest_window) - CARRY_FOR - 2 * WINDOW)
-    recent_rows = publishable(db.query(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window)))
+    recent = newest_per_window(db, since, latest_window, previous.recent if previous else None)
+    recent_rows = publishable([dict(zip(_RECENT_COLUMNS, row, strict=True)) for row in recent.rows])
     by_coin: dict[str, list[WindowPrice]] = defaultdict(list)
     for row in recent_rows:
         by_coin[row["coin_slug"]].append(_window_price(row))
@@ -180,8 +235,9 @@ def read_retail(store: Store, previous_days: DayAggregates | None = None) -> Ret
     start = first_window(latest_window)
     data.window_count = len({row["window_start"] for row in recent_rows if row["window_start"] >= start})
 
-    data.days = day_aggregates(store, span_start(data.last_date, HISTORY_DAYS), previous_days)
-    for aggregate in sorted(data.days.rows, key=lambda values: values[:3]):
+    days = history.result()
+    data.reads = PriceReads(days, recent)
+    for aggregate in sorted(days.rows, key=lambda values: values[:3]):
         coin, date, vendor, in_stock_rows, avg_in_stock, low_in_stock, avg_any = aggregate
         in_stock = bool(in_stock_rows)
         day = VendorDay(avg=avg_in_stock if in_stock else avg_any, low=low_in_stock, in_stock=in_stock,
