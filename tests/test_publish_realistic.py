@@ -244,13 +244,13 @@ def test_day_aggregates_walk_their_index_without_sorting(make_settings, db_copy:
     a month of rows, no scan of every row ever (a changed WHERE or GROUP BY would lose the index)."""
     import sqlite3
 
-    from staktrakr.store.queries.prices import DAILY_AGGREGATES
+    from staktrakr.store.queries.prices import DAILY_SUMS
 
     settings = make_settings(turso_database_url=f"file:{db_copy}")
     with Store.open(settings) as store:
         store.ensure_schema()
     with sqlite3.connect(db_copy) as connection:
-        plan = " | ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {DAILY_AGGREGATES}", ("2026-02-13",)))
+        plan = " | ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {DAILY_SUMS}", ("2026-02-13",)))
     assert "USING INDEX idx_snapshots_day (<expr>>?)" in plan and "TEMP B-TREE" not in plan, plan
 
 
@@ -261,7 +261,7 @@ def test_a_day_average_is_exact_whatever_the_row_order(make_settings, tmp_path: 
     import sqlite3
 
     from staktrakr.export.stats import money
-    from staktrakr.store.queries.prices import day_aggregates
+    from staktrakr.store.queries.prices import day_aggregates, day_averages
 
     db = tmp_path / "exact.db"
     settings = make_settings(turso_database_url=f"file:{db}")
@@ -274,7 +274,51 @@ def test_a_day_average_is_exact_whatever_the_row_order(make_settings, tmp_path: 
             "is_failed, in_stock, poller_id) VALUES (?, ?, 'ase', 'apmex', ?, 'http', 80, 0, 1, 'home')",
             [(f"2026-03-15T0{n}:01:00.000Z", f"2026-03-15T0{n}:00:00Z", price) for n, price in enumerate(prices)])
     with Store.open(settings) as store:
-        [row] = day_aggregates(store.db, "2026-03-15").rows
-    in_stock_rows, avg_in_stock, low_in_stock, avg_any = row[3:]
+        [row] = day_averages(day_aggregates(store.db, "2026-03-15").rows)
+    in_stock_rows, avg_in_stock, low_in_stock, avg_any = (row[key] for key in (
+        "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any"))
     assert (in_stock_rows, low_in_stock) == (6, 23.43)
     assert avg_in_stock == avg_any == 32.015 and money(avg_in_stock) == 32.02
+
+
+def test_sums_of_the_rows_added_later_equal_a_full_read(make_settings, tmp_path: Path) -> None:
+    """day_aggregates given what it read before adds only the newer rows: an out-of-stock day that
+    gets an in-stock row, a new vendor, a late row of an earlier date, a lower low, a failed row
+    and a vision reading (neither counted) give the sums a full read gives."""
+    import sqlite3
+
+    from staktrakr.store.queries.prices import day_aggregates
+
+    db = tmp_path / "sums.db"
+    settings = make_settings(turso_database_url=f"file:{db}")
+    with Store.open(settings) as store:
+        store.migrate()
+    insert = ("INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+              "is_failed, in_stock, poller_id) VALUES (?, ?, 'ase', ?, ?, ?, 80, ?, ?, 'home')")
+
+    def rows(*values: tuple[str, str, float, str, int, int]) -> list[tuple[object, ...]]:
+        return [(f"{window[:-1]}.500Z", window, vendor, price, source, failed, in_stock)
+                for window, vendor, price, source, failed, in_stock in values]
+
+    with sqlite3.connect(db) as connection:
+        connection.executemany(insert, rows(
+            ("2026-03-14T10:00:00Z", "apmex", 31.25, "http", 0, 1),
+            ("2026-03-15T10:00:00Z", "apmex", 32.5, "http", 0, 0),
+            ("2026-03-15T10:00:00Z", "sdbullion", 33.1, "http", 0, 1)))
+    with Store.open(settings) as store:
+        before = day_aggregates(store.db, "2026-03-14")
+    with sqlite3.connect(db) as connection:
+        connection.executemany(insert, rows(
+            ("2026-03-15T10:15:00Z", "apmex", 32.75, "http", 0, 1),
+            ("2026-03-15T10:15:00Z", "jmbullion", 34.0, "http", 0, 1),
+            ("2026-03-14T23:45:00Z", "apmex", 30.5, "http", 0, 1),
+            ("2026-03-15T10:15:00Z", "sdbullion", 1.0, "http", 1, 1),
+            ("2026-03-15T10:30:00Z", "sdbullion", 20.0, "gemini-vision", 0, 1),
+            ("2026-03-13T10:00:00Z", "apmex", 29.0, "http", 0, 1)))  # before the range
+    with Store.open(settings) as store:
+        added = day_aggregates(store.db, "2026-03-14", before)
+        full = day_aggregates(store.db, "2026-03-14")
+    assert added.rows == full.rows and added.price_id == full.price_id > before.price_id
+    assert [row[:4] for row in full.rows] == [["ase", "2026-03-14", "apmex", 2], ["ase", "2026-03-15", "apmex", 1],
+                                              ["ase", "2026-03-15", "jmbullion", 1],
+                                              ["ase", "2026-03-15", "sdbullion", 1]]

@@ -144,7 +144,8 @@ def write_reads(git_dir: Path, mark: dict[str, Any], reads: PriceReads) -> None:
     write_bytes_atomic(git_dir / READS_NAME, orjson.dumps({
         "database": mark["database"], "builder": mark["builder"],
         "price_rows": mark["tables"].get("price_rows"), "price_rows_id": mark["tables"].get("price_id"),
-        "days": asdict(reads.days), "recent": asdict(reads.recent)}))
+        **{part: {"price_id": read.price_id, "since": read.since, "rows": read.rows}
+           for part, read in (("days", reads.days), ("recent", reads.recent))}}))
     for name in OLD_READS_NAMES:
         (git_dir / name).unlink(missing_ok=True)
 

@@ -19,7 +19,7 @@ or confidence median is made from vision rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,27 +58,47 @@ WHERE id > ? AND +window_start >= ? AND +window_start <= ? AND is_failed = 0
 
 _DAY = "substr(window_start, 1, 10)"
 _MICROS = "CAST(round(price * 1000000) AS INTEGER)"  # USD -> integer micro-dollars
-DAILY_AGGREGATES = f"""
+_DAY_SUMS = f"""
 SELECT coin_slug, {_DAY} AS day, vendor,
        SUM(in_stock) AS in_stock_rows,
-       SUM(CASE WHEN in_stock = 1 THEN {_MICROS} END) * 1.0 / (SUM(in_stock) * 1000000) AS avg_in_stock,
+       SUM(CASE WHEN in_stock = 1 THEN {_MICROS} END) AS in_stock_micros,
        MIN(CASE WHEN in_stock = 1 THEN price END) AS low_in_stock,
-       SUM({_MICROS}) * 1.0 / (COUNT(*) * 1000000) AS avg_any
+       COUNT(*) AS priced_rows,
+       SUM({_MICROS}) AS priced_micros
 FROM price_snapshots
-WHERE {_DAY} >= ? AND {DAY_INDEX_ROWS}
+WHERE {{rows}} AND {DAY_INDEX_ROWS}
 GROUP BY {_DAY}, coin_slug, vendor
 """
-# Per coin, UTC date and vendor from date `?` ("YYYY-MM-DD") on (publish's history, the
-# dashboard's daily prices): rows of _DAY_COLUMNS, averages and lows in USD.
-# - The date range is read from idx_snapshots_day, whose order is the GROUP BY's and which holds
-#   every column used: SQLite aggregates while it walks the range, with no table lookups and no
-#   sort (2.5 s -> 0.8 s for 30 days of 1.4M rows). Its WHERE terms are the index's
-#   (DAY_INDEX_ROWS), or SQLite could not use it.
-# - Averages are exact sums of integer micro-dollars divided once, so they do not depend on the
-#   order SQLite meets the rows nor on its version (AVG of REALs adds in row order, and libSQL
-#   servers add with compensation where older SQLite does not): a half-cent tie rounds the same
-#   way on every poller.
+# Per coin, UTC date and vendor: rows of _SUM_COLUMNS (counts, sums of micro-dollars, the lowest
+# in-stock price in USD); `day_averages` turns them into the averages publish and the dashboard show.
+# - DAILY_SUMS reads the dates from `?` ("YYYY-MM-DD") on from idx_snapshots_day, whose order is
+#   the GROUP BY's and which holds every column used: SQLite aggregates while it walks the range,
+#   with no table lookups and no sort (2.5 s -> 0.6 s for 30 days of 1.4M rows). Its WHERE terms
+#   are the index's (DAY_INDEX_ROWS), or SQLite could not use it.
+# - SUMS_AFTER reads the rows added after an id (a range of the primary key: one cycle's rows),
+#   whatever their date; their sums are added to the ones read before (`day_aggregates`).
+# - Sums of integer micro-dollars are exact: an average is one division of exact integers, so it
+#   does not depend on the order SQLite meets the rows, on its version (AVG of REALs adds in row
+#   order, libSQL servers add with compensation where older SQLite does not) nor on how the rows
+#   were split between reads: a half-cent tie rounds the same way on every poller.
+DAILY_SUMS = _DAY_SUMS.format(rows=f"{_DAY} >= ?")
+_SUMS_AFTER = _DAY_SUMS.format(rows="id > ?")
+_SUM_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "in_stock_micros", "low_in_stock", "priced_rows",
+                "priced_micros")
 _DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
+
+
+def day_averages(sums: Iterable[Sequence[Any]]) -> Rows:
+    """Rows of _SUM_COLUMNS (as read by DAILY_SUMS, or kept as lists) as dicts of _DAY_COLUMNS:
+    in_stock_rows, avg_in_stock (USD, None without an in-stock row), low_in_stock (USD), avg_any
+    (USD, every priced row)."""
+    averaged = []
+    for coin, day, vendor, in_stock_rows, in_stock_micros, low, priced_rows, priced_micros in sums:
+        averaged.append({
+            "coin_slug": coin, "day": day, "vendor": vendor, "in_stock_rows": in_stock_rows,
+            "avg_in_stock": in_stock_micros / (in_stock_rows * 1_000_000) if in_stock_rows else None,
+            "low_in_stock": low, "avg_any": priced_micros / (priced_rows * 1_000_000)})
+    return averaged
 
 _LAST_IN_STOCK = f"""
 SELECT price, scraped_at FROM price_snapshots
@@ -100,14 +120,11 @@ class RowsRead:
     rows: list[list[Any]] = field(default_factory=list)
 
 
-DayAggregates = RowsRead  # rows of _DAY_COLUMNS (USD averages and lows, counts of in-stock rows)
-
-
 @dataclass
 class PriceReads:
     """What a build read from price_snapshots, kept for the next one (export/watermark.py)."""
 
-    days: RowsRead  # the per-date aggregates of the history (_DAY_COLUMNS)
+    days: RowsRead  # the per-date sums of the history (_SUM_COLUMNS)
     recent: RowsRead  # the newest row per coin, vendor and window of the last day (_RECENT_COLUMNS)
 
 
@@ -116,23 +133,31 @@ def _newest_id(db: Database) -> int:
     return int(newest[0]["id"] or 0) if newest else 0
 
 
-def day_aggregates(db: Database, since: str, previous: DayAggregates | None = None) -> DayAggregates:
-    """The aggregates of the dates from `since` on. With `previous` (what an earlier publish read
-    from the same database), only the dates from the oldest one holding a row newer than
-    `previous.price_id` are aggregated again (one cycle: today), in the same statement, so they
-    are the same numbers a full read gives; the older dates are taken from `previous`. Rows are
-    only ever inserted (see store/queries/watermark.py). Raises StoreUnavailable / StatementRejected."""
+def day_aggregates(db: Database, since: str, previous: RowsRead | None = None) -> RowsRead:
+    """The per-date sums (rows of _SUM_COLUMNS) of the dates from `since` on. With `previous` (what
+    an earlier publish read from the same database), only the rows added after it are summed and
+    added to its sums (a cycle's rows, late rows of an earlier date too), which gives the same
+    numbers as a full read: sums are exact. Rows are only ever inserted (a deletion is noticed by
+    export/watermark.py, which then passes no `previous`). Raises StoreUnavailable / StatementRejected."""
     price_id = _newest_id(db)
-    start: str | None = since
-    kept: list[list[Any]] = []
-    if previous is not None and previous.since <= since and previous.price_id <= price_id:
-        touched = db.query("SELECT MIN(substr(window_start, 1, 10)) AS day FROM price_snapshots WHERE id > ?",
-                           (previous.price_id,))
-        first_touched = touched[0]["day"] if touched else None
-        start = max(since, first_touched) if first_touched else None
-        kept = [row for row in previous.rows if row[1] >= since and (start is None or row[1] < start)]
-    fresh = db.query(DAILY_AGGREGATES, (start,)) if start else []
-    return DayAggregates(price_id, since, kept + [[row[column] for column in _DAY_COLUMNS] for row in fresh])
+    if previous is None or previous.since > since or previous.price_id > price_id:
+        return RowsRead(price_id, since, sorted([row[column] for column in _SUM_COLUMNS]
+                                                for row in db.query(DAILY_SUMS, (since,))))
+    sums = {(row[0], row[1], row[2]): list(row) for row in previous.rows if row[1] >= since}
+    for found in db.query(_SUMS_AFTER, (previous.price_id,)):
+        row = [found[column] for column in _SUM_COLUMNS]
+        if row[1] < since:
+            continue
+        kept = sums.get((row[0], row[1], row[2]))
+        if kept is None:
+            sums[(row[0], row[1], row[2])] = row
+            continue
+        kept[3] += row[3]
+        kept[4] = None if kept[4] is None and row[4] is None else (kept[4] or 0) + (row[4] or 0)
+        kept[5] = min((low for low in (kept[5], row[5]) if low is not None), default=None)
+        kept[6] += row[6]
+        kept[7] += row[7]
+    return RowsRead(price_id, since, [sums[key] for key in sorted(sums)])
 
 
 def _ranks_newer(row: list[Any], other: list[Any]) -> bool:
@@ -237,12 +262,11 @@ def read_retail(store: Store, previous: PriceReads | None = None) -> RetailData:
 
     days = history.result()
     data.reads = PriceReads(days, recent)
-    for aggregate in sorted(days.rows, key=lambda values: values[:3]):
-        coin, date, vendor, in_stock_rows, avg_in_stock, low_in_stock, avg_any = aggregate
-        in_stock = bool(in_stock_rows)
-        day = VendorDay(avg=avg_in_stock if in_stock else avg_any, low=low_in_stock, in_stock=in_stock,
-                        samples=int(in_stock_rows or 0))
-        data.history.setdefault(coin, {}).setdefault(date, {})[vendor] = day
+    for aggregate in day_averages(days.rows):
+        in_stock = bool(aggregate["in_stock_rows"])
+        day = VendorDay(avg=aggregate["avg_in_stock"] if in_stock else aggregate["avg_any"],
+                        low=aggregate["low_in_stock"], in_stock=in_stock, samples=int(aggregate["in_stock_rows"] or 0))
+        data.history.setdefault(aggregate["coin_slug"], {}).setdefault(aggregate["day"], {})[aggregate["vendor"]] = day
 
     fresh_since = as_of - CARRY_FOR
     fresh = {slug for slug, rows in by_coin.items() if any(parse_time(r.scraped_at) >= fresh_since for r in rows)}
