@@ -322,3 +322,18 @@ def test_sums_of_the_rows_added_later_equal_a_full_read(make_settings, tmp_path:
     assert [row[:4] for row in full.rows] == [["ase", "2026-03-14", "apmex", 2], ["ase", "2026-03-15", "apmex", 1],
                                               ["ase", "2026-03-15", "jmbullion", 1],
                                               ["ase", "2026-03-15", "sdbullion", 1]]
+
+
+def test_the_rows_added_later_are_read_by_id(make_settings, db_copy: Path) -> None:
+    """A new cycle's reads take the short primary-key range of the new ids, not an index walk."""
+    import sqlite3
+
+    from staktrakr.store.queries.prices import _ROWS_AFTER, _SUMS_AFTER
+
+    settings = make_settings(turso_database_url=f"file:{db_copy}")
+    with Store.open(settings) as store:
+        store.ensure_schema()
+    with sqlite3.connect(db_copy) as connection:
+        for sql, args in ((_SUMS_AFTER, (1000,)), (_ROWS_AFTER, (1000, "2026-03-14T19:30:00Z", "2026-03-15T20:00:00Z"))):
+            plan = " | ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+            assert plan.startswith("SEARCH price_snapshots USING INTEGER PRIMARY KEY (rowid>?)"), plan

@@ -37,14 +37,17 @@ HISTORY_DAYS = max(HISTORY_SPANS.values())
 _NOT_VISION = f"source != '{SOURCE_VISION}'"
 
 # The newest scraped row per (coin, vendor, window); a vision row only where there is no scraped one.
+# One GROUP BY with a single MAX(): SQLite takes the bare columns from the row holding the maximum
+# (sqlite.org/lang_select.html, "bare columns in an aggregate query"), a third cheaper than
+# ROW_NUMBER() over the same rows. The rank is scraped-over-vision, then scraped_at (padded with
+# spaces, which sort before any timestamp character, so a shorter stamp that is a prefix of a
+# longer one still sorts first), then id; `_ranks_newer` is the same order in Python.
 _NEWEST_PER_WINDOW = f"""
-SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id FROM (
-  SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id,
-         ROW_NUMBER() OVER (PARTITION BY coin_slug, vendor, window_start
-                            ORDER BY source = '{SOURCE_VISION}', scraped_at DESC, id DESC) AS newest
-  FROM price_snapshots
-  WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 {{coin_filter}}
-) WHERE newest = 1
+SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id,
+       MAX((source != '{SOURCE_VISION}') || printf('%-40s%020d', scraped_at, id)) AS newest
+FROM price_snapshots
+WHERE window_start >= ? AND window_start <= ? AND is_failed = 0 {{coin_filter}}
+GROUP BY coin_slug, vendor, window_start
 ORDER BY coin_slug, vendor, window_start
 """
 _RECENT_COLUMNS = ("coin_slug", "vendor", "window_start", "scraped_at", "price", "in_stock", "confidence", "source",
@@ -65,7 +68,7 @@ SELECT coin_slug, {_DAY} AS day, vendor,
        MIN(CASE WHEN in_stock = 1 THEN price END) AS low_in_stock,
        COUNT(*) AS priced_rows,
        SUM({_MICROS}) AS priced_micros
-FROM price_snapshots
+FROM price_snapshots {{indexed}}
 WHERE {{rows}} AND {DAY_INDEX_ROWS}
 GROUP BY {_DAY}, coin_slug, vendor
 """
@@ -75,14 +78,15 @@ GROUP BY {_DAY}, coin_slug, vendor
 #   the GROUP BY's and which holds every column used: SQLite aggregates while it walks the range,
 #   with no table lookups and no sort (2.5 s -> 0.6 s for 30 days of 1.4M rows). Its WHERE terms
 #   are the index's (DAY_INDEX_ROWS), or SQLite could not use it.
-# - SUMS_AFTER reads the rows added after an id (a range of the primary key: one cycle's rows),
-#   whatever their date; their sums are added to the ones read before (`day_aggregates`).
+# - _SUMS_AFTER reads the rows added after an id (a range of the primary key: one cycle's rows),
+#   whatever their date; their sums are added to the ones read before (`day_aggregates`). NOT
+#   INDEXED: SQLite would rather walk all of idx_snapshots_day to save sorting a few hundred rows.
 # - Sums of integer micro-dollars are exact: an average is one division of exact integers, so it
 #   does not depend on the order SQLite meets the rows, on its version (AVG of REALs adds in row
 #   order, libSQL servers add with compensation where older SQLite does not) nor on how the rows
 #   were split between reads: a half-cent tie rounds the same way on every poller.
-DAILY_SUMS = _DAY_SUMS.format(rows=f"{_DAY} >= ?")
-_SUMS_AFTER = _DAY_SUMS.format(rows="id > ?")
+DAILY_SUMS = _DAY_SUMS.format(indexed="", rows=f"{_DAY} >= ?")
+_SUMS_AFTER = _DAY_SUMS.format(indexed="NOT INDEXED", rows="id > ?")
 _SUM_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "in_stock_micros", "low_in_stock", "priced_rows",
                 "priced_micros")
 _DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
