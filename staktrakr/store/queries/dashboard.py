@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from staktrakr.rules.bands import Band
 from staktrakr.rules.scoring import SOURCE_VISION
 from staktrakr.store.database import Rows, Statement, result_rows
-from staktrakr.store.queries.prices import DAILY_SUMS, day_averages
+from staktrakr.store.queries.prices import DAILY_SUMS, day_averages, day_sums
 from staktrakr.store.queries.spot import band_case
 from staktrakr.store.queries.timestamps import since
 from staktrakr.store.session import Store
@@ -171,7 +171,8 @@ def _failure_urls(spans: DashboardSpans) -> Statement:
 
 def _daily_prices(spans: DashboardSpans) -> Statement:
     """Per coin, UTC date and vendor of the price span (publish's history aggregates): coin_slug,
-    day, vendor and the sums `day_averages` turns into in_stock_rows, avg_in_stock, low_in_stock, avg_any."""
+    day, vendor, in_stock and the sums `day_sums` and `day_averages` turn into in_stock_rows,
+    avg_in_stock, low_in_stock, avg_any."""
     return DAILY_SUMS, (spans.daily_from or spans.day_keys()[0],)
 
 
@@ -206,5 +207,5 @@ def read_dashboard_rows(store: Store, spans: DashboardSpans, bands: Mapping[str,
     }
     results = store.db.batch(list(readers.values()))
     rows = {name: result_rows(result) for name, result in zip(readers, results, strict=True)}
-    rows["daily_prices"] = day_averages([list(row.values()) for row in rows["daily_prices"]])
+    rows["daily_prices"] = day_averages(day_sums(rows["daily_prices"]))
     return DashboardRows(**rows)

@@ -62,18 +62,15 @@ WHERE id > ? AND +window_start >= ? AND +window_start <= ? AND is_failed = 0
 _DAY = "substr(window_start, 1, 10)"
 _MICROS = "CAST(round(price * 1000000) AS INTEGER)"  # USD -> integer micro-dollars
 _DAY_SUMS = f"""
-SELECT coin_slug, {_DAY} AS day, vendor,
-       SUM(in_stock) AS in_stock_rows,
-       SUM(CASE WHEN in_stock = 1 THEN {_MICROS} END) AS in_stock_micros,
-       MIN(CASE WHEN in_stock = 1 THEN price END) AS low_in_stock,
-       COUNT(*) AS priced_rows,
-       SUM({_MICROS}) AS priced_micros
+SELECT coin_slug, {_DAY} AS day, vendor, in_stock, COUNT(*) AS n, SUM({_MICROS}) AS micros, MIN(price) AS low
 FROM price_snapshots {{indexed}}
 WHERE {{rows}} AND {DAY_INDEX_ROWS}
-GROUP BY {_DAY}, coin_slug, vendor
+GROUP BY {_DAY}, coin_slug, vendor, in_stock
 """
-# Per coin, UTC date and vendor: rows of _SUM_COLUMNS (counts, sums of micro-dollars, the lowest
-# in-stock price in USD); `day_averages` turns them into the averages publish and the dashboard show.
+# Per coin, UTC date, vendor and stock state: the rows, their sum in micro-dollars and the lowest
+# price (USD); `day_sums` folds the stock states into rows of _SUM_COLUMNS and `day_averages` turns
+# those into the averages publish and the dashboard show. (Grouping by in_stock, the index's next
+# column, instead of summing CASE expressions halves SQLite's work.)
 # - DAILY_SUMS reads the dates from `?` ("YYYY-MM-DD") on from idx_snapshots_day, whose order is
 #   the GROUP BY's and which holds every column used: SQLite aggregates while it walks the range,
 #   with no table lookups and no sort (2.5 s -> 0.6 s for 30 days of 1.4M rows). Its WHERE terms
@@ -90,6 +87,21 @@ _SUMS_AFTER = _DAY_SUMS.format(indexed="NOT INDEXED", rows="id > ?")
 _SUM_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "in_stock_micros", "low_in_stock", "priced_rows",
                 "priced_micros")
 _DAY_COLUMNS = ("coin_slug", "day", "vendor", "in_stock_rows", "avg_in_stock", "low_in_stock", "avg_any")
+
+
+def day_sums(found: Rows) -> list[list[Any]]:
+    """Rows of _DAY_SUMS (dicts, one per stock state) as rows of _SUM_COLUMNS, one per coin, date
+    and vendor, ordered by them: in-stock rows, their sum in micro-dollars (None without any) and
+    lowest price (USD), then every priced row and their sum."""
+    folded: dict[tuple[str, str, str], list[Any]] = {}
+    for row in found:
+        key = (row["coin_slug"], row["day"], row["vendor"])
+        sums = folded.setdefault(key, [*key, 0, None, None, 0, 0])
+        if row["in_stock"] == 1:
+            sums[3:6] = [row["n"], row["micros"], row["low"]]
+        sums[6] += row["n"]
+        sums[7] += row["micros"]
+    return [folded[key] for key in sorted(folded)]
 
 
 def day_averages(sums: Iterable[Sequence[Any]]) -> Rows:
@@ -145,11 +157,9 @@ def day_aggregates(db: Database, since: str, previous: RowsRead | None = None) -
     export/watermark.py, which then passes no `previous`). Raises StoreUnavailable / StatementRejected."""
     price_id = _newest_id(db)
     if previous is None or previous.since > since or previous.price_id > price_id:
-        return RowsRead(price_id, since, sorted([row[column] for column in _SUM_COLUMNS]
-                                                for row in db.query(DAILY_SUMS, (since,))))
+        return RowsRead(price_id, since, day_sums(db.query(DAILY_SUMS, (since,))))
     sums = {(row[0], row[1], row[2]): list(row) for row in previous.rows if row[1] >= since}
-    for found in db.query(_SUMS_AFTER, (previous.price_id,)):
-        row = [found[column] for column in _SUM_COLUMNS]
+    for row in day_sums(db.query(_SUMS_AFTER, (previous.price_id,))):
         if row[1] < since:
             continue
         kept = sums.get((row[0], row[1], row[2]))
