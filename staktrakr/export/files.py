@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,23 @@ def parses(content: bytes) -> None:
     orjson.loads(content)
 
 
+# The temporary file: created or truncated, never through a symlink planted at its name.
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+
+
 def write_bytes_atomic(path: Path, content: bytes, *, durable: bool = False) -> None:
     """Replace `path` with `content` through a temporary file in the same directory and a rename
-    (mode 0644); `durable`: fsync the file before the rename. Raises OSError (naming the path)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    (mode 0644); `durable`: fsync the file before the rename. Raises OSError (naming the path).
+
+    The temporary name is `.NAME.PID.THREAD.tmp`: unique among live writers, and one a crashed
+    writer left behind is a stray the next publish removes. Missing directories are made on the
+    first failed open, so a tree of a thousand files costs no stat per file."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(temp, _TEMP_FLAGS, PUBLISHED_FILE_MODE)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, _TEMP_FLAGS, PUBLISHED_FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -63,9 +75,9 @@ def write_bytes_atomic(path: Path, content: bytes, *, durable: bool = False) -> 
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(temp_name, path)
+        os.replace(temp, path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
