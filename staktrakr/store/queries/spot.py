@@ -18,7 +18,7 @@ from typing import Any
 from staktrakr.export.model import SpotEntry
 from staktrakr.export.spot import SEED_HOUR_UTC, seed_entry
 from staktrakr.rules.bands import METALS, SPOT_BANDS_USD_PER_OZ, Band
-from staktrakr.store.database import Rows, result_rows
+from staktrakr.store.database import Database, Rows, result_rows
 from staktrakr.store.queries.timestamps import HOUR_KEY
 from staktrakr.store.session import Store
 from staktrakr.timeutil import parse_time, spot_timestamp
@@ -43,7 +43,7 @@ def band_case(bands: Mapping[str, Band]) -> tuple[str, list[Any]]:
     return "(CASE lower(metal) " + " ".join(clauses) + " ELSE 0 END)", args
 
 
-def read_spot(store: Store, hours: int, bands: Mapping[str, Band],
+def read_spot(db: Database, hours: int, bands: Mapping[str, Band],
               published_count: Callable[[str], int | None] | None = None) -> SpotData:
     """Every slot of every hour touched in the last `hours` (by slot or by write time), and the
     daily seed entries of the current (and, on its first day, the previous) year; empty when the
@@ -52,7 +52,6 @@ def read_spot(store: Store, hours: int, bands: Mapping[str, Band],
     `published_count(hour)` gives the entries of the hour's published file ("YYYY-MM-DDTHH", None
     when absent): an hour of the last SPOT_REPAIR_DAYS for which the database holds more valid
     entries than the file (rows replayed from an outbox after a long outage) is rebuilt too."""
-    db = store.db
     data = SpotData()
     newest = db.query("SELECT MAX(timestamp_floor) AS slot, MAX(replace(scraped_at, ' ', 'T')) AS written "
                       "FROM spot_prices")
@@ -63,7 +62,7 @@ def read_spot(store: Store, hours: int, bands: Mapping[str, Band],
     written = newest[0]["written"] or newest[0]["slot"]
     written_since = (parse_time(written) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
     band_sql, band_args = band_case(bands)
-    late_hours = _late_hours(store, newest_slot, band_sql, band_args, published_count) if published_count else []
+    late_hours = _late_hours(db, newest_slot, band_sql, band_args, published_count) if published_count else []
     late_sql = f" OR {HOUR_KEY} IN ({', '.join('?' for _ in late_hours)})" if late_hours else ""
     rows = db.query(
         "SELECT lower(metal) AS metal, spot, timestamp_floor FROM spot_prices "
@@ -77,16 +76,16 @@ def read_spot(store: Store, hours: int, bands: Mapping[str, Band],
     newest_day = newest_slot.strftime("%Y-%m-%d")
     years = sorted({newest_slot.strftime("%Y"), (newest_slot - timedelta(days=1)).strftime("%Y")})
     for year in years:
-        data.seed_by_year[year] = _seed_entries(store, year, newest_day, band_sql, band_args)
+        data.seed_by_year[year] = _seed_entries(db, year, newest_day, band_sql, band_args)
     return data
 
 
-def _late_hours(store: Store, newest_slot: datetime, band_sql: str, band_args: list[Any],
+def _late_hours(db: Database, newest_slot: datetime, band_sql: str, band_args: list[Any],
                 published_count: Callable[[str], int | None]) -> list[str]:
     """Hours of the last SPOT_REPAIR_DAYS whose published file has fewer entries than the database
     (a file is never shrunk here: only late rows are added)."""
     since = (newest_slot - timedelta(days=SPOT_REPAIR_DAYS)).strftime("%Y-%m-%d")
-    counts = store.db.query(
+    counts = db.query(
         f"SELECT {HOUR_KEY} AS hour, COUNT(DISTINCT lower(metal) || substr(replace(timestamp_floor, ' ', 'T'), 1, 19)) "
         f"AS n FROM spot_prices WHERE timestamp_floor >= ? AND {band_sql} GROUP BY hour ORDER BY hour",
         (since, *band_args),
@@ -94,7 +93,7 @@ def _late_hours(store: Store, newest_slot: datetime, band_sql: str, band_args: l
     return [row["hour"] for row in counts if int(row["n"]) > (published_count(row["hour"]) or 0)]
 
 
-def _seed_entries(store: Store, year: str, newest_day: str, band_sql: str, band_args: list[Any]) -> list[SpotEntry]:
+def _seed_entries(db: Database, year: str, newest_day: str, band_sql: str, band_args: list[Any]) -> list[SpotEntry]:
     """One entry per metal and day of `year`: the first slot at or after SEED_HOUR_UTC, else (for
     days before `newest_day`, which are complete) the day's last slot. One batch."""
     span = (f"{year}-01-01", f"{int(year) + 1}-01-01")
@@ -103,7 +102,7 @@ def _seed_entries(store: Store, year: str, newest_day: str, band_sql: str, band_
         "FROM spot_prices WHERE timestamp_floor >= ? AND timestamp_floor < ? {hour} AND " + band_sql +
         " GROUP BY lower(metal), day"
     )
-    after_seed_hour, last_of_day = store.db.batch([
+    after_seed_hour, last_of_day = db.batch([
         (pick.format(agg="MIN", hour="AND substr(timestamp_floor, 12, 2) >= ?"),
          (*span, f"{SEED_HOUR_UTC:02d}", *band_args)),
         (pick.format(agg="MAX", hour=""), (*span, *band_args)),
