@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 UTC = UTC
 WINDOW = timedelta(minutes=15)
@@ -42,8 +43,10 @@ def spot_timestamp(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@lru_cache(maxsize=1 << 16)  # publish meets each scraped_at of the last day several times
 def parse_time(text: str) -> datetime:
-    """Parse any timestamp the database holds (ISO with Z, fractions, or SQLite's `YYYY-MM-DD HH:MM:SS`)."""
+    """Parse any timestamp the database holds (ISO with Z, fractions, or SQLite's `YYYY-MM-DD HH:MM:SS`)
+    as an aware UTC datetime; ValueError when it is none of those."""
     cleaned = text.strip().replace(" ", "T")
     if cleaned.endswith("Z"):
         cleaned = cleaned[:-1] + "+00:00"

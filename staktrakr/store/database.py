@@ -90,6 +90,12 @@ def result_rows(result: libsql_client.ResultSet) -> Rows:
     return [dict(zip(columns, row, strict=False)) for row in result.rows]
 
 
+def result_tuples(result: libsql_client.ResultSet) -> list[tuple[Any, ...]]:
+    """One statement's result as tuples in the order of its columns (no dict per row: for reads
+    of many rows whose columns the caller knows)."""
+    return [row.astuple() for row in result.rows]
+
+
 def _failed_statement(statements: Sequence[Statement], reason: str) -> str:
     """The kind of the statement a batch error names (by its table), else every kind in the batch."""
     kinds = list(dict.fromkeys(statement_kind(sql) for sql, _ in statements))

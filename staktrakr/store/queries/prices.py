@@ -28,7 +28,7 @@ from staktrakr.export.history import HISTORY_SPANS, span_start
 from staktrakr.export.model import CoinSnapshot, VendorDay, WindowPrice
 from staktrakr.export.retail import CARRY_FOR, coin_snapshot, first_window, vendors_needing_last_known, window_text
 from staktrakr.rules.scoring import SOURCE_VISION, vision_publishable
-from staktrakr.store.database import Database, Rows, result_rows
+from staktrakr.store.database import Database, Rows, result_rows, result_tuples
 from staktrakr.store.schema import DAY_INDEX_ROWS
 from staktrakr.store.session import Store
 from staktrakr.timeutil import WINDOW, iso_z, parse_time
@@ -52,6 +52,7 @@ ORDER BY coin_slug, vendor, window_start
 """
 _RECENT_COLUMNS = ("coin_slug", "vendor", "window_start", "scraped_at", "price", "in_stock", "confidence", "source",
                    "id")
+_COIN, _VENDOR, _WINDOW, _SCRAPED, _PRICE, _IN_STOCK, _CONFIDENCE, _SOURCE, _ID = range(len(_RECENT_COLUMNS))
 # The rows a later build adds to what an earlier one read (`+window_start`: the new ids are a short
 # range of the primary key, where the window range would be a day of idx_window).
 _ROWS_AFTER = f"""
@@ -178,7 +179,7 @@ def _ranks_newer(row: list[Any], other: list[Any]) -> bool:
     """Whether `row` wins its (coin, vendor, window) over `other`: a scraped row over a vision
     reading, then the later scraped_at, then the higher id (the order of _NEWEST_PER_WINDOW)."""
     def rank(values: list[Any]) -> tuple[bool, str, int]:
-        return values[7] != SOURCE_VISION, values[3], values[8]
+        return values[_SOURCE] != SOURCE_VISION, values[_SCRAPED], values[_ID]
 
     return rank(row) > rank(other)
 
@@ -191,11 +192,11 @@ def newest_per_window(db: Database, since: str, latest_window: str, previous: Ro
     full read gives. Raises StoreUnavailable / StatementRejected."""
     price_id = _newest_id(db)
     if previous is None or previous.since > since or previous.price_id > price_id:
-        rows = db.query(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window))
-        return RowsRead(price_id, since, [[row[column] for column in _RECENT_COLUMNS] for row in rows])
+        found = result_tuples(db.execute(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window)))
+        return RowsRead(price_id, since, [list(row[:_ID + 1]) for row in found])
     chosen = {(row[0], row[1], row[2]): row for row in previous.rows if since <= row[2] <= latest_window}
-    for found in db.query(_ROWS_AFTER, (previous.price_id, since, latest_window)):
-        row = [found[column] for column in _RECENT_COLUMNS]
+    for values in result_tuples(db.execute(_ROWS_AFTER, (previous.price_id, since, latest_window))):
+        row = list(values)
         key = (row[0], row[1], row[2])
         if key not in chosen or _ranks_newer(row, chosen[key]):
             chosen[key] = row
@@ -215,26 +216,27 @@ class RetailData:
     reads: PriceReads | None = None  # what this was made from (the next publish's `previous`)
 
 
-def _window_price(row: Mapping[str, Any]) -> WindowPrice:
+def _window_price(row: Sequence[Any]) -> WindowPrice:
+    """A row of _RECENT_COLUMNS as a WindowPrice."""
     return WindowPrice(
-        vendor=row["vendor"], window_start=row["window_start"], scraped_at=row["scraped_at"],
-        price=row["price"], in_stock=bool(row["in_stock"]), confidence=row["confidence"], source=row["source"],
+        vendor=row[_VENDOR], window_start=row[_WINDOW], scraped_at=row[_SCRAPED], price=row[_PRICE],
+        in_stock=bool(row[_IN_STOCK]), confidence=row[_CONFIDENCE], source=row[_SOURCE],
     )
 
 
-def publishable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of `_NEWEST_PER_WINDOW` publish may use: every scraped row, and a vision row only
-    within 3% of the window median of the other vendors' in-stock scraped prices of its coin."""
+def publishable(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows of `_NEWEST_PER_WINDOW` (_RECENT_COLUMNS) publish may use: every scraped row, and
+    a vision row only within 3% of the window median of the other vendors' in-stock scraped
+    prices of its coin."""
     scraped: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     for row in rows:
-        if row["source"] != SOURCE_VISION and row["in_stock"] and row["price"]:
-            scraped[(row["coin_slug"], row["window_start"])].append((row["vendor"], float(row["price"])))
+        if row[_SOURCE] != SOURCE_VISION and row[_IN_STOCK] and row[_PRICE]:
+            scraped[(row[_COIN], row[_WINDOW])].append((row[_VENDOR], float(row[_PRICE])))
     kept = []
     for row in rows:
-        if row["source"] == SOURCE_VISION:
-            others = [price for vendor, price in scraped[(row["coin_slug"], row["window_start"])]
-                      if vendor != row["vendor"]]
-            if row["price"] is None or not vision_publishable(float(row["price"]), others):
+        if row[_SOURCE] == SOURCE_VISION:
+            others = [price for vendor, price in scraped[(row[_COIN], row[_WINDOW])] if vendor != row[_VENDOR]]
+            if row[_PRICE] is None or not vision_publishable(float(row[_PRICE]), others):
                 continue
         kept.append(row)
     return kept
@@ -259,20 +261,20 @@ def read_retail(store: Store, previous: PriceReads | None = None) -> RetailData:
     history = db.read_aside(lambda aside: day_aggregates(aside, history_since, previous.days if previous else None))
     since = window_text(parse_time(latest_window) - CARRY_FOR - 2 * WINDOW)
     recent = newest_per_window(db, since, latest_window, previous.recent if previous else None)
-    recent_rows = publishable([dict(zip(_RECENT_COLUMNS, row, strict=True)) for row in recent.rows])
+    recent_rows = publishable(recent.rows)
     by_coin: dict[str, list[WindowPrice]] = defaultdict(list)
     for row in recent_rows:
-        by_coin[row["coin_slug"]].append(_window_price(row))
+        by_coin[row[_COIN]].append(_window_price(row))
     # The clock is the pollers' newest row of the latest window, failed rows included: when every
     # fetch has failed for hours, the last prices must age into carry-over, not stay "live".
     cycle = db.query("SELECT MAX(scraped_at) AS newest FROM price_snapshots WHERE window_start = ?", (latest_window,))
-    candidates = [row["scraped_at"] for row in recent_rows] + [cycle[0]["newest"] if cycle else None]
+    candidates = [row[_SCRAPED] for row in recent_rows] + [cycle[0]["newest"] if cycle else None]
     stamps = [parse_time(text) for text in candidates if text]
     newest_scraped = max(stamps, default=None)
     as_of = newest_scraped or parse_time(latest_window)
     data.generated_at = iso_z(newest_scraped) if newest_scraped else latest_window
     start = first_window(latest_window)
-    data.window_count = len({row["window_start"] for row in recent_rows if row["window_start"] >= start})
+    data.window_count = len({row[_WINDOW] for row in recent_rows if row[_WINDOW] >= start})
 
     days = history.result()
     data.reads = PriceReads(days, recent)
@@ -306,7 +308,7 @@ def _stale_coin_rows(store: Store, slugs: list[str]) -> dict[str, Anchor]:
     ])
     anchored = {}
     for slug, result in zip(slugs, results, strict=False):
-        rows = [_window_price(row) for row in publishable(result_rows(result))]
+        rows = [_window_price(row) for row in publishable(result_tuples(result))]
         if rows:
             as_of = max(parse_time(r.scraped_at) for r in rows)
             anchored[slug] = (rows, as_of, windows[slug])
