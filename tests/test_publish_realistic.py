@@ -337,3 +337,31 @@ def test_the_rows_added_later_are_read_by_id(make_settings, db_copy: Path) -> No
         for sql, args in ((_SUMS_AFTER, (1000,)), (_ROWS_AFTER, (1000, "2026-03-14T19:30:00Z", "2026-03-15T20:00:00Z"))):
             plan = " | ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", args))
             assert plan.startswith("SEARCH price_snapshots USING INTEGER PRIMARY KEY (rowid>?)"), plan
+
+
+def test_kept_reads_are_dropped_when_a_row_they_counted_is_deleted(make_settings, db_copy: Path,
+                                                                   tmp_path: Path) -> None:
+    """The reads a build keeps are reused only while every row counted with them is there: checked
+    from the count's own date (a new day's watermark counts from a later date) and from the same
+    date (the watermark's count less the rows added since)."""
+    import sqlite3
+
+    from staktrakr.export.watermark import read_reads, read_record
+    from staktrakr.store.queries.watermark import feeding_marks
+
+    export = tmp_path / "export"
+    settings = make_settings(turso_database_url=f"file:{db_copy}", api_export_dir=export)
+    git_dir = export / ".git"
+    with Store.open(settings) as store:
+        run_publish(settings, store, PublishOptions(push=False))
+        mark = read_record(git_dir).watermark  # type: ignore[union-attr]
+        assert read_reads(git_dir, mark, store) is not None
+        next_day = {**mark, "tables": {**mark["tables"], "price_rows_since": "2026-02-14", "price_rows": 1}}
+        assert read_reads(git_dir, next_day, store) is not None
+        with sqlite3.connect(db_copy) as connection:
+            connection.execute("DELETE FROM price_snapshots WHERE id = (SELECT MAX(id) FROM price_snapshots "
+                               "WHERE window_start < '2026-03-01')")
+        assert read_reads(git_dir, next_day, store) is None
+        now = {**mark, "tables": feeding_marks(store)}
+        assert now["tables"]["price_rows_since"] == mark["tables"]["price_rows_since"]
+        assert read_reads(git_dir, now, store) is None

@@ -26,7 +26,7 @@ import orjson
 from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
 from staktrakr.store.queries.prices import PriceReads, RowsRead
-from staktrakr.store.queries.watermark import rows_after
+from staktrakr.store.queries.watermark import rows_added, rows_kept
 
 if TYPE_CHECKING:
     from staktrakr.catalog import Catalog
@@ -115,9 +115,9 @@ def write_record(git_dir: Path, record: PublishRecord) -> None:
 
 def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads | None:
     """What the last build read from price_snapshots, when read from the same database by the same
-    builder code (`mark` is the current watermark) and no row was deleted since (the count recorded
-    with them is the count now less the rows added after the id it was counted at); None otherwise
-    or when unreadable."""
+    builder code (`mark` is the current watermark) and none of the rows they counted was deleted
+    since (the rows of the counted dates up to the id counted at are as many as then); None
+    otherwise or when unreadable."""
     path = git_dir / READS_NAME
     try:
         data = orjson.loads(path.read_bytes())
@@ -125,9 +125,7 @@ def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads 
             return None
         reads = PriceReads(*(RowsRead(int(data[part]["price_id"]), str(data[part]["since"]), list(data[part]["rows"]))
                              for part in ("days", "recent")))
-        now, counted = mark["tables"].get("price_rows"), data.get("price_rows")
-        counted_at = int(data["price_rows_id"] or 0)
-        if now is None or counted is None or int(counted) + rows_after(store, counted_at) != int(now):
+        if not _rows_all_kept(store, mark["tables"], data):
             log.info("%s: rows were deleted since; reading every row again", path)
             return None
         return reads
@@ -138,12 +136,25 @@ def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads 
         return None
 
 
+def _rows_all_kept(store: Store, tables: dict[str, Any], kept: dict[str, Any]) -> bool:
+    """Whether every price_snapshots row `kept` counted is still there: the count now (`tables`,
+    the watermark) is the count then plus the rows added after it, when both count from the same
+    date (one short primary-key range); else the rows up to the id counted at are counted again."""
+    counted, since, upto = kept.get("price_rows"), kept.get("price_rows_since"), kept.get("price_rows_id")
+    if counted is None:
+        return False
+    if tables.get("price_rows_since") == since and tables.get("price_rows") is not None:
+        return int(tables["price_rows"]) == int(counted) + rows_added(store, since, upto)
+    return rows_kept(store, since, upto) == int(counted)
+
+
 def write_reads(git_dir: Path, mark: dict[str, Any], reads: PriceReads) -> None:
     """Keep `reads` for the next build (temp file + rename), with the watermark's row count of the
-    table and the newest id it was counted at (one statement: the same view of the table)."""
+    table, the date it counts from and the newest id then (one statement: the same view of the table)."""
     write_bytes_atomic(git_dir / READS_NAME, orjson.dumps({
         "database": mark["database"], "builder": mark["builder"],
-        "price_rows": mark["tables"].get("price_rows"), "price_rows_id": mark["tables"].get("price_id"),
+        "price_rows": mark["tables"].get("price_rows"), "price_rows_since": mark["tables"].get("price_rows_since"),
+        "price_rows_id": mark["tables"].get("price_id"),
         **{part: {"price_id": read.price_id, "since": read.since, "rows": read.rows}
            for part, read in (("days", reads.days), ("recent", reads.recent))}}))
     for name in OLD_READS_NAMES:

@@ -1,12 +1,17 @@
-"""What publish's unchanged check reads: the newest row id and the row count of each table that
+"""What publish's unchanged check reads: the newest row id and a row count of each table that
 feeds the tree.
 
 Every writer only inserts into these tables (spot and Goldback skip a conflicting row), and ids
 come from AUTOINCREMENT, so a table whose MAX(id) and row count are the same has the same rows:
 a new row moves MAX(id), a deleted one (e.g. `DELETE FROM price_snapshots WHERE poller_id =
 'demo'`) the count. A row updated in place moves neither: `staktrakr publish --full` rebuilds
-then. MAX(id) is one step down the primary key; SQLite counts a table on its smallest index
-(price_snapshots: about 20 ms per million rows on a local file, see bench/publish.py).
+then. MAX(id) is one step down the primary key.
+
+price_snapshots is counted over the dates the tree is built from (COUNTED_DAYS before its newest
+window: the 30-day history and the last day), a range of idx_window, so the check costs the same
+with a month or years of rows (counting every row takes about 10 ms per million on a local file).
+A deletion of older rows (which only reaches the tree through a stale coin's last day or a last
+known price) is picked up by the next build, that is the next new row, or by `--full`.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from typing import Any
 
 from staktrakr.store.session import Store
 
-_MARKS = """
+COUNTED_DAYS = 32
+_COUNTED_SINCE = f"(SELECT date(MAX(window_start), '-{COUNTED_DAYS} days') FROM price_snapshots)"
+_MARKS = f"""
 SELECT (SELECT MAX(id) FROM price_snapshots) AS price_id,
-       (SELECT COUNT(*) FROM price_snapshots) AS price_rows,
+       {_COUNTED_SINCE} AS price_rows_since,
+       (SELECT COUNT(*) FROM price_snapshots WHERE window_start >= {_COUNTED_SINCE}) AS price_rows,
        (SELECT MAX(id) FROM spot_prices) AS spot_id,
        (SELECT COUNT(*) FROM spot_prices) AS spot_rows,
        (SELECT MAX(id) FROM goldback_rates) AS goldback_id,
@@ -27,12 +35,24 @@ SELECT (SELECT MAX(id) FROM price_snapshots) AS price_id,
 
 def feeding_marks(store: Store) -> dict[str, Any]:
     """Newest id and row count of each table the published tree is built from, in one query (id
-    None for an empty table). Raises StoreUnavailable / StatementRejected (publish needs the database)."""
+    None for an empty table; price_snapshots counted from the date `price_rows_since` on, see the
+    module). Raises StoreUnavailable / StatementRejected (publish needs the database)."""
     rows = store.db.query(_MARKS)
     return dict(rows[0]) if rows else {}
 
 
-def rows_after(store: Store, price_id: int) -> int:
-    """How many price_snapshots rows have an id above `price_id` (a range of the primary key)."""
-    rows = store.db.query("SELECT COUNT(*) AS n FROM price_snapshots WHERE id > ?", (price_id,))
+def rows_kept(store: Store, since: str | None, upto_id: int | None) -> int:
+    """How many price_snapshots rows of a window from `since` on have an id up to `upto_id` (the rows
+    a count taken when `upto_id` was the newest id counted, less any deleted since): a range of
+    idx_window."""
+    rows = store.db.query("SELECT COUNT(*) AS n FROM price_snapshots WHERE window_start >= ? AND id <= ?",
+                          (since or "", upto_id or 0))
+    return int(rows[0]["n"]) if rows else 0
+
+
+def rows_added(store: Store, since: str | None, after_id: int | None) -> int:
+    """How many price_snapshots rows of a window from `since` on have an id above `after_id`: a range
+    of the primary key (`+`: not the longer range of idx_window)."""
+    rows = store.db.query("SELECT COUNT(*) AS n FROM price_snapshots WHERE id > ? AND +window_start >= ?",
+                          (after_id or 0, since or ""))
     return int(rows[0]["n"]) if rows else 0
