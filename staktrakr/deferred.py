@@ -1,4 +1,4 @@
-"""Modules imported now and executed on first use: aiohttp for libsql-client.
+"""Modules imported now and executed on first use: aiohttp for libsql-client, httpx for the fetchers.
 
 `libsql_client` imports its HTTP and WebSocket clients, and with them aiohttp (about a fifth of
 a second: aiohttp, yarl, multidict, attrs and an SSL context), even when the URL is `file:`

@@ -110,3 +110,34 @@ def test_a_submodule_import_first_runs_the_package() -> None:
         print(is_deferred("aiohttp"), aiohttp.ClientSession.__module__, aiohttp.web.Application.__module__)
     """)
     assert out.split() == ["False", "aiohttp.client", "aiohttp.web_app"]
+
+
+def test_catalog_leaves_httpx_deferred_and_a_fetch_runs_it(tmp_path: Path) -> None:
+    """Publish and status load the catalog (fetcher names only); a scrape's first fetch runs httpx."""
+    (tmp_path / "page.html").write_text("<html><body><h1>American Silver Eagle</h1><p>$31.20</p></body></html>")
+    env = {**os.environ, "STAKTRAKR_ENV_FILE": str(tmp_path / "no.env"), "STAKTRAKR_VAR_DIR": str(tmp_path / "var"),
+           "PROVIDERS_FILE": str(REPO / "providers.json")}
+    out = run_python(f"""
+        import asyncio, functools, http.server, threading
+        from staktrakr.catalog import load_catalog
+        from staktrakr.deferred import is_deferred
+        from staktrakr.fetch import HttpFetcher
+        from staktrakr.settings import load_settings
+        settings = load_settings()
+        load_catalog(settings.providers_file)
+        print(is_deferred("httpx"))
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="{tmp_path}")
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        fetcher = HttpFetcher(settings)
+
+        async def fetch():
+            try:
+                return await fetcher.fetch(f"http://127.0.0.1:{{server.server_port}}/page.html")
+            finally:
+                await fetcher.aclose()
+
+        result = asyncio.run(fetch())
+        print(result.ok, "$31.20" in (result.html or ""), is_deferred("httpx"))
+    """, env)
+    assert out.split() == ["True", "True", "True", "False"]
