@@ -1,5 +1,6 @@
 """What a command imports: a publish on a `file:` URL never runs aiohttp (libsql-client's server
-clients), and a deferred module still works the moment it is used (staktrakr/deferred.py).
+clients), a `--json` run from cron never rich, and a deferred module still works the moment it is
+used (staktrakr/deferred.py).
 
 Each check runs in a fresh interpreter: the test process has long imported everything."""
 
@@ -32,7 +33,7 @@ def executed_modules(importtime_log: str) -> set[str]:
             if line.startswith("import time:") and "|" in line}
 
 
-def test_publish_on_a_file_url_never_runs_aiohttp(make_settings, tmp_path: Path) -> None:
+def test_publish_on_a_file_url_runs_neither_aiohttp_nor_rich(make_settings, tmp_path: Path) -> None:
     settings = make_settings(turso_database_url=f"file:{tmp_path / 'db' / 'staktrakr.db'}",
                              api_export_dir=tmp_path / "export", poller_id="api")
     with Store.open(settings) as store:
@@ -40,14 +41,14 @@ def test_publish_on_a_file_url_never_runs_aiohttp(make_settings, tmp_path: Path)
         assert run_publish(settings, store, PublishOptions(push=False)).commit  # the full build is done
     env = {**os.environ, "TURSO_DATABASE_URL": settings.database_url, "API_EXPORT_DIR": str(tmp_path / "export"),
            "STAKTRAKR_VAR_DIR": str(tmp_path / "var"), "PROVIDERS_FILE": str(REPO / "providers.json"),
-           "STAKTRAKR_ENV_FILE": str(tmp_path / "no.env"), "POLLER_ID": "api"}
+           "STAKTRAKR_ENV_FILE": str(tmp_path / "no.env"), "POLLER_ID": "api", "STAKTRAKR_LOG_FORMAT": "json"}
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "staktrakr", "publish", "--no-push", "--json"],
                           capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["commit"] is None  # the unchanged path: watermark, git status, exit
     executed = executed_modules(done.stderr)
     assert "staktrakr.store.database" in executed and "libsql_client" in executed
-    assert not {name for name in executed if name.split(".")[0] in ("aiohttp", "yarl", "multidict")}
+    assert not {name for name in executed if name.split(".")[0] in ("aiohttp", "yarl", "multidict", "rich")}
 
 
 def test_store_on_a_file_url_leaves_aiohttp_deferred(tmp_path: Path) -> None:
