@@ -1,8 +1,9 @@
 """Modules imported now and executed on first use: aiohttp for libsql-client, httpx for the fetchers.
 
-`libsql_client` imports its HTTP and WebSocket clients, and with them aiohttp (about a fifth of
-a second: aiohttp, yarl, multidict, attrs and an SSL context), even when the URL is `file:`
-and only the stdlib's sqlite3 is used. `defer("aiohttp")` before `import libsql_client` puts a
+`libsql_client` imports its HTTP and WebSocket clients, and with them aiohttp (0.1-0.2 s:
+aiohttp, yarl, multidict, attrs and a default SSL context), even when the URL is `file:` and
+only the stdlib's sqlite3 is used; the catalog imports the fetchers, and with them httpx
+(~0.1 s), for their names alone. `defer("aiohttp")` before `import libsql_client` puts a
 placeholder module in `sys.modules`; its code runs the first time anything reads one of its
 names (`aiohttp.ClientSession`, `from aiohttp import web`, a submodule import), so a server URL
 works exactly as before and a `file:` URL never pays for it.
