@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,21 @@ def db_copy(realistic_db: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def object_counts(repo: Path) -> dict[str, int]:
+    """`git count-objects -v`: loose objects ("count"), objects in packs ("in-pack"), "packs"."""
+    fields = dict(line.split(": ", 1) for line in git(repo, "count-objects", "-v").splitlines())
+    return {name: int(value) for name, value in fields.items()}
+
+
+def blobs(repo: Path, commit: str) -> set[str]:
+    """The distinct blob ids of a commit's tree."""
+    return {line.split()[2] for line in git(repo, "ls-tree", "-r", commit).splitlines()}
+
+
 def publish(make_settings, db: Path, export: Path, **options: bool) -> PublishResult:
     settings = make_settings(turso_database_url=f"file:{db}", api_export_dir=export)
     with Store.open(settings) as store:
@@ -62,11 +78,20 @@ def test_tree_bytes_are_pinned_and_a_new_cycle_equals_a_full_publish(make_settin
     first = publish(make_settings, db_copy, export)
     assert first.commit and first.files > 300
     assert tree_digest(export / "data") == FULL_DIGEST
+    # the blobs went into one pack (git add's bulk-checkin, git/repo.py commit_paths); loose are
+    # only the commit and its trees
+    counts = object_counts(export)
+    commit_and_trees = git(export, "rev-list", "--objects", "--filter=object:type=tree", "HEAD").splitlines()
+    assert counts["packs"] == 1 and counts["in-pack"] == len(blobs(export, "HEAD")) > 300
+    assert counts["count"] == len(commit_and_trees)
 
     window = add_cycle(db_copy)
     second = publish(make_settings, db_copy, export)
     assert second.commit and second.latest_window == window and not second.up_to_date
     assert tree_digest(export / "data") == AFTER_CYCLE_DIGEST
+    counts = object_counts(export)
+    assert counts["packs"] == 2 and counts["in-pack"] == len(blobs(export, "HEAD") | blobs(export, "HEAD~1"))
+    git(export, "fsck", "--strict", "--no-dangling")  # check=True: a damaged store fails here
 
     fresh = tmp_path / "fresh"
     publish(make_settings, db_copy, fresh)

@@ -6,10 +6,9 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 from staktrakr.cli.base import Verbosity
 from staktrakr.errors import StaktrakrError
@@ -17,6 +16,8 @@ from staktrakr.log import RedactSecrets, configure_logging, shorten
 from staktrakr.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from staktrakr.jobs.harness import RunReport
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
@@ -27,8 +28,26 @@ EvidenceOpt = Annotated[bool, typer.Option(
 CoinOpt = Annotated[list[str] | None, typer.Option("--coin", help="Coin slug (repeatable).", show_default=False)]
 VendorOpt = Annotated[list[str] | None, typer.Option("--vendor", help="Vendor id (repeatable).", show_default=False)]
 
-console = Console(soft_wrap=True)  # piped output (cron logs) keeps one message per line
-err_console = Console(stderr=True)
+
+
+class _ConsoleOnFirstUse:
+    """A rich Console built when first used: a `--json` run from cron prints without rich, and
+    importing it costs ~20 ms of every command's start. Reads are passed on to the Console."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _ConsoleOnFirstUse(soft_wrap=True))  # piped output (cron logs): one message a line
+err_console = cast("Console", _ConsoleOnFirstUse(stderr=True))
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -34,6 +34,8 @@ from staktrakr.settings import Settings
 log = logging.getLogger(__name__)
 DATA_DIR = "data"
 NO_HELPER = ("-c", "credential.helper=")
+# `git add` streams every new blob into one packfile (see commit_paths).
+BULK_CHECKIN = ("core.bigFileThreshold=1",)
 # An index.lock younger than this may belong to a git command that is just starting: never touched.
 STALE_INDEX_LOCK_AGE_S = 60.0
 
@@ -84,15 +86,17 @@ class GitRunner:
         self.repo = git.Repo(path)
 
     def run(self, *args: str, network: bool = False, check: bool = True, stdin: bytes | None = None,
-            env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+            env: Mapping[str, str] | None = None, config: Sequence[str] = ()) -> tuple[int, str, str]:
         """(exit status, stdout, stderr redacted) of `git ARGS` in this repository.
 
         `network`: the askpass environment for a remote call; `stdin`: bytes fed to git (e.g.
         `update-index --index-info`); `env`: extra variables for this call only (e.g.
-        GIT_INDEX_FILE). With `check`, a non-zero exit is JobFailed naming the subcommand and the
-        repository, with git's message redacted and cut to one line."""
+        GIT_INDEX_FILE); `config`: `key=value` settings for this call only (`git -c`). With
+        `check`, a non-zero exit is JobFailed naming the subcommand and the repository, with
+        git's message redacted and cut to one line."""
         command = ["git", *NO_HELPER, "-c", f"user.name={self.settings.git_author_name}",
-                   "-c", f"user.email={self.settings.git_author_email}", *args]
+                   "-c", f"user.email={self.settings.git_author_email}",
+                   *(option for setting in config for option in ("-c", setting)), *args]
         with contextlib.ExitStack() as stack:
             call_env = dict(stack.enter_context(git_auth_env(self.settings)) if network else {})
             call_env.update(env or {})
@@ -283,8 +287,14 @@ def open_bare_repo(path: Path, settings: Settings, remote: str, stop: StopReques
 
 
 def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_DIR,)) -> str | None:
-    """Stage and commit only `paths` (additions, changes, removals); None when nothing changed."""
-    runner.run("add", "--all", "--", *paths)
+    """Stage and commit only `paths` (additions, changes, removals); None when nothing changed.
+
+    The new blobs go into one packfile rather than a loose object file each: a first publish
+    adds 1,000+ files, and one loose file per blob made that add cost ~0.4 s of system time
+    (0.1 s as one pack). `core.bigFileThreshold=1` sends every blob through git's bulk-checkin
+    (what `git add` does for big files: stream into a pack, zlib only, no deltas). Only for this
+    add: git gc / repack and push still delta-compress as usual."""
+    runner.run("add", "--all", "--", *paths, config=BULK_CHECKIN)
     status, _, _ = runner.run("diff", "--cached", "--quiet", "--", *paths, check=False)
     if status == 0:
         return None

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import libsql_client
-
+from staktrakr import deferred
 from staktrakr.errors import ConfigError, StaktrakrError, StatementRejected, StoreUnavailable
 from staktrakr.log import shorten
+
+# libsql_client imports aiohttp for its server clients; a file: URL never uses it (staktrakr/deferred.py)
+deferred.defer("aiohttp")
+import libsql_client  # noqa: E402
 
 Statement = tuple[str, Sequence[Any]]
 Rows = list[dict[str, Any]]
