@@ -33,7 +33,7 @@ def executed_modules(importtime_log: str) -> set[str]:
             if line.startswith("import time:") and "|" in line}
 
 
-def test_publish_on_a_file_url_runs_neither_aiohttp_nor_rich(make_settings, tmp_path: Path) -> None:
+def test_publish_on_a_file_url_runs_neither_aiohttp_nor_rich_nor_gitpython(make_settings, tmp_path: Path) -> None:
     settings = make_settings(turso_database_url=f"file:{tmp_path / 'db' / 'staktrakr.db'}",
                              api_export_dir=tmp_path / "export", poller_id="api")
     with Store.open(settings) as store:
@@ -48,7 +48,7 @@ def test_publish_on_a_file_url_runs_neither_aiohttp_nor_rich(make_settings, tmp_
     assert json.loads(done.stdout)["commit"] is None  # the unchanged path: watermark, git status, exit
     executed = executed_modules(done.stderr)
     assert "staktrakr.store.database" in executed and "libsql_client" in executed
-    assert not {name for name in executed if name.split(".")[0] in ("aiohttp", "yarl", "multidict", "rich")}
+    assert not {name for name in executed if name.split(".")[0] in ("aiohttp", "yarl", "multidict", "rich", "git")}
 
 
 def test_store_on_a_file_url_leaves_aiohttp_deferred(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""Git for publish and merge (GitPython): the export clone, the merge repository, commits, pushes.
+"""Git for publish and merge: the export clone, the merge repository, commits, pushes.
 
 Every git command of the package runs through `GitRunner`, so each gets the same identity, no
-credential helper and redacted error text.
+credential helper and redacted error text. Commands run as git processes; GitPython is loaded
+only by what reads or writes objects directly (merge, git/objects.py), not by a publish.
 
 Credentials: GITHUB_TOKEN reaches git only through a GIT_ASKPASS script that reads it from the
 git process's environment; it is never part of a remote URL, git config, a log line or the
@@ -13,23 +14,27 @@ tool is aborted (which restores the pre-operation state and keeps the working fi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import git
 
 from staktrakr.errors import ConfigError, JobFailed
 from staktrakr.git.network import StopRequest, run_network_git
 from staktrakr.log import shorten
 from staktrakr.settings import Settings
+
+if TYPE_CHECKING:
+    import git
 
 log = logging.getLogger(__name__)
 DATA_DIR = "data"
@@ -83,7 +88,20 @@ class GitRunner:
         self.settings = settings
         self.stop = stop
         self.secrets = settings.secret_values()
-        self.repo = git.Repo(path)
+
+    @functools.cached_property
+    def repo(self) -> git.Repo:
+        """GitPython's view of the repository, for direct object reads and writes (git/objects.py)."""
+        import git
+
+        return git.Repo(self.path)
+
+    @functools.cached_property
+    def git_dir(self) -> Path:
+        """The repository's git directory (`.git` of a clone, the repository itself when bare);
+        JobFailed when `path` is not a repository."""
+        _, out, _ = self.run("rev-parse", "--absolute-git-dir")
+        return Path(out.strip())
 
     def run(self, *args: str, network: bool = False, check: bool = True, stdin: bytes | None = None,
             env: Mapping[str, str] | None = None, config: Sequence[str] = ()) -> tuple[int, str, str]:
@@ -109,8 +127,7 @@ class GitRunner:
                 status, out, err = run_network_git(command, self.path, call_env, self.settings.git_timeout_s,
                                                    self.stop, source)
             else:
-                status, out, err = self.repo.git.execute(command, env=call_env, istream=source,
-                                                         with_extended_output=True, with_exceptions=False)
+                status, out, err = _run_local_git(command, self.path, call_env, source)
         if check and status != 0:
             raise JobFailed(f"git {args[0]} in {self.path}: {shorten(err.strip() or out.strip(), 400, self.secrets)}")
         return status, out, shorten(err, 4000, self.secrets)
@@ -124,11 +141,24 @@ class GitRunner:
         return out.strip() if status == 0 else None
 
 
+def _run_local_git(command: Sequence[str], cwd: Path, env: Mapping[str, str],
+                   stdin: IO[bytes] | None) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a git command that needs no network, messages in English
+    (LC_ALL=C, as for network calls), a final newline dropped."""
+    done = subprocess.run(list(command), cwd=cwd, env={**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **env},
+                          stdin=stdin if stdin is not None else subprocess.DEVNULL, capture_output=True, check=False)
+    out, err = (stream.decode("utf-8", "replace").removesuffix("\n") for stream in (done.stdout, done.stderr))
+    return done.returncode, out, err
+
+
 def clone_or_init(path: Path, settings: Settings, remote: str | None, stop: StopRequest | None = None) -> None:
     """Create the repository: a clone of the remote, or a fresh local repository."""
     if remote is None:  # a local repository; files already there stay and get committed
         path.mkdir(parents=True, exist_ok=True)
-        git.Repo.init(path, initial_branch=settings.branch)
+        status, _, err = _run_local_git(["git", "init", "--quiet", f"--initial-branch={settings.branch}", str(path)],
+                                        path, {}, None)
+        if status != 0:
+            raise JobFailed(f"git init {path}: {shorten(err.strip(), 400)}")
         return
     if path.exists() and any(path.iterdir()):
         raise JobFailed(f"{path}: exists but is not a git repository; move it away or set API_EXPORT_DIR")
@@ -146,7 +176,7 @@ def abort_stuck_operations(runner: GitRunner) -> list[str]:
 
     `--abort` restores the state before the operation; when the state is too broken for that,
     `--quit` drops the operation's bookkeeping and leaves HEAD and the working files alone."""
-    git_dir = Path(runner.repo.git_dir)
+    git_dir = runner.git_dir
     checks = (
         ("rebase", ("rebase-merge", "rebase-apply")),
         ("merge", ("MERGE_HEAD",)),
@@ -173,7 +203,9 @@ def abort_stuck_operations(runner: GitRunner) -> list[str]:
 def _set_origin(runner: GitRunner, remote: str | None) -> None:
     """Strip credentials from every remote's URL (an older tool put them there), then point
     origin at `remote` (None: leave origin as it is)."""
-    urls = {r.name: r.url for r in runner.repo.remotes}
+    _, listed, _ = runner.run("config", "--get-regexp", r"^remote\..*\.url$", check=False)
+    urls = {key.removeprefix("remote.").removesuffix(".url"): url
+            for key, _, url in (line.partition(" ") for line in listed.splitlines() if line)}
     for name, url in urls.items():
         parts = urlsplit(url)
         if parts.password or (parts.username and parts.scheme in ("http", "https")):
@@ -231,7 +263,7 @@ def clear_stale_index_lock(runner: GitRunner, holding_publish_lock: bool) -> str
     (no other publish of ours runs), no git process of this user works in the repository, and the
     file is older than STALE_INDEX_LOCK_AGE_S. Returns what was done (None: there was no lock);
     JobFailed saying why when the lock may be live."""
-    lock = Path(runner.repo.git_dir) / "index.lock"
+    lock = runner.git_dir / "index.lock"
     try:
         age = time.time() - lock.stat().st_mtime
     except FileNotFoundError:
@@ -280,6 +312,8 @@ def open_bare_repo(path: Path, settings: Settings, remote: str, stop: StopReques
     """A private bare repository at `path` (created when absent) whose origin is `remote` (a URL
     without credentials, or a local path): where merge builds commits without a working tree."""
     if not path.exists():
+        import git
+
         git.Repo.init(path, bare=True)
     runner = GitRunner(path, settings, stop)
     _set_origin(runner, remote)

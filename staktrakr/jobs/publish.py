@@ -165,7 +165,7 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
 
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes, stop=run.stop)
-    git_dir = Path(runner.repo.git_dir)
+    git_dir = runner.git_dir
     if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
         catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
