@@ -202,11 +202,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         9,
         "index for the per-date price aggregates of publish's history and the dashboard",
-        # Ordered like their GROUP BY (date, coin, vendor) and covering it (in_stock, price), over
-        # the rows they read only: aggregation walks a date range with no sort and no table lookups.
+        # Ordered like their GROUP BY (date, coin, vendor, stock state) and covering it (price, and
+        # window_start for the date SQLite 3.40 computes again rather than take from the index),
+        # over the rows they read only: aggregation walks a date range with no sort and no table
+        # lookups (a quarter faster than without window_start).
         statements=(
             f"""CREATE INDEX IF NOT EXISTS idx_snapshots_day
-               ON price_snapshots(substr(window_start, 1, 10), coin_slug, vendor, in_stock, price)
+               ON price_snapshots(substr(window_start, 1, 10), coin_slug, vendor, in_stock, price, window_start)
                WHERE {DAY_INDEX_ROWS}""",
         ),
         timeout_s=INDEX_BUILD_TIMEOUT_S,
