@@ -116,12 +116,21 @@ def test_unchanged_database_is_not_rebuilt_and_a_damaged_tree_is(make_settings, 
     (data / "goldback-2026.json").unlink()
     history = next(data.glob("api/*/history-30d.json"))
     history.write_text(history.read_text().replace('"avg_median": ', '"avg_median": 1'))  # an edit by hand
+    old_hour = sorted(data.glob("15min/*/*/*/*.json"))[0]  # a file no build writes again
+    old_hour.write_text(old_hour.read_text().replace('"spot": ', '"spot": 1', 1))
+    (data / "api/manifest.json").chmod(0o755)
+    outside = tmp_path / "outside.json"
+    outside.write_bytes((data / "api/ase/latest.json").read_bytes())
+    (data / "api/ase/latest.json").unlink()
+    (data / "api/ase/latest.json").symlink_to(outside)  # the same bytes, through a link
+    shutil.rmtree(data / "hourly")
+    (data / "hourly").write_text("not a directory")
     repaired = publish(make_settings, db_copy, export)
-    assert not repaired.up_to_date and repaired.commit is None
-    assert set(repaired.changed) == {"api/latest.json", str(history.relative_to(data))}
-    assert repaired.added == ["goldback-2026.json"]
-    assert any("differs from commit" in note for note in repaired.notes)
+    assert repaired.up_to_date and repaired.commit is None and not repaired.changed
+    assert any("differed from the last commit" in note for note in repaired.notes)
     assert tree_files(data) == before
+    assert not any(path.is_symlink() for path in data.rglob("*"))
+    assert {oct(path.stat().st_mode & 0o777) for path in data.rglob("*.json")} == {"0o644"}
     assert publish(make_settings, db_copy, export).up_to_date
 
 
@@ -390,3 +399,46 @@ def test_kept_reads_are_dropped_when_a_row_they_counted_is_deleted(make_settings
         now = {**mark, "tables": feeding_marks(store)}
         assert now["tables"]["price_rows_since"] == mark["tables"]["price_rows_since"]
         assert read_reads(git_dir, now, store) is None
+
+
+def test_a_build_never_commits_a_file_damaged_on_disk(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """New rows and a damaged file no build writes again (an old spot quarter): the commit holds
+    the file as it was published, not the damage."""
+    import subprocess
+
+    export = tmp_path / "export"
+    publish(make_settings, db_copy, export)
+    data = export / "data"
+    old_hour = sorted(data.glob("15min/*/*/*/*.json"))[0]
+    published = old_hour.read_bytes()
+    old_hour.write_bytes(b"")
+    add_cycle(db_copy)
+    built = publish(make_settings, db_copy, export)
+    assert built.commit and not built.up_to_date
+    committed = subprocess.run(["git", "show", f"HEAD:data/{old_hour.relative_to(data)}"], cwd=export, check=True,
+                               capture_output=True).stdout
+    assert committed == published == old_hour.read_bytes()
+
+
+def test_a_tree_without_a_commit_keeps_its_files_and_a_linked_data_dir_is_refused(make_settings, db_copy: Path,
+                                                                                tmp_path: Path) -> None:
+    """A tree copied into a directory with no repository yet (or whose first publish was killed
+    before its commit) is not taken for strays: files named like the builders' are kept and
+    committed. `data` as a symlink is refused before anything is written or removed."""
+    from staktrakr.errors import JobFailed
+
+    first = tmp_path / "first"
+    publish(make_settings, db_copy, first)
+    copied = tmp_path / "copied"
+    shutil.copytree(first / "data", copied / "data")
+    kept = publish(make_settings, db_copy, copied)
+    assert kept.commit and not kept.removed
+    assert tree_files(copied / "data") == tree_files(first / "data")
+
+    elsewhere = tmp_path / "elsewhere"
+    (first / "data").rename(elsewhere)
+    (first / "data").symlink_to(elsewhere)
+    before = tree_files(elsewhere)
+    with pytest.raises(JobFailed, match="is a symlink"):
+        publish(make_settings, db_copy, first)
+    assert tree_files(elsewhere) == before

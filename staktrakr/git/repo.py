@@ -339,14 +339,37 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
 def worktree_matches_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> bool:
     """True when the files under `paths`, on disk and in the index, are exactly HEAD's (git
     status: a file edited, damaged, deleted or added beside them is a difference)."""
-    status, out, _ = runner.run("status", "--porcelain", "--untracked-files=all", "--", *paths, check=False)
-    return status == 0 and not out.strip()
+    return not differences_from_head(runner, paths)
 
 
-def committed_paths(runner: GitRunner, folder: str = DATA_DIR) -> set[str]:
-    """The paths HEAD holds under `folder`, relative to it (empty when there is no commit yet)."""
+def differences_from_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> list[str]:
+    """The paths under `paths` whose file on disk or in the index is not HEAD's (edited, truncated,
+    deleted, another mode, a symlink or a directory in its place) or that HEAD does not hold
+    (untracked files included), from `git status`; every path when status fails."""
+    status, out, _ = runner.run("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--",
+                                *paths, check=False)
+    if status != 0:
+        return list(paths)
+    return sorted({entry[3:] for entry in out.split("\0") if len(entry) > 3})
+
+
+def restore_from_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> list[str]:
+    """Put HEAD's version back for every file under `paths` that HEAD holds and that differs on
+    disk or in the index; returns the paths that differed (`differences_from_head`), those HEAD
+    does not hold included: they are left for the stray check (export/tree.py). Nothing is done
+    without a commit. The last commit is the published tree: a file damaged on disk is never
+    committed, whether or not the next build writes it again."""
+    differing = differences_from_head(runner, paths)
+    if differing and runner.rev("HEAD") is not None and committed_paths(runner, paths[0]):
+        runner.run("checkout", "--quiet", "HEAD", "--", *paths)
+    return differing
+
+
+def committed_paths(runner: GitRunner, folder: str = DATA_DIR) -> set[str] | None:
+    """The paths HEAD holds under `folder`, relative to it; None when there is no commit yet
+    (nothing is known to be published: the stray check then goes by file names only)."""
     if runner.rev("HEAD") is None:
-        return set()
+        return None
     _, out, _ = runner.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", f"{folder}/")
     prefix = f"{folder}/"
     return {name[len(prefix):] for name in out.split("\0") if name.startswith(prefix)}

@@ -43,6 +43,7 @@ from staktrakr.git.repo import (
     force_push,
     needs_push,
     open_export_repo,
+    restore_from_head,
     worktree_matches_head,
 )
 from staktrakr.jobs.harness import JobRun, RunReport, lock_for
@@ -163,15 +164,23 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         result.elapsed_s = round(time.monotonic() - started, 3)
         return result
 
+    if data_dir.is_symlink():  # git would commit the link itself, and strays be deleted in its target
+        raise JobFailed(f"publish: {data_dir} is a symlink; publish keeps a real directory there: move the "
+                        f"whole export directory instead and set API_EXPORT_DIR to its new place")
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes, stop=run.stop)
     git_dir = runner.git_dir
+    differing = restore_from_head(runner)
+    if differing:
+        shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
+        result.notes.append(f"{DATA_DIR}/ differed from the last commit on disk ({shown}): committed files put "
+                            f"back from it, others checked as strays")
     if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
         catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
     if options.full:
         result.notes.append("--full: rebuilt regardless of the watermark")
-    if options.full or not _up_to_date(runner, git_dir, mark, result):
+    if options.full or not _up_to_date(runner, git_dir, mark, result, restored=bool(differing)):
         from staktrakr.export.build import build_tree
 
         forget_record(git_dir)
@@ -216,14 +225,16 @@ def _catalog(run: JobRun, catalog: Catalog | None) -> Catalog:
     return catalog or load_run_catalog(run.settings, run.store)
 
 
-def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: PublishResult) -> bool:
+def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: PublishResult,
+                restored: bool) -> bool:
     """True (and `result` filled from the record) when the recorded watermark is `mark`, HEAD is
-    the recorded commit and the files on disk are that commit's."""
+    the recorded commit and the files on disk are that commit's (`restored`: some were just put
+    back from it, so git status is asked again for the rest)."""
     record = read_record(git_dir)
     if record is None or record.watermark != mark or runner.rev("HEAD") != record.commit:
         return False
-    if not worktree_matches_head(runner):
-        result.notes.append(f"{DATA_DIR}/ differs from commit {record.commit[:12]} on disk: rebuilt in full")
+    if restored and not worktree_matches_head(runner):  # files the commit does not hold: the build removes the strays
+        result.notes.append(f"{DATA_DIR}/ holds files commit {record.commit[:12]} does not: rebuilt")
         return False
     result.up_to_date = True
     result.files, result.generated_at, result.latest_window = record.files, record.generated_at, record.latest_window
