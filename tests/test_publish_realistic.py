@@ -442,3 +442,43 @@ def test_a_tree_without_a_commit_keeps_its_files_and_a_linked_data_dir_is_refuse
     with pytest.raises(JobFailed, match="is a symlink"):
         publish(make_settings, db_copy, first)
     assert tree_files(elsewhere) == before
+
+
+def test_a_database_restored_from_a_backup_is_read_again(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """A backup copied over the database and written again reuses ids, and may reach the same
+    newest id and row count as the database the kept reads came from: they are not reused, and
+    the tree is the one a fresh publish gives."""
+    import sqlite3
+
+    export = tmp_path / "export"
+    backup = tmp_path / "backup.db"
+    publish(make_settings, db_copy, export)
+    shutil.copyfile(db_copy, backup)
+    with sqlite3.connect(db_copy) as connection:
+        added = connection.execute("SELECT COUNT(*) FROM price_snapshots").fetchone()[0]
+    add_cycle(db_copy)
+    publish(make_settings, db_copy, export)
+    with sqlite3.connect(db_copy) as connection:
+        added = connection.execute("SELECT COUNT(*) FROM price_snapshots").fetchone()[0] - added
+    shutil.copyfile(backup, db_copy)  # the rows of that cycle are gone; the same number come back, other prices
+    with sqlite3.connect(db_copy) as connection:
+        connection.execute(
+            "INSERT INTO price_snapshots (scraped_at, window_start, coin_slug, vendor, price, source, confidence, "
+            "is_failed, in_stock, poller_id) SELECT '2026-03-15T20:17:00.000Z', '2026-03-15T20:15:00Z', coin_slug, "
+            "vendor, price + 1.5, source, confidence, 0, 1, 'restored-' || id FROM price_snapshots "
+            "WHERE window_start = '2026-03-15T20:00:00Z' LIMIT ?", (added,))
+    again = publish(make_settings, db_copy, export)
+    assert not again.up_to_date
+    fresh = tmp_path / "fresh"
+    publish(make_settings, db_copy, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full
+
+
+def test_an_empty_database_is_an_error_naming_it(make_settings, tmp_path: Path) -> None:
+    """A database with no rows (a wrong TURSO_DATABASE_URL creates an empty file) publishes nothing
+    and says so, instead of failing in git."""
+    from staktrakr.errors import JobFailed
+
+    with pytest.raises(JobFailed, match=r"empty\.db holds no price, spot or Goldback rows"):
+        publish(make_settings, tmp_path / "empty.db", tmp_path / "export")

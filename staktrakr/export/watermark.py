@@ -26,7 +26,7 @@ import orjson
 from staktrakr.export.files import write_bytes_atomic, write_json_atomic
 from staktrakr.settings import Settings
 from staktrakr.store.queries.prices import PriceReads, RowsRead
-from staktrakr.store.queries.watermark import rows_added, rows_kept
+from staktrakr.store.queries.watermark import price_row, rows_added, rows_kept
 
 if TYPE_CHECKING:
     from staktrakr.catalog import Catalog
@@ -42,7 +42,7 @@ BUILDER_MODULES = (
     "export/build.py", "export/files.py", "export/goldback.py", "export/history.py", "export/model.py",
     "export/retail.py", "export/spot.py", "export/stats.py", "export/tree.py", "rules/bands.py",
     "rules/scoring.py", "store/queries/goldback.py", "store/queries/prices.py", "store/queries/spot.py",
-    "store/queries/timestamps.py", "timeutil.py",
+    "store/queries/timestamps.py", "store/schema.py", "timeutil.py",
 )
 
 
@@ -126,7 +126,7 @@ def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads 
         reads = PriceReads(*(RowsRead(int(data[part]["price_id"]), str(data[part]["since"]), list(data[part]["rows"]))
                              for part in ("days", "recent")))
         if not _rows_all_kept(store, mark["tables"], data):
-            log.info("%s: rows were deleted since; reading every row again", path)
+            log.info("%s: rows were deleted or replaced since; reading every row again", path)
             return None
         return reads
     except FileNotFoundError:
@@ -137,11 +137,12 @@ def read_reads(git_dir: Path, mark: dict[str, Any], store: Store) -> PriceReads 
 
 
 def _rows_all_kept(store: Store, tables: dict[str, Any], kept: dict[str, Any]) -> bool:
-    """Whether every price_snapshots row `kept` counted is still there: the count now (`tables`,
+    """Whether every price_snapshots row `kept` counted is still there: the newest row then is
+    still that row (not an id reused after a backup was restored), and the count now (`tables`,
     the watermark) is the count then plus the rows added after it, when both count from the same
     date (one short primary-key range); else the rows up to the id counted at are counted again."""
     counted, since, upto = kept.get("price_rows"), kept.get("price_rows_since"), kept.get("price_rows_id")
-    if counted is None:
+    if counted is None or price_row(store, upto) != kept.get("price_rows_newest"):  # ids reused: a restored backup
         return False
     if tables.get("price_rows_since") == since and tables.get("price_rows") is not None:
         return int(tables["price_rows"]) == int(counted) + rows_added(store, since, upto)
@@ -154,7 +155,7 @@ def write_reads(git_dir: Path, mark: dict[str, Any], reads: PriceReads) -> None:
     write_bytes_atomic(git_dir / READS_NAME, orjson.dumps({
         "database": mark["database"], "builder": mark["builder"],
         "price_rows": mark["tables"].get("price_rows"), "price_rows_since": mark["tables"].get("price_rows_since"),
-        "price_rows_id": mark["tables"].get("price_id"),
+        "price_rows_id": mark["tables"].get("price_id"), "price_rows_newest": mark["tables"].get("price_newest"),
         **{part: {"price_id": read.price_id, "since": read.since, "rows": read.rows}
            for part, read in (("days", reads.days), ("recent", reads.recent))}}))
     for name in OLD_READS_NAMES:

@@ -41,6 +41,9 @@ DATA_DIR = "data"
 NO_HELPER = ("-c", "credential.helper=")
 # `git add` streams every new blob into one packfile (see commit_paths).
 BULK_CHECKIN = ("core.bigFileThreshold=1",)
+# The commit is the durable copy of a publish (its files are written without fsync): git syncs the
+# objects, the index and the ref it writes, once per command (batch), not file by file.
+DURABLE_COMMIT = ("core.fsync=added", "core.fsyncMethod=batch")
 # An index.lock younger than this may belong to a git command that is just starting: never touched.
 STALE_INDEX_LOCK_AGE_S = 60.0
 
@@ -327,12 +330,13 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
     adds 1,000+ files, and one loose file per blob made that add cost ~0.4 s of system time
     (0.1 s as one pack). `core.bigFileThreshold=1` sends every blob through git's bulk-checkin
     (what `git add` does for big files: stream into a pack, zlib only, no deltas). Only for this
-    add: git gc / repack and push still delta-compress as usual."""
-    runner.run("add", "--all", "--", *paths, config=BULK_CHECKIN)
+    add: git gc / repack and push still delta-compress as usual. Both commands sync what they
+    write (DURABLE_COMMIT)."""
+    runner.run("add", "--all", "--", *paths, config=(*BULK_CHECKIN, *DURABLE_COMMIT))
     status, _, _ = runner.run("diff", "--cached", "--quiet", "--", *paths, check=False)
     if status == 0:
         return None
-    runner.run("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
+    runner.run("commit", "--quiet", "--no-verify", "-m", message, "--", *paths, config=DURABLE_COMMIT)
     return runner.rev("HEAD")
 
 

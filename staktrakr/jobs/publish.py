@@ -76,7 +76,7 @@ class PublishResult:
     branch: str
     generated_at: str | None = None
     latest_window: str | None = None
-    files: int = 0
+    files: int = 0  # files in the published tree (a dry run: the files this build produces)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # files under data/ no builder produced (strays)
@@ -186,6 +186,9 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         forget_record(git_dir)
         previous = None if options.full else read_reads(git_dir, mark, store)
         built = build_tree(store, settings, _catalog(run, catalog), data_dir, previous)
+        if not built.texts:
+            raise JobFailed(f"publish: database {store.db.display} holds no price, spot or Goldback rows: nothing "
+                            "to publish (is TURSO_DATABASE_URL the shared database?)")
         if built.reads is not None:
             write_reads(git_dir, mark, built.reads)
         result.median_moves = median_moves(data_dir, built)
@@ -194,6 +197,7 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
         _fill(result, built, changes, None)
         result.commit = commit_paths(runner, commit_message(built))
         head = result.commit or runner.rev("HEAD")
+        result.files = len(committed_paths(runner) or ())  # the whole published tree, not this build's part
         if head and worktree_matches_head(runner):
             write_record(git_dir, PublishRecord(mark, head, result.files, built.generated_at, built.latest_window,
                                                 built.medians))

@@ -145,9 +145,16 @@ class PriceReads:
     recent: RowsRead  # the newest row per coin, vendor and window of the last day (_RECENT_COLUMNS)
 
 
-def _newest_id(db: Database) -> int:
-    newest = db.query("SELECT MAX(id) AS id FROM price_snapshots")
-    return int(newest[0]["id"] or 0) if newest else 0
+_NEWEST_ID = "SELECT MAX(id) AS id FROM price_snapshots"
+
+
+def _with_newest_id(db: Database, sql: str, args: Sequence[Any]) -> tuple[int, Any]:
+    """MAX(id) of price_snapshots and the result of `sql`, in one batch (one transaction, so one view
+    of the table: a row written meanwhile is in both or in neither, never summed now and again
+    by the next build)."""
+    newest, result = db.batch([(_NEWEST_ID, ()), (sql, args)])
+    found = result_rows(newest)
+    return (int(found[0]["id"] or 0) if found else 0), result
 
 
 def day_aggregates(db: Database, since: str, previous: RowsRead | None = None) -> RowsRead:
@@ -156,11 +163,14 @@ def day_aggregates(db: Database, since: str, previous: RowsRead | None = None) -
     added to its sums (a cycle's rows, late rows of an earlier date too), which gives the same
     numbers as a full read: sums are exact. Rows are only ever inserted (a deletion is noticed by
     export/watermark.py, which then passes no `previous`). Raises StoreUnavailable / StatementRejected."""
-    price_id = _newest_id(db)
-    if previous is None or previous.since > since or previous.price_id > price_id:
-        return RowsRead(price_id, since, day_sums(db.query(DAILY_SUMS, (since,))))
+    if previous is None or previous.since > since:
+        price_id, result = _with_newest_id(db, DAILY_SUMS, (since,))
+        return RowsRead(price_id, since, day_sums(result_rows(result)))
+    price_id, result = _with_newest_id(db, _SUMS_AFTER, (previous.price_id,))
+    if previous.price_id > price_id:  # fewer rows than then: not the same table any more
+        return day_aggregates(db, since)
     sums = {(row[0], row[1], row[2]): list(row) for row in previous.rows if row[1] >= since}
-    for row in day_sums(db.query(_SUMS_AFTER, (previous.price_id,))):
+    for row in day_sums(result_rows(result)):
         if row[1] < since:
             continue
         kept = sums.get((row[0], row[1], row[2]))
@@ -190,12 +200,14 @@ def newest_per_window(db: Database, since: str, latest_window: str, previous: Ro
     from the same database, from a window <= `since`), only the rows added since are read and
     merged in, so a new cycle reads its own rows, not the whole day again; the result is what a
     full read gives. Raises StoreUnavailable / StatementRejected."""
-    price_id = _newest_id(db)
-    if previous is None or previous.since > since or previous.price_id > price_id:
-        found = result_tuples(db.execute(_NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window)))
-        return RowsRead(price_id, since, [list(row[:_ID + 1]) for row in found])
+    if previous is None or previous.since > since:
+        price_id, result = _with_newest_id(db, _NEWEST_PER_WINDOW.format(coin_filter=""), (since, latest_window))
+        return RowsRead(price_id, since, [list(row[:_ID + 1]) for row in result_tuples(result)])
+    price_id, result = _with_newest_id(db, _ROWS_AFTER, (previous.price_id, since, latest_window))
+    if previous.price_id > price_id:  # fewer rows than then: not the same table any more
+        return newest_per_window(db, since, latest_window)
     chosen = {(row[0], row[1], row[2]): row for row in previous.rows if since <= row[2] <= latest_window}
-    for values in result_tuples(db.execute(_ROWS_AFTER, (previous.price_id, since, latest_window))):
+    for values in result_tuples(result):
         row = list(values)
         key = (row[0], row[1], row[2])
         if key not in chosen or _ranks_newer(row, chosen[key]):
