@@ -60,11 +60,14 @@ def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_d
     built = BuiltTree()
 
     def published_count(hour: str) -> int | None:  # "YYYY-MM-DDTHH" -> entries in its hourly file
-        existing = read_existing(data_dir, f"hourly/{hour[:10].replace('-', '/')}/{hour[11:13]}.json")
-        return len(existing) if isinstance(existing, list) else None
+        # one "timestamp" key per entry (export/spot.py entry_doc): counted in the bytes, not parsed,
+        # for the week of hours asked each time; the files are the last commit's (jobs/publish.py)
+        try:
+            published = (data_dir / f"hourly/{hour[:10].replace('-', '/')}/{hour[11:13]}.json").read_bytes()
+        except OSError:
+            return None
+        return published.count(b'"timestamp":')
 
-    # spot is read beside the retail reads (a connection of its own, see Database.read_aside)
-    spot_read = store.db.read_aside(lambda db: read_spot(db, settings.publish_spot_hours, bands, published_count))
     retail = read_retail(store, previous)
     built.reads = retail.reads
     if retail.latest_window and retail.generated_at and retail.last_date:
@@ -86,7 +89,7 @@ def build_tree(store: Store, settings: Settings, catalog: Catalog | None, data_d
         built.generated_at, built.latest_window = retail.generated_at, retail.latest_window
         built.medians = {slug: doc["median_price"] for slug, doc in files["api/latest.json"]["coins"].items()}
 
-    spot = spot_read.result()
+    spot = read_spot(store.db, settings.publish_spot_hours, bands, published_count)
     files.update(spot_files(spot.slots, bands))
     for year, fresh in sorted(spot.seed_by_year.items()):
         path = f"spot-history-{year}.json"

@@ -19,7 +19,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -90,7 +90,7 @@ def statement_kind(sql: str) -> str:
 def result_rows(result: libsql_client.ResultSet) -> Rows:
     """One statement's result (from `execute` or one entry of `batch`) as dicts keyed by column name."""
     columns = result.columns
-    return [dict(zip(columns, row, strict=False)) for row in result.rows]
+    return [dict(zip(columns, row.astuple(), strict=False)) for row in result.rows]
 
 
 def result_tuples(result: libsql_client.ResultSet) -> list[tuple[Any, ...]]:
@@ -183,7 +183,6 @@ class Database:
         self._timed_out_at: float | None = None
         self._lock = threading.Lock()
         self.round_trips = 0
-        self._stop_from: Database = self  # whose stop deadline bounds this one's calls (a sibling: its origin's)
 
     # connection -------------------------------------------------------------------------------
 
@@ -279,10 +278,10 @@ class Database:
         future = loop.submit(make)
         ends = time.monotonic() + limit
         while not future.done():
-            stop, now = self._stop_from._stop_deadline, time.monotonic()
+            stop, now = self._stop_deadline, time.monotonic()
             if stop is not None and now >= stop:
                 future.cancel()
-                raise _Stopped(f"no answer before the stop deadline ({self._stop_from._stop_reason})")
+                raise _Stopped(f"no answer before the stop deadline ({self._stop_reason})")
             if now >= ends:
                 future.cancel()
                 raise TimeoutError
@@ -311,15 +310,6 @@ class Database:
             asyncio.run_coroutine_threadsafe(close_then_stop(), loop.loop)
         except RuntimeError:
             loop.stop()
-
-    def sibling(self) -> Database:
-        """A second connection to the same database, with the same limits, for a read that runs
-        beside this connection's calls (in another thread); this one's stop deadline
-        (`wait_until`) bounds its calls too. The caller closes it."""
-        other = Database(self.url, self._auth_token, connect_timeout_s=self.connect_timeout_s,
-                         statement_timeout_s=self.statement_timeout_s, retry_after_timeout_s=self.retry_after_timeout_s)
-        other._stop_from = self
-        return other
 
     # statements -------------------------------------------------------------------------------
 
@@ -354,25 +344,6 @@ class Database:
 
     def __enter__(self) -> Database:
         return self
-
-    def read_aside(self, read: Callable[[Database], T]) -> concurrent.futures.Future[T]:
-        """Start `read` on a sibling connection in a thread of its own and return at once: the
-        future holds its result or the exception it raised (StoreUnavailable, StatementRejected).
-        Two reads overlap: on a file: database each runs on its own core, on a server each waits
-        for its own answer. The sibling is closed when `read` ends."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def work() -> None:
-            sibling = self.sibling()
-            try:
-                future.set_result(read(sibling))
-            except BaseException as exc:  # handed to the caller, who waits for the result
-                future.set_exception(exc)
-            finally:
-                sibling.close()
-
-        threading.Thread(target=work, name="staktrakr-db-aside", daemon=True).start()
-        return future
 
     def __exit__(self, *exc: object) -> None:
         self.close()

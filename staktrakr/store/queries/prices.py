@@ -268,9 +268,6 @@ def read_retail(store: Store, previous: PriceReads | None = None) -> RetailData:
         return data
     data.latest_window = latest_window
     data.last_date = latest_window[:10]
-    history_since = span_start(data.last_date, HISTORY_DAYS)
-    # the month of per-date aggregates is the longest read: it runs beside the ones below
-    history = db.read_aside(lambda aside: day_aggregates(aside, history_since, previous.days if previous else None))
     since = window_text(parse_time(latest_window) - CARRY_FOR - 2 * WINDOW)
     recent = newest_per_window(db, since, latest_window, previous.recent if previous else None)
     recent_rows = publishable(recent.rows)
@@ -288,7 +285,7 @@ def read_retail(store: Store, previous: PriceReads | None = None) -> RetailData:
     start = first_window(latest_window)
     data.window_count = len({row[_WINDOW] for row in recent_rows if row[_WINDOW] >= start})
 
-    days = history.result()
+    days = day_aggregates(db, span_start(data.last_date, HISTORY_DAYS), previous.days if previous else None)
     data.reads = PriceReads(days, recent)
     for aggregate in day_averages(days.rows):
         in_stock = bool(aggregate["in_stock_rows"])
