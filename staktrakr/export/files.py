@@ -2,12 +2,12 @@
 
 A published file is never fsync'd on its own: it is written to a temporary file beside it and
 renamed over the old one, so a reader (and a crash) sees the old bytes or the new ones, never a
-mix; the git commit publish makes right after is the durable copy, and a file a crash left
-damaged before that commit differs from it, which the next publish notices (git status, see
-jobs/publish.py) and rewrites. `durable=True` adds the fsync for a file that has no such copy
-(the catalog written by `providers sync`).
+mix; the git commit publish makes right after is the durable copy (git syncs it, see
+git/repo.py DURABLE_COMMIT), and a file a crash left damaged differs from it, which the next
+publish notices (git status) and puts back from the commit (jobs/publish.py). `durable=True`
+adds the fsync for a file that has no such copy (the catalog written by `providers sync`).
 
-Published files are world-readable (0644) whatever the process umask or mkstemp's 0600: the
+Published files are world-readable (0644) whatever the process umask or a temporary file's: the
 static host, serve under another user and the web server of a mirror must all read them.
 """
 

@@ -2,10 +2,11 @@
 window, and the freshness and coverage checks of health and status.
 
 Prices are USD per coin, `window_start` is the 15-minute UTC floor `YYYY-MM-DDTHH:MM:00Z` every
-writer stores, so text order is time order. Publish's reads are ranges on existing indexes,
-never all history: the newest row per coin, vendor and window over the last ~24 h and the
-per-date aggregates of the last 30 days on idx_window; stale coins and last-known prices on
-idx_coin_window / idx_coin_vendor_stock. Times come from the data (the newest row), never the
+writer stores, so text order is time order. Publish's reads are ranges on indexes, never all
+history: the newest row per coin, vendor and window over the last ~24 h on idx_window, the
+per-date sums of the last 30 days on idx_snapshots_day (migration 9), stale coins and last-known
+prices on idx_coin_window / idx_coin_vendor_stock; a new cycle reads only the rows added since
+the last build, by id (`PriceReads`). Times come from the data (the newest row), never the
 clock, so the same database always gives the same files.
 
 Vision rows (`source` = SOURCE_VISION) are a model's reading of a screenshot, kept in the same
