@@ -101,3 +101,33 @@ def test_snapshot_never_overwrites_the_database_or_a_foreign_file(make_settings,
         bad = run(str(out), "--days", days)
         assert bad.exit_code == 2, bad.output
         assert "--days" in bad.output
+
+
+def test_snapshot_slots_are_one_shape_and_a_killed_snapshots_staging_is_removed(libsql_server, make_settings,
+                                                                                tmp_path: Path) -> None:
+    """Spot slots stored by older writers as "YYYY-MM-DD HH:MM:SS" come out as ours, so they sort as
+    times; the staging directory a snapshot killed before its end left beside OUT is removed by
+    the next one once it is an hour old (a fresh one may be a snapshot still running)."""
+    import os
+    import time
+
+    with Store.open(make_settings(turso_database_url=libsql_server.url)) as store:
+        seed(store)
+        store.db.execute("INSERT INTO spot_prices (metal, spot, source, poller_id, timestamp, timestamp_floor, scraped_at) "
+                         "VALUES ('gold', 5001.5, 'metalprice-api', 'old', '2026-03-12 09:00:00', '2026-03-12 09:00:00', "
+                         "'2026-03-12 09:00:07')")
+    out = tmp_path / "offline" / "prices.db"
+    out.parent.mkdir()
+    abandoned, running = out.parent / ".prices.db.killed", out.parent / ".prices.db.running"
+    for staging in (abandoned, running):
+        staging.mkdir()
+        (staging / "staging.db").write_bytes(b"x" * 1000)
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
+    result = snapshot(libsql_server, tmp_path, str(out))
+    assert result.exit_code == 0, result.output
+    assert not abandoned.exists() and running.exists()
+    with read_only(out) as db:
+        slots = [row[0] for row in db.execute("SELECT timestamp_floor FROM spot_prices WHERE metal = 'gold' "
+                                              "ORDER BY timestamp_floor")]
+    assert slots[0] == "2026-03-12T09:00:00Z" and slots[1] == "2026-03-13T08:00:00Z"
+    assert all(len(slot) == 20 and slot[10] == "T" and slot.endswith("Z") for slot in slots)

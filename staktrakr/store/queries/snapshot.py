@@ -12,8 +12,10 @@ then made read-only (0444) and replaced atomically.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -105,6 +107,7 @@ def write_snapshot(store: Store, out: Path, days: int | None, bands: Mapping[str
     since = "" if days is None or latest is None else (parse_time(latest) - timedelta(days=days)).strftime(
         "%Y-%m-%dT%H:%M:00Z")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(out)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as work:
         staging = sqlite3.connect(Path(work) / "staging.db")
         try:
@@ -115,10 +118,13 @@ def write_snapshot(store: Store, out: Path, days: int | None, bands: Mapping[str
             counts = {"price_snapshots": _copy_prices(store, staging, since)}
             band_sql, band_args = band_case(bands)
             spot_since = since[:10]
-            spots = db.query(f"SELECT lower(metal) AS metal, spot, timestamp_floor FROM spot_prices "
-                             f"WHERE timestamp_floor >= ? AND {band_sql}", (spot_since, *band_args))
-            staging.executemany("INSERT OR IGNORE INTO spot_prices VALUES (?, ?, ?)",
-                                [(r["metal"], r["spot"], r["timestamp_floor"]) for r in spots])
+            # both stored shapes of a slot ("YYYY-MM-DD HH:MM:SS" of older writers) as ours, so the
+            # file's slots sort and compare as times, from the first window of the prices on
+            spots = [(row["metal"], row["spot"], slot) for row in db.query(
+                f"SELECT lower(metal) AS metal, spot, timestamp_floor FROM spot_prices "
+                f"WHERE timestamp_floor >= ? AND {band_sql} ORDER BY timestamp_floor, metal", (spot_since, *band_args))
+                if (slot := iso_slot(row["timestamp_floor"])) >= since]
+            staging.executemany("INSERT OR IGNORE INTO spot_prices VALUES (?, ?, ?)", spots)
             rates = db.query("SELECT date, g1_usd, source, scraped_at FROM goldback_rates "
                              "WHERE g1_usd > 0 AND date >= ?", (spot_since,))
             staging.executemany("INSERT INTO goldback_rates VALUES (?, ?, ?, ?)",
@@ -137,6 +143,27 @@ def write_snapshot(store: Store, out: Path, days: int | None, bands: Mapping[str
         os.chmod(compact, SNAPSHOT_FILE_MODE)
         os.replace(compact, out)
     return {"path": str(out), "since": since or None, "newest_window": latest, "rows": counts}
+
+
+def iso_slot(stored: str) -> str:
+    """A spot slot as stored, in either shape, as `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
+    return parse_time(stored).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+STAGING_ABANDONED_AFTER_S = 3600.0
+
+
+def _remove_abandoned_staging(out: Path) -> None:
+    """Remove the staging directories beside OUT (`.OUT.*`) that a snapshot killed before its end
+    left behind: untouched for STAGING_ABANDONED_AFTER_S (a running snapshot writes in its own)."""
+    now = time.time()
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        try:
+            if leftover.is_dir() and not leftover.is_symlink() and now - leftover.stat().st_mtime > \
+                    STAGING_ABANDONED_AFTER_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _copy_prices(store: Store, staging: sqlite3.Connection, since: str) -> int:
