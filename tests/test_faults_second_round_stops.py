@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -219,6 +220,7 @@ def processes_naming(text: str) -> list[int]:
 
 
 def test_a_git_remote_that_never_answers_times_out_with_one_line(black_hole, tmp_path):
+    sqlite3.connect(tmp_path / "db.sqlite").close()  # publish reads an existing database
     remote = f"http://127.0.0.1:{black_hole.port}/api.git"
     env = job_env(tmp_path / "var", "file:" + str(tmp_path / "db.sqlite"), REPO / "providers.json",
                   API_DATA_REPO=remote, API_EXPORT_DIR=str(tmp_path / "export"), GIT_TIMEOUT_S="2")
@@ -233,6 +235,7 @@ def test_a_git_remote_that_never_answers_times_out_with_one_line(black_hole, tmp
 
 def test_sigterm_stops_publish_and_its_git_processes(black_hole, tmp_path):
     """The clone hung with TERM ignored; a second TERM left `git remote-http` orphans behind."""
+    sqlite3.connect(tmp_path / "db.sqlite").close()  # publish reads an existing database
     remote = f"http://127.0.0.1:{black_hole.port}/api.git"
     env = job_env(tmp_path / "var", "file:" + str(tmp_path / "db.sqlite"), REPO / "providers.json",
                   API_DATA_REPO=remote, API_EXPORT_DIR=str(tmp_path / "export"))

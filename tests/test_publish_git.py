@@ -120,7 +120,11 @@ def test_push_failure_exits_1_and_token_never_leaks(setup_remote, tmp_path: Path
 
 
 def test_unwritable_export_dir_is_one_line(tmp_path):
+    import sqlite3
+
     export_dir = not_a_dir(tmp_path)
+    (tmp_path / "var").mkdir(exist_ok=True)
+    sqlite3.connect(tmp_path / "var" / "staktrakr.db").close()  # the embedded default database exists
     result = run_cli(["publish", "--no-push"], env={"PROVIDERS_FILE": str(REPO / "providers.json"),
                                                    "API_EXPORT_DIR": str(export_dir)}, var_dir=tmp_path / "var")
     assert result.exit_code == 1, result.stderr

@@ -482,3 +482,53 @@ def test_an_empty_database_is_an_error_naming_it(make_settings, tmp_path: Path) 
 
     with pytest.raises(JobFailed, match=r"empty\.db holds no price, spot or Goldback rows"):
         publish(make_settings, tmp_path / "empty.db", tmp_path / "export")
+
+
+def test_links_junk_and_ignore_rules_never_reach_a_commit(make_settings, db_copy: Path, tmp_path: Path) -> None:
+    """A tree copied as symlinks, a linked directory, junk named like builder files and an ignore
+    rule, with no commit yet: the first commit holds real files only (mode 100644, valid JSON),
+    equal to a publish into an empty directory; nothing outside the tree is touched."""
+    import json
+    import subprocess
+
+    reference = tmp_path / "reference"
+    publish(make_settings, db_copy, reference)
+    source = tmp_path / "source"
+    shutil.copytree(reference / "data", source)
+    export = tmp_path / "export"
+    data = export / "data"
+    for path in sorted(source.rglob("*.json")):  # `cp -rs`: every file a link into the source
+        (data / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        (data / path.relative_to(source)).symlink_to(path)
+    shutil.rmtree(data / "hourly")
+    (data / "hourly").symlink_to(source / "hourly", target_is_directory=True)
+    (data / "hourly-2020").mkdir()
+    (data / "15min/2019/01/01").mkdir(parents=True)
+    (data / "15min/2019/01/01/0000.json").write_bytes(b"\xff\xfe not json")  # named like a builder's file
+    (export / ".gitignore").write_text("data/15min/\n")
+    before = tree_files(source)
+
+    first = publish(make_settings, db_copy, export)
+    assert first.commit and "15min/2019/01/01/0000.json" in first.removed
+    listed = subprocess.run(["git", "ls-tree", "-r", "HEAD", "data"], cwd=export, check=True, capture_output=True,
+                            text=True).stdout.splitlines()
+    assert listed and {line.split()[0] for line in listed} == {"100644"}
+    committed = {line.split("\t")[1].removeprefix("data/") for line in listed}
+    assert committed == set(tree_files(reference / "data"))
+    for path in committed:
+        json.loads((data / path).read_bytes())
+    assert not any(path.is_symlink() for path in data.rglob("*"))
+    assert tree_files(source) == before
+
+
+def test_publish_refuses_a_missing_database_file(tmp_path: Path) -> None:
+    """A `file:` URL whose file does not exist is a one-line error (exit 2) and creates nothing."""
+    from tests.cli_helpers import assert_one_line_error, run_cli
+
+    missing = tmp_path / "nodir" / "x.db"
+    result = run_cli(["publish", "--no-push"], env={"TURSO_DATABASE_URL": f"file:{missing}",
+                                                     "API_EXPORT_DIR": str(tmp_path / "export")},
+                     var_dir=tmp_path / "var")
+    assert result.exit_code == 2
+    assert_one_line_error(result, str(missing))
+    assert not missing.parent.exists()

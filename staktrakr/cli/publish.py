@@ -8,7 +8,7 @@ import typer
 
 from staktrakr.cli.common import DryRunOpt, JsonOpt, console, emit_json, finish_run, handle_errors, setup
 from staktrakr.errors import JobFailed
-from staktrakr.jobs.publish import PublishOptions, PublishResult, run_publish
+from staktrakr.jobs.publish import PublishOptions, PublishResult, require_database_file, run_publish
 from staktrakr.store import Store
 
 NoPushOpt = Annotated[bool, typer.Option("--no-push", help="Commit locally, do not push.")]
@@ -62,6 +62,7 @@ def register(app: typer.Typer) -> None:
         nothing. --full rebuilds even when the watermark says nothing moved (rows updated in place).
         """
         settings = setup()
+        require_database_file(settings)
         with Store.open(settings) as store:
             result = run_publish(settings, store, PublishOptions(dry_run=dry_run, push=not no_push, full=full))
         if json_output:

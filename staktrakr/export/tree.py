@@ -9,6 +9,7 @@ bytes change, so an unchanged database leaves the git tree (and the commit) alon
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -105,32 +106,75 @@ class TreeChanges:
         return bool(self.added or self.changed or self.removed)
 
 
-def stray_files(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None) -> list[str]:
+def linked_paths(data_dir: Path) -> set[str]:
+    """The symlinks under `data_dir` (files or directories, paths relative to it), never followed:
+    a published tree holds none, and a file reached through one is not ours."""
+    links: set[str] = set()
+    for root, dirs, files in os.walk(data_dir):  # a linked directory is listed, not entered
+        for name in (*dirs, *files):
+            full = Path(root, name)
+            if full.is_symlink():
+                links.add(full.relative_to(data_dir).as_posix())
+    return links
+
+
+def remove_links(data_dir: Path) -> list[str]:
+    """Remove every symlink under `data_dir` (the link, never its target); returns their paths.
+    Done before a build reads the tree: a file reached through a link is not published, so the
+    build must see it missing and write it."""
+    links = sorted(linked_paths(data_dir)) if data_dir.is_dir() else []
+    for path in links:
+        (data_dir / path).unlink(missing_ok=True)
+    return links
+
+
+def _under_link(path: str, links: Collection[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:depth]) in links for depth in range(1, len(parts) + 1))
+
+
+def stray_files(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None,
+                links: Collection[str] = ()) -> list[str]:
     """Files under `data_dir` (paths relative to it, sorted) that the builders did not put there:
-    not built this time and either named like no builder's file (BUILDER_PATHS) or not in
-    `committed` (the paths of the last commit; None: unknown, only names are checked). Symlinks
-    and other non-regular files count as strays too."""
-    strays: list[str] = []
+    every symlink (`links`, from `linked_paths`; a link to a directory is one entry), and each
+    file not built this time that is named like no builder's file (BUILDER_PATHS) or not in
+    `committed` (the paths of the last commit). With `committed` None (no commit yet: nothing is
+    known to be published) a file named like a builder's is kept only when it is valid JSON.
+    Other non-regular files count as strays too."""
+    strays: list[str] = sorted(links)
     if not data_dir.is_dir():
         return strays
-    for entry in sorted(data_dir.rglob("*")):
-        if entry.is_dir() and not entry.is_symlink():
-            continue
-        path = entry.relative_to(data_dir).as_posix()
-        if path in texts:  # written over (atomically, replacing whatever is there) when its bytes differ
-            continue
-        if (entry.is_symlink() or not entry.is_file() or not BUILDER_PATHS.match(path)
-                or (committed is not None and path not in committed)):
-            strays.append(path)
-    return strays
+    for root, _, files in os.walk(data_dir):
+        for name in files:
+            entry = Path(root, name)
+            path = entry.relative_to(data_dir).as_posix()
+            if path in texts or path in links:  # built: written over (atomically) when its bytes differ
+                continue
+            if not entry.is_file() or not BUILDER_PATHS.match(path) or (
+                    committed is not None and path not in committed) or (committed is None and not _is_json(entry)):
+                strays.append(path)
+    return sorted(strays)
+
+
+def _is_json(entry: Path) -> bool:
+    try:
+        parses(entry.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def compare_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None = None) -> TreeChanges:
     """What writing `texts` would do to `data_dir`: files added, changed, and strays removed
-    (see stray_files; `committed` is the last commit's paths under data/)."""
-    changes = TreeChanges(removed=stray_files(data_dir, texts, committed))
+    (see stray_files; `committed` is the last commit's paths under data/, None without a commit).
+    A file behind a symlink counts as changed: the link goes and the file is written."""
+    links = linked_paths(data_dir) if data_dir.is_dir() else set()
+    changes = TreeChanges(removed=stray_files(data_dir, texts, committed, links))
     for path, text in sorted(texts.items()):
         target = data_dir / path
+        if links and _under_link(path, links):
+            changes.changed.append(path)
+            continue
         try:
             current = target.read_bytes()
         except FileNotFoundError:

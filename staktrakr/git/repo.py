@@ -331,8 +331,9 @@ def commit_paths(runner: GitRunner, message: str, paths: Sequence[str] = (DATA_D
     (0.1 s as one pack). `core.bigFileThreshold=1` sends every blob through git's bulk-checkin
     (what `git add` does for big files: stream into a pack, zlib only, no deltas). Only for this
     add: git gc / repack and push still delta-compress as usual. Both commands sync what they
-    write (DURABLE_COMMIT)."""
-    runner.run("add", "--all", "--", *paths, config=(*BULK_CHECKIN, *DURABLE_COMMIT))
+    write (DURABLE_COMMIT). `--force`: an ignore rule (a .gitignore, .git/info/exclude) never keeps
+    a built file out of the commit; what does not belong under `paths` is removed before (strays)."""
+    runner.run("add", "--all", "--force", "--", *paths, config=(*BULK_CHECKIN, *DURABLE_COMMIT))
     status, _, _ = runner.run("diff", "--cached", "--quiet", "--", *paths, check=False)
     if status == 0:
         return None
@@ -357,16 +358,17 @@ def differences_from_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,))
     return sorted({entry[3:] for entry in out.split("\0") if len(entry) > 3})
 
 
-def restore_from_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> list[str]:
+def restore_from_head(runner: GitRunner, paths: Sequence[str] = (DATA_DIR,)) -> tuple[list[str], bool]:
     """Put HEAD's version back for every file under `paths` that HEAD holds and that differs on
     disk or in the index; returns the paths that differed (`differences_from_head`), those HEAD
-    does not hold included: they are left for the stray check (export/tree.py). Nothing is done
-    without a commit. The last commit is the published tree: a file damaged on disk is never
-    committed, whether or not the next build writes it again."""
+    does not hold included (they are left for the stray check, export/tree.py), and whether
+    anything was put back (never without a commit). The last commit is the published tree: a
+    file damaged on disk is never committed, whether or not the next build writes it again."""
     differing = differences_from_head(runner, paths)
     if differing and runner.rev("HEAD") is not None and committed_paths(runner, paths[0]):
         runner.run("checkout", "--quiet", "HEAD", "--", *paths)
-    return differing
+        return differing, True
+    return differing, False
 
 
 def committed_paths(runner: GitRunner, folder: str = DATA_DIR) -> set[str] | None:

@@ -21,11 +21,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from filelock import FileLock
 
-from staktrakr.errors import JobFailed, StatementRejected
-from staktrakr.export.tree import compare_tree, read_existing, write_tree
+from staktrakr.errors import ConfigError, JobFailed, StatementRejected
+from staktrakr.export.tree import compare_tree, read_existing, remove_links, write_tree
 from staktrakr.export.watermark import (
     PublishRecord,
     forget_record,
@@ -138,6 +139,18 @@ def refuse_demo_rows(settings: Settings, store: Store) -> None:
                         f"'{DEMO_POLLER_ID}') or publish from another database")
 
 
+def require_database_file(settings: Settings) -> None:
+    """ConfigError when TURSO_DATABASE_URL is a `file:` path that does not exist: publish reads the
+    shared database, it never starts an empty one (opening a missing file would create it)."""
+    url = settings.database_url
+    if url.startswith("file:"):
+        path = Path(urlsplit(url).path or url[len("file:"):]).expanduser()
+        nearest = next((folder for folder in path.parents if folder.exists()), None)
+        if not path.exists() and (nearest is None or nearest.is_dir()):  # else opening it names what is in the way
+            raise ConfigError(f"TURSO_DATABASE_URL: {path} does not exist; publish reads an existing database "
+                              f"(a scrape or `staktrakr demo` creates one)")
+
+
 def run_publish(settings: Settings, store: Store, options: PublishOptions,
                 catalog: Catalog | None = None) -> PublishResult:
     """Build, commit and push the tree as one `publish` run (lock held throughout). A dry run takes no
@@ -170,11 +183,18 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes, stop=run.stop)
     git_dir = runner.git_dir
-    differing = restore_from_head(runner)
+    differing, restored = restore_from_head(runner)
     if differing:
         shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
         result.notes.append(f"{DATA_DIR}/ differed from the last commit on disk ({shown}): committed files put "
-                            f"back from it, others checked as strays")
+                            f"back from it, others checked as strays" if restored else
+                            f"{DATA_DIR}/ holds files and there is no commit yet ({shown}): files named like the "
+                            f"builders' and valid JSON are kept, others removed as strays")
+    links = remove_links(data_dir)
+    if links:
+        result.removed += links
+        result.notes.append(f"removed {len(links)} symlink(s) under {DATA_DIR}/ (the links, not their targets): "
+                            f"a published tree holds real files only")
     if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
         catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
@@ -249,6 +269,7 @@ def _up_to_date(runner: GitRunner, git_dir: Path, mark: dict[str, Any], result: 
 def _fill(result: PublishResult, built: BuiltTree, changes: Any, data_dir: Path | None) -> None:
     result.generated_at, result.latest_window = built.generated_at, built.latest_window
     result.files = len(built.texts)
-    result.added, result.changed, result.removed = changes.added, changes.changed, changes.removed
+    result.added, result.changed = changes.added, changes.changed
+    result.removed = sorted({*result.removed, *changes.removed})  # symlinks removed before the build included
     if data_dir is not None:
         result.median_moves = median_moves(data_dir, built)
