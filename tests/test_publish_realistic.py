@@ -66,6 +66,13 @@ def blobs(repo: Path, commit: str) -> set[str]:
     return {line.split()[2] for line in git(repo, "ls-tree", "-r", commit).splitlines()}
 
 
+def assert_same_as_a_fresh_publish(make_settings, db: Path, export: Path, fresh: Path) -> None:
+    """Every file a publish of `db` into the empty directory `fresh` writes is in `export`, byte for byte."""
+    publish(make_settings, db, fresh)
+    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
+    assert {path: incremental.get(path) for path in full} == full
+
+
 def publish(make_settings, db: Path, export: Path, **options: bool) -> PublishResult:
     settings = make_settings(turso_database_url=f"file:{db}", api_export_dir=export)
     with Store.open(settings) as store:
@@ -93,10 +100,7 @@ def test_tree_bytes_are_pinned_and_a_new_cycle_equals_a_full_publish(make_settin
     assert counts["packs"] == 2 and counts["in-pack"] == len(blobs(export, "HEAD") | blobs(export, "HEAD~1"))
     git(export, "fsck", "--strict", "--no-dangling")  # check=True: a damaged store fails here
 
-    fresh = tmp_path / "fresh"
-    publish(make_settings, db_copy, fresh)
-    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
-    assert {path: incremental.get(path) for path in full} == full
+    assert_same_as_a_fresh_publish(make_settings, db_copy, export, tmp_path / "fresh")
 
 
 def test_unchanged_database_is_not_rebuilt_and_a_damaged_tree_is(make_settings, db_copy: Path,
@@ -161,10 +165,7 @@ def test_late_rows_of_an_earlier_date_reach_its_history(make_settings, db_copy: 
     late = publish(make_settings, db_copy, export)
     assert "api/age/history-30d.json" in late.changed and history.read_bytes() != before
 
-    fresh = tmp_path / "fresh"
-    publish(make_settings, db_copy, fresh)
-    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
-    assert {path: incremental.get(path) for path in full} == full
+    assert_same_as_a_fresh_publish(make_settings, db_copy, export, tmp_path / "fresh")
 
 
 def test_late_rows_of_the_last_day_win_their_window_as_a_full_read_does(make_settings, db_copy: Path,
@@ -191,10 +192,7 @@ def test_late_rows_of_the_last_day_win_their_window_as_a_full_read_does(make_set
     assert windows["2026-03-15T19:00:00.000Z"] == 5301.5  # was 5202.08
     assert windows["2026-03-15T19:45:00.000Z"] == 5250.44  # the newest scraped row still
 
-    fresh = tmp_path / "fresh"
-    publish(make_settings, db_copy, fresh)
-    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
-    assert {path: incremental.get(path) for path in full} == full
+    assert_same_as_a_fresh_publish(make_settings, db_copy, export, tmp_path / "fresh")
 
 
 def test_an_edited_catalog_file_rebuilds(make_settings, db_copy: Path, tmp_path: Path) -> None:
@@ -469,10 +467,7 @@ def test_a_database_restored_from_a_backup_is_read_again(make_settings, db_copy:
             "WHERE window_start = '2026-03-15T20:00:00Z' LIMIT ?", (added,))
     again = publish(make_settings, db_copy, export)
     assert not again.up_to_date
-    fresh = tmp_path / "fresh"
-    publish(make_settings, db_copy, fresh)
-    incremental, full = tree_files(export / "data"), tree_files(fresh / "data")
-    assert {path: incremental.get(path) for path in full} == full
+    assert_same_as_a_fresh_publish(make_settings, db_copy, export, tmp_path / "fresh")
 
 
 def test_an_empty_database_is_an_error_naming_it(make_settings, tmp_path: Path) -> None:

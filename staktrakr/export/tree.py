@@ -106,23 +106,28 @@ class TreeChanges:
         return bool(self.added or self.changed or self.removed)
 
 
-def linked_paths(data_dir: Path) -> set[str]:
-    """The symlinks under `data_dir` (files or directories, paths relative to it), never followed:
-    a published tree holds none, and a file reached through one is not ours."""
+def _walk(data_dir: Path) -> tuple[list[str], set[str]]:
+    """(the files, the symlinks) under `data_dir`, paths relative to it, in one walk that never
+    follows a link: a linked directory is one link, not entered. A published tree holds no link,
+    and a file reached through one is not ours."""
+    files: list[str] = []
     links: set[str] = set()
-    for root, dirs, files in os.walk(data_dir):  # a linked directory is listed, not entered
-        for name in (*dirs, *files):
-            full = Path(root, name)
-            if full.is_symlink():
-                links.add(full.relative_to(data_dir).as_posix())
-    return links
+    for root, dirs, names in os.walk(data_dir):
+        for name, is_dir in [*((d, True) for d in dirs), *((n, False) for n in names)]:
+            entry = Path(root, name)
+            path = entry.relative_to(data_dir).as_posix()
+            if entry.is_symlink():
+                links.add(path)
+            elif not is_dir:
+                files.append(path)
+    return files, links
 
 
 def remove_links(data_dir: Path) -> list[str]:
     """Remove every symlink under `data_dir` (the link, never its target); returns their paths.
     Done before a build reads the tree: a file reached through a link is not published, so the
     build must see it missing and write it."""
-    links = sorted(linked_paths(data_dir)) if data_dir.is_dir() else []
+    links = sorted(_walk(data_dir)[1])
     for path in links:
         (data_dir / path).unlink(missing_ok=True)
     return links
@@ -133,26 +138,20 @@ def _under_link(path: str, links: Collection[str]) -> bool:
     return any("/".join(parts[:depth]) in links for depth in range(1, len(parts) + 1))
 
 
-def stray_files(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None,
-                links: Collection[str] = ()) -> list[str]:
-    """Files under `data_dir` (paths relative to it, sorted) that the builders did not put there:
-    every symlink (`links`, from `linked_paths`; a link to a directory is one entry), and each
-    file not built this time that is named like no builder's file (BUILDER_PATHS) or not in
-    `committed` (the paths of the last commit). With `committed` None (no commit yet: nothing is
-    known to be published) a file named like a builder's is kept only when it is valid JSON.
-    Other non-regular files count as strays too."""
-    strays: list[str] = sorted(links)
-    if not data_dir.is_dir():
-        return strays
-    for root, _, files in os.walk(data_dir):
-        for name in files:
-            entry = Path(root, name)
-            path = entry.relative_to(data_dir).as_posix()
-            if path in texts or path in links:  # built: written over (atomically) when its bytes differ
-                continue
-            if not entry.is_file() or not BUILDER_PATHS.match(path) or (
-                    committed is not None and path not in committed) or (committed is None and not _is_json(entry)):
-                strays.append(path)
+def _strays(data_dir: Path, files: list[str], links: set[str], texts: Mapping[str, bytes],
+            committed: Collection[str] | None) -> list[str]:
+    """Every symlink, and each file not built this time that is named like no builder's file
+    (BUILDER_PATHS) or not in `committed` (the paths of the last commit). With `committed` None
+    (no commit yet: nothing is known to be published) a file named like a builder's is kept only
+    when it is valid JSON. Other non-regular files count as strays too."""
+    strays = set(links)
+    for path in files:
+        if path in texts:  # built: written over (atomically) when its bytes differ
+            continue
+        entry = data_dir / path
+        if not entry.is_file() or not BUILDER_PATHS.match(path) or (
+                committed is not None and path not in committed) or (committed is None and not _is_json(entry)):
+            strays.add(path)
     return sorted(strays)
 
 
@@ -166,17 +165,16 @@ def _is_json(entry: Path) -> bool:
 
 def compare_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None = None) -> TreeChanges:
     """What writing `texts` would do to `data_dir`: files added, changed, and strays removed
-    (see stray_files; `committed` is the last commit's paths under data/, None without a commit).
+    (`committed` is the last commit's paths under data/, None without a commit; see _strays).
     A file behind a symlink counts as changed: the link goes and the file is written."""
-    links = linked_paths(data_dir) if data_dir.is_dir() else set()
-    changes = TreeChanges(removed=stray_files(data_dir, texts, committed, links))
+    files, links = _walk(data_dir)
+    changes = TreeChanges(removed=_strays(data_dir, files, links, texts, committed))
     for path, text in sorted(texts.items()):
-        target = data_dir / path
         if links and _under_link(path, links):
             changes.changed.append(path)
             continue
         try:
-            current = target.read_bytes()
+            current = (data_dir / path).read_bytes()
         except FileNotFoundError:
             changes.added.append(path)
             continue
@@ -190,7 +188,7 @@ def compare_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collecti
 def write_tree(data_dir: Path, texts: Mapping[str, bytes], committed: Collection[str] | None = None) -> TreeChanges:
     """Write the files whose bytes differ (each parsed back first, then replaced atomically, no
     fsync per file: the commit that follows is the durable copy, see export/files.py) and delete
-    the strays (stray_files), so the tree holds only what the builders produce."""
+    the strays (see compare_tree), so the tree holds only what the builders produce."""
     changes = compare_tree(data_dir, texts, committed)
     for path in changes.removed:
         (data_dir / path).unlink(missing_ok=True)

@@ -183,24 +183,13 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     # the harness holds publish.lock: a leftover index.lock with no git process of ours is stale
     runner = open_export_repo(settings, holding_publish_lock=True, notes=result.notes, stop=run.stop)
     git_dir = runner.git_dir
-    differing, restored = restore_from_head(runner)
-    if differing:
-        shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
-        result.notes.append(f"{DATA_DIR}/ differed from the last commit on disk ({shown}): committed files put "
-                            f"back from it, others checked as strays" if restored else
-                            f"{DATA_DIR}/ holds files and there is no commit yet ({shown}): files named like the "
-                            f"builders' and valid JSON are kept, others removed as strays")
-    links = remove_links(data_dir)
-    if links:
-        result.removed += links
-        result.notes.append(f"removed {len(links)} symlink(s) under {DATA_DIR}/ (the links, not their targets): "
-                            f"a published tree holds real files only")
+    repaired = _repair_tree(runner, data_dir, result)
     if settings.catalog_source == "db":  # the tables are the catalog: read them for the watermark
         catalog = _catalog(run, catalog)
     mark = watermark(feeding_marks(store), catalog, settings, store.db.display)
     if options.full:
         result.notes.append("--full: rebuilt regardless of the watermark")
-    if options.full or not _up_to_date(runner, git_dir, mark, result, restored=bool(differing)):
+    if options.full or not _up_to_date(runner, git_dir, mark, result, restored=repaired):
         from staktrakr.export.build import build_tree
 
         forget_record(git_dir)
@@ -240,6 +229,25 @@ def _publish(run: JobRun, options: PublishOptions, catalog: Catalog | None) -> P
     if result.push_error:
         log.error("%s (the commit is kept; the next publish pushes it)", result.push_error)
     return result
+
+
+def _repair_tree(runner: GitRunner, data_dir: Path, result: PublishResult) -> bool:
+    """Before anything reads the tree: put back from the last commit every committed file that
+    differs on disk, and remove every symlink under data/ (never its target). Returns whether
+    data/ differed from the commit (what is left, untracked files, the stray check removes)."""
+    differing, restored = restore_from_head(runner)
+    if differing:
+        shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
+        result.notes.append(f"{DATA_DIR}/ differed from the last commit on disk ({shown}): committed files put "
+                            f"back from it, others checked as strays" if restored else
+                            f"{DATA_DIR}/ holds files and there is no commit yet ({shown}): files named like the "
+                            f"builders' and valid JSON are kept, others removed as strays")
+    links = remove_links(data_dir)
+    if links:
+        result.removed += links
+        result.notes.append(f"removed {len(links)} symlink(s) under {DATA_DIR}/ (the links, not their targets): "
+                            f"a published tree holds real files only")
+    return bool(differing)
 
 
 def _catalog(run: JobRun, catalog: Catalog | None) -> Catalog:

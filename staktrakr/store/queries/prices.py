@@ -42,7 +42,7 @@ _NOT_VISION = f"source != '{SOURCE_VISION}'"
 # (sqlite.org/lang_select.html, "bare columns in an aggregate query"), a third cheaper than
 # ROW_NUMBER() over the same rows. The rank is scraped-over-vision, then scraped_at (padded with
 # spaces, which sort before any timestamp character, so a shorter stamp that is a prefix of a
-# longer one still sorts first), then id; `_ranks_newer` is the same order in Python.
+# longer one still sorts first), then id; `_rank` is the same order in Python.
 _NEWEST_PER_WINDOW = f"""
 SELECT coin_slug, vendor, window_start, scraped_at, price, in_stock, confidence, source, id,
        MAX((source != '{SOURCE_VISION}') || printf('%-40s%020d', scraped_at, id)) AS newest
@@ -110,13 +110,10 @@ def day_averages(sums: Iterable[Sequence[Any]]) -> Rows:
     """Rows of _SUM_COLUMNS (as read by DAILY_SUMS, or kept as lists) as dicts of _DAY_COLUMNS:
     in_stock_rows, avg_in_stock (USD, None without an in-stock row), low_in_stock (USD), avg_any
     (USD, every priced row)."""
-    averaged = []
-    for coin, day, vendor, in_stock_rows, in_stock_micros, low, priced_rows, priced_micros in sums:
-        averaged.append({
-            "coin_slug": coin, "day": day, "vendor": vendor, "in_stock_rows": in_stock_rows,
-            "avg_in_stock": in_stock_micros / (in_stock_rows * 1_000_000) if in_stock_rows else None,
-            "low_in_stock": low, "avg_any": priced_micros / (priced_rows * 1_000_000)})
-    return averaged
+    return [dict(zip(_DAY_COLUMNS, (
+        coin, day, vendor, in_stock_rows, in_stock_micros / (in_stock_rows * 1_000_000) if in_stock_rows else None,
+        low, priced_micros / (priced_rows * 1_000_000)), strict=True))
+        for coin, day, vendor, in_stock_rows, in_stock_micros, low, priced_rows, priced_micros in sums]
 
 _LAST_IN_STOCK = f"""
 SELECT price, scraped_at FROM price_snapshots
@@ -186,13 +183,10 @@ def day_aggregates(db: Database, since: str, previous: RowsRead | None = None) -
     return RowsRead(price_id, since, [sums[key] for key in sorted(sums)])
 
 
-def _ranks_newer(row: list[Any], other: list[Any]) -> bool:
-    """Whether `row` wins its (coin, vendor, window) over `other`: a scraped row over a vision
-    reading, then the later scraped_at, then the higher id (the order of _NEWEST_PER_WINDOW)."""
-    def rank(values: list[Any]) -> tuple[bool, str, int]:
-        return values[_SOURCE] != SOURCE_VISION, values[_SCRAPED], values[_ID]
-
-    return rank(row) > rank(other)
+def _rank(row: Sequence[Any]) -> tuple[bool, str, int]:
+    """A row of _RECENT_COLUMNS's place in its (coin, vendor, window), highest wins: a scraped row
+    over a vision reading, then the later scraped_at, then the higher id (_NEWEST_PER_WINDOW's order)."""
+    return row[_SOURCE] != SOURCE_VISION, row[_SCRAPED], row[_ID]
 
 
 def newest_per_window(db: Database, since: str, latest_window: str, previous: RowsRead | None = None) -> RowsRead:
@@ -211,7 +205,7 @@ def newest_per_window(db: Database, since: str, latest_window: str, previous: Ro
     for values in result_tuples(result):
         row = list(values)
         key = (row[0], row[1], row[2])
-        if key not in chosen or _ranks_newer(row, chosen[key]):
+        if key not in chosen or _rank(row) > _rank(chosen[key]):
             chosen[key] = row
     return RowsRead(price_id, since, [chosen[key] for key in sorted(chosen)])
 
